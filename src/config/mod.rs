@@ -1,0 +1,165 @@
+//! Configuration: raw settings from a TOML file, validated before anything starts.
+//!
+//! Stage one ([`raw`]) is plain serde with unknown keys rejected; stage two ([`Config`]) holds
+//! only checked values. Secrets come only from environment variables, all listed in
+//! [`ENV_OVERRIDES`], and live in [`Secret`], whose Debug output is `[redacted]`.
+
+mod raw;
+mod secret;
+mod validate;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use raw::RawConfig;
+pub use secret::Secret;
+
+/// Every environment variable Steward reads, in one place: (name, what it sets).
+pub const ENV_OVERRIDES: &[(&str, &str)] = &[
+    (
+        "STEWARD_DATABASE_URL",
+        "database URL, replaces [store] url (use it for URLs with a password)",
+    ),
+    (
+        "STEWARD_LOG",
+        "log filter, e.g. `info` or `steward=debug` (default: warn)",
+    ),
+    (
+        "STEWARD_CACHE_DIR",
+        "where downloads are cached (default: ~/.cache/steward)",
+    ),
+];
+
+/// The default config file, used when it exists and no `--config` is given.
+pub const DEFAULT_CONFIG_PATH: &str = "config/steward.toml";
+
+/// A configuration problem: names the file and key, says what is wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: config file not found (copy config/steward.example.toml to start)")]
+    NotFound { path: String },
+    #[error("{path}: cannot read the config file: {reason}")]
+    Unreadable { path: String, reason: String },
+    #[error("{path}{line}: key `{key}`: {message}")]
+    Invalid {
+        path: String,
+        /// ", line N" when known.
+        line: String,
+        key: String,
+        message: String,
+    },
+}
+
+impl ConfigError {
+    pub fn label(&self) -> &'static str {
+        match self {
+            ConfigError::NotFound { .. } => "config_not_found",
+            ConfigError::Unreadable { .. } => "config_unreadable",
+            ConfigError::Invalid { .. } => "config_invalid",
+        }
+    }
+}
+
+/// Where the model comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelSource {
+    /// The default model from `models/default.toml`, expected in `models_dir`.
+    Default,
+    /// Any local GGUF file.
+    LocalGguf(PathBuf),
+    /// A GGUF file in a Hugging Face repository (needs the hub).
+    Hub { repo: String, file: String },
+}
+
+/// Validated `[bot]` settings.
+#[derive(Debug, Clone)]
+pub struct BotSettings {
+    pub name: String,
+    pub language: Language,
+}
+
+/// Language of Steward's own messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Language {
+    English,
+    Chinese,
+}
+
+/// Validated `[model]` settings.
+#[derive(Debug, Clone)]
+pub struct ModelSettings {
+    pub source: ModelSource,
+    pub models_dir: PathBuf,
+    pub max_new_tokens: usize,
+    /// `None`: greedy decoding.
+    pub temperature: Option<f64>,
+    pub request_timeout: Duration,
+    pub queue_capacity: usize,
+    pub max_concurrent: usize,
+    pub force_cpu: bool,
+}
+
+/// Validated `[store]` settings.
+#[derive(Debug, Clone)]
+pub struct StoreSettings {
+    /// May hold a password, hence secret.
+    pub url: Secret<String>,
+}
+
+/// Validated `[console]` settings.
+#[derive(Debug, Clone)]
+pub struct ConsoleSettings {
+    pub community: String,
+    pub channel: String,
+    pub user: String,
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it came from; `None` for built-in defaults.
+    pub source: Option<PathBuf>,
+    pub bot: BotSettings,
+    pub model: ModelSettings,
+    pub store: StoreSettings,
+    pub console: ConsoleSettings,
+}
+
+impl Config {
+    /// Loads `path`, or the default file if it exists, or the built-in defaults.
+    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::load_with_env(path, &|name| std::env::var(name).ok())
+    }
+
+    /// Like [`Config::load`] with an explicit environment (for tests).
+    pub fn load_with_env(
+        path: Option<&Path>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let chosen = match path {
+            Some(path) => Some(path.to_path_buf()),
+            None => Some(PathBuf::from(DEFAULT_CONFIG_PATH)).filter(|p| p.is_file()),
+        };
+        let Some(file) = chosen else {
+            return validate::validate(RawConfig::default(), None, env);
+        };
+        let shown = file.display().to_string();
+        let text = std::fs::read_to_string(&file).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => ConfigError::NotFound {
+                path: shown.clone(),
+            },
+            _ => ConfigError::Unreadable {
+                path: shown.clone(),
+                reason: e.to_string(),
+            },
+        })?;
+        let raw = RawConfig::parse(&text, &shown)?;
+        validate::validate(raw, Some(file), env)
+    }
+
+    /// The built-in defaults, without reading any file or environment.
+    pub fn defaults() -> Self {
+        validate::validate(RawConfig::default(), None, &|_| None)
+            .expect("built-in defaults are valid")
+    }
+}

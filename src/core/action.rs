@@ -1,0 +1,140 @@
+//! Actions: what the core asks an adapter to do.
+//!
+//! Actions are decided by features and executed by adapters. An answer that is still being
+//! generated travels as a [`Body::Streaming`] text stream; each adapter renders it its own way
+//! (the console prints deltas; chat platforms edit a message at a bounded rate).
+
+use std::fmt;
+use std::pin::Pin;
+use std::time::Duration;
+
+use futures::Stream;
+
+use super::ids::{CommunityId, Location, MessageId, Platform, UserId};
+
+/// One item of a streamed answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TextStreamItem {
+    /// More text to append.
+    Delta(String),
+    /// Generation finished normally; `tokens` is the number of generated tokens.
+    Finished { tokens: usize },
+    /// Generation stopped with an error; the text is safe to show to users.
+    Failed(String),
+}
+
+/// A stream of answer text. Dropping it cancels the generation behind it.
+pub struct TextStream(pub Pin<Box<dyn Stream<Item = TextStreamItem> + Send>>);
+
+impl TextStream {
+    pub fn new(stream: impl Stream<Item = TextStreamItem> + Send + 'static) -> Self {
+        Self(Box::pin(stream))
+    }
+
+    /// Collects the whole text (used by adapters that cannot stream, and by tests).
+    /// Returns the text and, if generation failed, the failure message.
+    pub async fn collect_text(self) -> (String, Option<String>) {
+        use futures::StreamExt;
+        let mut text = String::new();
+        let mut failure = None;
+        let mut stream = self.0;
+        while let Some(item) = stream.next().await {
+            match item {
+                TextStreamItem::Delta(delta) => text.push_str(&delta),
+                TextStreamItem::Finished { .. } => {}
+                TextStreamItem::Failed(message) => failure = Some(message),
+            }
+        }
+        (text, failure)
+    }
+}
+
+impl fmt::Debug for TextStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TextStream(..)")
+    }
+}
+
+/// The content of a message Steward sends.
+#[derive(Debug)]
+pub enum Body {
+    /// Complete text (Markdown).
+    Text(String),
+    /// Text still being generated.
+    Streaming(TextStream),
+}
+
+impl Body {
+    /// The text of a complete body; `None` while streaming.
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            Body::Text(text) => Some(text),
+            Body::Streaming(_) => None,
+        }
+    }
+}
+
+/// A message Steward sends into a channel or thread.
+#[derive(Debug)]
+pub struct Reply {
+    /// Where to post. A location with a thread posts inside the thread.
+    pub location: Location,
+    /// The message being answered, shown as a reply where the platform supports it.
+    pub in_reply_to: Option<MessageId>,
+    pub body: Body,
+    /// Only the person who invoked a command sees it (Discord ephemeral responses; other
+    /// platforms send it as a normal reply or a private notice).
+    pub only_invoker: bool,
+}
+
+/// Something the core asks an adapter to do.
+#[derive(Debug)]
+pub enum Action {
+    /// Post a message (optionally as a reply, optionally in a thread).
+    Reply(Reply),
+    /// Open a thread on `message` and post `body` inside it.
+    ReplyInThread {
+        location: Location,
+        message: MessageId,
+        thread_name: String,
+        body: Body,
+    },
+    /// Replace the text of one of Steward's own messages.
+    EditOwn {
+        location: Location,
+        message: MessageId,
+        text: String,
+    },
+    /// Add a reaction to a message.
+    React {
+        location: Location,
+        message: MessageId,
+        emoji: String,
+    },
+    /// Delete (redact) a message.
+    DeleteMessage {
+        location: Location,
+        message: MessageId,
+        reason: String,
+    },
+    /// Stop a member from talking for a while.
+    TimeoutMember {
+        platform: Platform,
+        community: CommunityId,
+        user: UserId,
+        duration: Duration,
+        reason: String,
+    },
+    /// Post to the community's moderators' log channel.
+    PostToModLog {
+        platform: Platform,
+        community: CommunityId,
+        text: String,
+    },
+    /// A private message to one user.
+    PrivateNotice {
+        platform: Platform,
+        user: UserId,
+        text: String,
+    },
+}

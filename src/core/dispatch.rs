@@ -1,0 +1,226 @@
+//! The dispatcher: records what happened, decides which feature handles an event, and returns
+//! the actions for the adapter to execute.
+
+use std::sync::Arc;
+
+use super::action::Action;
+use super::event::{Command, Event, EventKind, Message};
+use super::ids::{Location, MessageId, Platform};
+use crate::config::Language;
+use crate::features::ask::Ask;
+use crate::features::help::help;
+use crate::store::Store;
+use crate::strings::Strings;
+
+/// What the dispatcher needs to know about the bot.
+#[derive(Debug, Clone)]
+pub struct DispatcherSettings {
+    pub bot_name: String,
+    pub language: Language,
+}
+
+impl DispatcherSettings {
+    /// How commands are written on each platform, for help texts.
+    pub fn command_prefix(&self, platform: Platform) -> &'static str {
+        match platform {
+            Platform::Console | Platform::Discord => "/",
+            Platform::Matrix => "!steward ",
+        }
+    }
+}
+
+/// Routes core events to features.
+pub struct Dispatcher {
+    settings: DispatcherSettings,
+    store: Arc<Store>,
+    ask: Ask,
+}
+
+impl Dispatcher {
+    pub fn new(settings: DispatcherSettings, store: Arc<Store>, ask: Ask) -> Self {
+        Self {
+            settings,
+            store,
+            ask,
+        }
+    }
+
+    pub fn settings(&self) -> &DispatcherSettings {
+        &self.settings
+    }
+
+    /// Handles one event. Store failures are logged and do not stop the answer.
+    pub async fn handle(&self, event: Event) -> Vec<Action> {
+        match event.kind {
+            EventKind::MessagePosted(message) => self.message_posted(message).await,
+            EventKind::CommandInvoked {
+                location,
+                invoker,
+                command,
+                message,
+            } => {
+                if command.requires_moderator() && !invoker.role.can_moderate() {
+                    return vec![self.refusal(&location, message)];
+                }
+                self.command(&location, command, message).await
+            }
+            EventKind::MessageEdited {
+                location,
+                message,
+                new_text,
+            } => {
+                let result = self
+                    .store
+                    .edit_message(location.platform, &message, &new_text, event.at)
+                    .await;
+                log_store_error("edit_message", result.map(|_| ()));
+                Vec::new()
+            }
+            EventKind::MessageDeleted { location, message } => {
+                let result = self
+                    .store
+                    .delete_message(location.platform, &message, event.at)
+                    .await;
+                log_store_error("delete_message", result.map(|_| ()));
+                Vec::new()
+            }
+            EventKind::MemberJoined {
+                platform, member, ..
+            } => {
+                log_store_error(
+                    "upsert_user",
+                    self.store.upsert_user(platform, &member).await,
+                );
+                Vec::new()
+            }
+            EventKind::BotAdded {
+                platform,
+                community,
+                community_name,
+                ..
+            } => {
+                let result = self
+                    .store
+                    .upsert_community(platform, &community, &community_name)
+                    .await;
+                log_store_error("upsert_community", result);
+                Vec::new()
+            }
+            EventKind::ReactionAdded(_)
+            | EventKind::ReactionRemoved(_)
+            | EventKind::ThreadCreated { .. } => Vec::new(),
+        }
+    }
+
+    async fn message_posted(&self, message: Message) -> Vec<Action> {
+        log_store_error(
+            "record_message",
+            self.store.record_message(&message).await.map(|_| ()),
+        );
+        if message.author.is_bot {
+            return Vec::new();
+        }
+        let (mentioned, question) = strip_mention(&message.text, &self.settings.bot_name);
+        if !(mentioned || message.mentions_bot || message.replies_to_bot) {
+            return Vec::new();
+        }
+        let command = Command::Ask {
+            question: question.to_string(),
+        };
+        self.command(&message.location, command, Some(message.id))
+            .await
+    }
+
+    async fn command(
+        &self,
+        location: &Location,
+        command: Command,
+        message: Option<MessageId>,
+    ) -> Vec<Action> {
+        let strings = Strings::new(self.settings.language);
+        let prefix = self.settings.command_prefix(location.platform);
+        let action = match command {
+            Command::Help => help(strings, &self.settings.bot_name, prefix, location, message),
+            Command::Ask { question } if question.trim().is_empty() => {
+                text_reply(location, message, strings.empty_question(prefix))
+            }
+            Command::Ask { question } => self.ask.answer(location, &question, message).await,
+        };
+        vec![action]
+    }
+
+    fn refusal(&self, location: &Location, message: Option<MessageId>) -> Action {
+        let strings = Strings::new(self.settings.language);
+        let mut action = text_reply(location, message, strings.moderators_only().to_string());
+        if let Action::Reply(reply) = &mut action {
+            reply.only_invoker = true;
+        }
+        action
+    }
+}
+
+fn text_reply(location: &Location, in_reply_to: Option<MessageId>, text: String) -> Action {
+    Action::Reply(super::action::Reply {
+        location: location.clone(),
+        in_reply_to,
+        body: super::action::Body::Text(text),
+        only_invoker: false,
+    })
+}
+
+fn log_store_error(operation: &str, result: Result<(), crate::store::StoreError>) {
+    if let Err(error) = result {
+        tracing::error!(operation, label = error.label(), %error, "store failed");
+    }
+}
+
+/// Finds `@name` (any case) in `text`; returns whether it was there and the text without it.
+pub fn strip_mention<'a>(text: &'a str, bot_name: &str) -> (bool, std::borrow::Cow<'a, str>) {
+    let needle = format!("@{}", bot_name.to_lowercase());
+    let lower = text.to_lowercase();
+    // Lowercasing can change byte lengths outside ASCII; only strip when offsets agree.
+    match lower.find(&needle) {
+        Some(start) if lower.len() == text.len() => {
+            let end = start + needle.len();
+            // Names are ASCII-ish; "@steward什么" (no space, common in Chinese) still counts.
+            let boundary = text[end..]
+                .chars()
+                .next()
+                .is_none_or(|c| !c.is_ascii_alphanumeric() && c != '_');
+            if !boundary {
+                return (false, text.into());
+            }
+            let rest = format!("{} {}", &text[..start], &text[end..]);
+            let collapsed = rest.split_whitespace().collect::<Vec<_>>().join(" ");
+            let cleaned = collapsed
+                .trim_start_matches([',', ':', '，', '：'])
+                .trim()
+                .to_string();
+            (true, cleaned.into())
+        }
+        _ => (false, text.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::strip_mention;
+
+    #[test]
+    fn mention_table() {
+        let cases = [
+            ("@steward what is Rust?", true, "what is Rust?"),
+            ("@Steward: what is Rust?", true, "what is Rust?"),
+            ("hey @STEWARD, why?", true, "hey , why?"),
+            ("@steward什么是 Rust？", true, "什么是 Rust？"),
+            ("what is Rust?", false, "what is Rust?"),
+            ("@stewardship is nice", false, "@stewardship is nice"),
+            ("@steward", true, ""),
+            ("请问 @steward 什么是 Rust？", true, "请问 什么是 Rust？"),
+        ];
+        for (text, mentioned, question) in cases {
+            let (found, rest) = strip_mention(text, "Steward");
+            assert_eq!((found, rest.as_ref()), (mentioned, question), "{text}");
+        }
+    }
+}

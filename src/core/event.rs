@@ -1,0 +1,117 @@
+//! Events: what happened on a platform, as plain values.
+
+use std::time::SystemTime;
+
+use super::ids::{CommunityId, Location, MessageId, Platform, Role, ThreadId, UserId};
+
+/// Who did something.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Author {
+    pub id: UserId,
+    pub display_name: String,
+    pub role: Role,
+    /// Bots (including Steward itself) never trigger answers.
+    pub is_bot: bool,
+}
+
+/// A message as the core sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    pub id: MessageId,
+    pub location: Location,
+    pub author: Author,
+    pub text: String,
+    pub created_at: SystemTime,
+    /// The message this one replies to, if any.
+    pub reply_to: Option<MessageId>,
+    /// The adapter saw an explicit mention of the bot (a pill, `@name`, a user mention).
+    pub mentions_bot: bool,
+    /// The message replies to one of the bot's own messages.
+    pub replies_to_bot: bool,
+}
+
+/// A reaction on a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reaction {
+    pub location: Location,
+    pub message: MessageId,
+    pub user: UserId,
+    pub emoji: String,
+}
+
+/// A command with typed arguments. Adapters parse their own syntax (slash commands, `!steward
+/// ask`, `/ask` on the console) into this.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Ask the model a question.
+    Ask { question: String },
+    /// List what Steward can do.
+    Help,
+}
+
+impl Command {
+    /// Commands that only moderators may run.
+    pub fn requires_moderator(&self) -> bool {
+        match self {
+            Command::Ask { .. } | Command::Help => false,
+        }
+    }
+}
+
+/// Something that happened.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub at: SystemTime,
+    pub kind: EventKind,
+}
+
+/// The kinds of events Steward understands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EventKind {
+    MessagePosted(Message),
+    MessageEdited {
+        location: Location,
+        message: MessageId,
+        new_text: String,
+    },
+    MessageDeleted {
+        location: Location,
+        message: MessageId,
+    },
+    ReactionAdded(Reaction),
+    ReactionRemoved(Reaction),
+    MemberJoined {
+        platform: Platform,
+        community: CommunityId,
+        member: Author,
+    },
+    CommandInvoked {
+        location: Location,
+        invoker: Author,
+        command: Command,
+        /// The message that carried the command, where the platform has one.
+        message: Option<MessageId>,
+    },
+    /// Steward was added to a community (a guild join, an accepted invite).
+    BotAdded {
+        platform: Platform,
+        community: CommunityId,
+        community_name: String,
+        added_by: Option<UserId>,
+    },
+    /// A thread was created in a channel (used to follow threads the bot started).
+    ThreadCreated {
+        location: Location,
+        thread: ThreadId,
+    },
+}
+
+impl Event {
+    /// An event that happened now.
+    pub fn now(kind: EventKind) -> Self {
+        Self {
+            at: SystemTime::now(),
+            kind,
+        }
+    }
+}

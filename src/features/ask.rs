@@ -1,0 +1,121 @@
+//! `ask`: answer a member's question with the model, streamed.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+
+use crate::config::Language;
+use crate::core::{Action, Body, Location, MessageId, Reply, TextStream, TextStreamItem};
+use crate::llm::{ChatRequest, Engine, LlmError, StreamEvent};
+use crate::prompts::{AskSystem, Prompts};
+use crate::strings::Strings;
+
+/// How answers are generated.
+#[derive(Debug, Clone)]
+pub struct AskSettings {
+    pub bot_name: String,
+    pub language: Language,
+    pub max_new_tokens: usize,
+    pub temperature: Option<f64>,
+    pub timeout: Duration,
+}
+
+/// Answers questions.
+pub struct Ask {
+    engine: Arc<dyn Engine>,
+    prompts: Arc<Prompts>,
+    settings: AskSettings,
+}
+
+impl Ask {
+    pub fn new(engine: Arc<dyn Engine>, prompts: Arc<Prompts>, settings: AskSettings) -> Self {
+        Self {
+            engine,
+            prompts,
+            settings,
+        }
+    }
+
+    /// The request sent to the model for `question`.
+    pub fn request(&self, community: &str, question: &str) -> ChatRequest {
+        let language = match self.settings.language {
+            Language::English => "en",
+            Language::Chinese => "zh",
+        };
+        let system = self
+            .prompts
+            .render(
+                "ask_system.txt",
+                AskSystem {
+                    bot_name: &self.settings.bot_name,
+                    community,
+                    language,
+                },
+            )
+            .expect("ask_system.txt renders (checked by tests)");
+        ChatRequest::new(system, question.trim())
+            .with_max_new_tokens(self.settings.max_new_tokens)
+            .with_temperature(self.settings.temperature)
+            .with_deadline(self.settings.timeout)
+    }
+
+    /// Starts answering `question`; the reply streams as the model generates.
+    pub async fn answer(
+        &self,
+        location: &Location,
+        question: &str,
+        in_reply_to: Option<MessageId>,
+    ) -> Action {
+        let strings = Strings::new(self.settings.language);
+        let request = self.request(location.community.as_str(), question);
+        let body = match self.engine.stream(request).await {
+            Ok(stream) => Body::Streaming(to_text_stream(stream, strings)),
+            Err(error) => {
+                log_failure(&error);
+                Body::Text(user_message(&error, strings).to_string())
+            }
+        };
+        Action::Reply(Reply {
+            location: location.clone(),
+            in_reply_to,
+            body,
+            only_invoker: false,
+        })
+    }
+}
+
+/// Maps engine events to the core's text stream, turning errors into safe user-facing text.
+fn to_text_stream(stream: crate::llm::LlmStream, strings: Strings) -> TextStream {
+    TextStream::new(stream.map(move |event| match event {
+        StreamEvent::Delta(text) => TextStreamItem::Delta(text),
+        StreamEvent::Done(stats) => {
+            tracing::info!(
+                prompt_tokens = stats.prompt_tokens,
+                generated_tokens = stats.generated_tokens,
+                queued_ms = stats.queued.as_millis() as u64,
+                total_ms = stats.total.as_millis() as u64,
+                "answered"
+            );
+            TextStreamItem::Finished {
+                tokens: stats.generated_tokens,
+            }
+        }
+        StreamEvent::Error(error) => {
+            log_failure(&error);
+            TextStreamItem::Failed(user_message(&error, strings).to_string())
+        }
+    }))
+}
+
+fn log_failure(error: &LlmError) {
+    tracing::warn!(label = error.label(), %error, "answer failed");
+}
+
+fn user_message(error: &LlmError, strings: Strings) -> &'static str {
+    match error {
+        LlmError::Overloaded { .. } => strings.busy(),
+        LlmError::DeadlineExceeded(_) => strings.too_slow(),
+        _ => strings.failed(),
+    }
+}

@@ -1,0 +1,5 @@
+//! Features: each decides what to do about an event and returns actions. None calls a
+//! platform API.
+
+pub mod ask;
+pub mod help;

@@ -1,0 +1,167 @@
+//! Chat requests and their validation.
+
+use std::time::Duration;
+
+use super::LlmError;
+
+/// Who said a chat message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChatRole {
+    User,
+    Assistant,
+}
+
+/// One turn of a conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatMessage {
+    pub role: ChatRole,
+    pub content: String,
+}
+
+impl ChatMessage {
+    pub fn user(content: impl Into<String>) -> Self {
+        Self {
+            role: ChatRole::User,
+            content: content.into(),
+        }
+    }
+
+    pub fn assistant(content: impl Into<String>) -> Self {
+        Self {
+            role: ChatRole::Assistant,
+            content: content.into(),
+        }
+    }
+}
+
+/// Upper bound on generated tokens for any request, whatever the caller asks.
+pub const MAX_NEW_TOKENS_LIMIT: usize = 8192;
+
+/// A request to generate a chat answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChatRequest {
+    /// Always sent: some chat templates (SmolLM2's) inject their own default system prompt
+    /// otherwise, and small models answer much worse with it.
+    pub system: String,
+    pub messages: Vec<ChatMessage>,
+    /// Generation stops after this many new tokens.
+    pub max_new_tokens: usize,
+    /// `None` is greedy decoding: reproducible answers.
+    pub temperature: Option<f64>,
+    /// Generation stops when one of these strings is produced.
+    pub stop: Vec<String>,
+    /// The whole request (queueing included) must finish within this time.
+    pub deadline: Option<Duration>,
+}
+
+impl ChatRequest {
+    /// A greedy request with one user message.
+    pub fn new(system: impl Into<String>, user: impl Into<String>) -> Self {
+        Self {
+            system: system.into(),
+            messages: vec![ChatMessage::user(user)],
+            max_new_tokens: 256,
+            temperature: None,
+            stop: Vec::new(),
+            deadline: None,
+        }
+    }
+
+    pub fn with_max_new_tokens(mut self, max_new_tokens: usize) -> Self {
+        self.max_new_tokens = max_new_tokens;
+        self
+    }
+
+    pub fn with_temperature(mut self, temperature: Option<f64>) -> Self {
+        self.temperature = temperature;
+        self
+    }
+
+    pub fn with_deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    pub fn with_stop(mut self, stop: impl Into<String>) -> Self {
+        self.stop.push(stop.into());
+        self
+    }
+
+    /// Rejects requests no backend should see.
+    pub fn validate(&self) -> Result<(), LlmError> {
+        let invalid = |why: &str| Err(LlmError::InvalidRequest(why.to_string()));
+        if self.messages.is_empty() {
+            return invalid("a request needs at least one message");
+        }
+        if self.messages.last().map(|m| m.role) != Some(ChatRole::User) {
+            return invalid("the last message must come from the user");
+        }
+        if self.messages.iter().all(|m| m.content.trim().is_empty()) {
+            return invalid("the messages are empty");
+        }
+        if self.max_new_tokens == 0 || self.max_new_tokens > MAX_NEW_TOKENS_LIMIT {
+            return invalid(&format!(
+                "max_new_tokens must be between 1 and {MAX_NEW_TOKENS_LIMIT}"
+            ));
+        }
+        if let Some(t) = self.temperature {
+            if !(0.0..=2.0).contains(&t) || t.is_nan() {
+                return invalid("temperature must be between 0 and 2");
+            }
+        }
+        if self.deadline == Some(Duration::ZERO) {
+            return invalid("the deadline must be longer than zero");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation_table() {
+        let ok = ChatRequest::new("sys", "hello");
+        let cases: Vec<(&str, ChatRequest, bool)> = vec![
+            ("plain request", ok.clone(), true),
+            (
+                "no messages",
+                ChatRequest {
+                    messages: vec![],
+                    ..ok.clone()
+                },
+                false,
+            ),
+            ("blank message", ChatRequest::new("sys", "  "), false),
+            (
+                "assistant last",
+                ChatRequest {
+                    messages: vec![ChatMessage::user("q"), ChatMessage::assistant("a")],
+                    ..ok.clone()
+                },
+                false,
+            ),
+            ("zero tokens", ok.clone().with_max_new_tokens(0), false),
+            (
+                "too many tokens",
+                ok.clone().with_max_new_tokens(100_000),
+                false,
+            ),
+            (
+                "hot temperature",
+                ok.clone().with_temperature(Some(5.0)),
+                false,
+            ),
+            ("sampled", ok.clone().with_temperature(Some(0.7)), true),
+            (
+                "zero deadline",
+                ok.clone().with_deadline(Duration::ZERO),
+                false,
+            ),
+        ];
+        for (name, request, valid) in cases {
+            assert_eq!(request.validate().is_ok(), valid, "{name}");
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! Prompt templates from `prompts/`, compiled in and rendered with minijinja.
+
+use minijinja::Environment;
+use serde::Serialize;
+
+/// Every template: (name, text). Names are file names under `prompts/`.
+const TEMPLATES: &[(&str, &str)] = &[("ask_system.txt", include_str!("../prompts/ask_system.txt"))];
+
+/// A template could not be rendered (a bug in a template or a missing value).
+#[derive(Debug, thiserror::Error)]
+#[error("prompt template {name}: {reason}")]
+pub struct PromptError {
+    pub name: String,
+    pub reason: String,
+}
+
+/// The prompt templates.
+pub struct Prompts {
+    env: Environment<'static>,
+}
+
+impl Prompts {
+    /// The templates compiled into the binary.
+    pub fn builtin() -> Self {
+        let mut env = Environment::new();
+        // Unknown placeholders are errors, not silently empty text.
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        for (name, text) in TEMPLATES {
+            env.add_template(name, text)
+                .expect("built-in prompt templates parse (checked by tests)");
+        }
+        Self { env }
+    }
+
+    /// Renders template `name` with `context`; trailing whitespace is trimmed.
+    pub fn render(&self, name: &str, context: impl Serialize) -> Result<String, PromptError> {
+        let error = |reason: String| PromptError {
+            name: name.to_string(),
+            reason,
+        };
+        let template = self
+            .env
+            .get_template(name)
+            .map_err(|e| error(e.to_string()))?;
+        let text = template.render(context).map_err(|e| error(e.to_string()))?;
+        Ok(text.trim_end().to_string())
+    }
+}
+
+/// Values for `ask_system.txt`.
+#[derive(Debug, Serialize)]
+pub struct AskSystem<'a> {
+    pub bot_name: &'a str,
+    pub community: &'a str,
+    pub language: &'a str,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ask_system_renders_in_both_languages() {
+        let prompts = Prompts::builtin();
+        let english = prompts
+            .render(
+                "ask_system.txt",
+                AskSystem {
+                    bot_name: "Steward",
+                    community: "rust",
+                    language: "en",
+                },
+            )
+            .unwrap();
+        assert!(english.starts_with("You are Steward"), "{english}");
+        assert!(english.contains("rust community"));
+        assert!(!english.contains("Chinese"));
+        let chinese = prompts
+            .render(
+                "ask_system.txt",
+                AskSystem {
+                    bot_name: "Steward",
+                    community: "rust",
+                    language: "zh",
+                },
+            )
+            .unwrap();
+        assert!(chinese.ends_with("Answer in Chinese."), "{chinese}");
+    }
+
+    #[test]
+    fn missing_values_are_errors() {
+        let prompts = Prompts::builtin();
+        let error = prompts
+            .render("ask_system.txt", serde_json::json!({ "bot_name": "x" }))
+            .unwrap_err();
+        assert_eq!(error.name, "ask_system.txt");
+    }
+
+    #[test]
+    fn unknown_template_is_an_error() {
+        assert!(Prompts::builtin().render("nope.txt", ()).is_err());
+    }
+}

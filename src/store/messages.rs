@@ -1,0 +1,226 @@
+//! Messages: recording what was said, edits, soft deletes, and reading recent history.
+//!
+//! Times are stored as milliseconds since the Unix epoch, so a [`StoredMessage`] carries its
+//! times truncated to whole milliseconds.
+
+use std::time::SystemTime;
+
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::records::{ensure_channel, ensure_community, upsert_user};
+use super::{from_millis, to_millis, Store, StoreError};
+use crate::core::{
+    ChannelId, CommunityId, Location, Message, MessageId, Platform, ThreadId, UserId,
+};
+
+/// A message as the store keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredMessage {
+    pub id: MessageId,
+    /// Where it was posted (with its thread, if any).
+    pub location: Location,
+    pub author: UserId,
+    /// The author's display name as last seen (not necessarily when this message was posted).
+    pub author_name: String,
+    /// The current text (after the last edit). Deleting a message keeps its text.
+    pub text: String,
+    pub reply_to: Option<MessageId>,
+    pub created_at: SystemTime,
+    pub edited_at: Option<SystemTime>,
+    pub deleted_at: Option<SystemTime>,
+}
+
+impl StoredMessage {
+    /// True once the message was deleted on its platform.
+    pub fn is_deleted(&self) -> bool {
+        self.deleted_at.is_some()
+    }
+
+    fn from_row(platform: Platform, row: &AnyRow) -> Result<Self, sqlx::Error> {
+        let optional_time = |column: &str| -> Result<Option<SystemTime>, sqlx::Error> {
+            Ok(row.try_get::<Option<i64>, _>(column)?.map(from_millis))
+        };
+        Ok(StoredMessage {
+            id: MessageId::new(row.try_get::<String, _>("id")?),
+            location: Location {
+                platform,
+                community: CommunityId::new(row.try_get::<String, _>("community_id")?),
+                channel: ChannelId::new(row.try_get::<String, _>("channel_id")?),
+                thread: row
+                    .try_get::<Option<String>, _>("thread_id")?
+                    .map(ThreadId::new),
+            },
+            author: UserId::new(row.try_get::<String, _>("author_id")?),
+            author_name: row.try_get("display_name")?,
+            text: row.try_get("text")?,
+            reply_to: row
+                .try_get::<Option<String>, _>("reply_to")?
+                .map(MessageId::new),
+            created_at: from_millis(row.try_get("created_at")?),
+            edited_at: optional_time("edited_at")?,
+            deleted_at: optional_time("deleted_at")?,
+        })
+    }
+}
+
+/// A query for whole messages (with the author's name); `$tail` filters and orders.
+macro_rules! select_messages {
+    ($tail:literal) => {
+        concat!(
+            "SELECT m.id, m.community_id, m.channel_id, m.thread_id, m.author_id, ",
+            "u.display_name, m.text, m.reply_to, m.created_at, m.edited_at, m.deleted_at ",
+            "FROM messages m JOIN users u ON u.platform = m.platform AND u.id = m.author_id ",
+            $tail
+        )
+    };
+}
+
+const MESSAGE_BY_ID: &str = select_messages!("WHERE m.platform = $1 AND m.id = $2");
+const RECENT_IN_CHANNEL: &str = select_messages!(
+    "WHERE m.platform = $1 AND m.channel_id = $2 AND m.deleted_at IS NULL \
+     ORDER BY m.created_at DESC, m.id DESC LIMIT $3"
+);
+const RECENT_IN_THREAD: &str = select_messages!(
+    "WHERE m.platform = $1 AND m.channel_id = $2 AND m.thread_id = $4 AND m.deleted_at IS NULL \
+     ORDER BY m.created_at DESC, m.id DESC LIMIT $3"
+);
+
+impl Store {
+    /// Records a message, first adding its community, channel and author if they are new (and
+    /// updating the author's display name). Recording a message id that is already stored
+    /// changes nothing and is not an error; returns whether the message was new.
+    pub async fn record_message(&self, message: &Message) -> Result<bool, StoreError> {
+        const OPERATION: &str = "record a message";
+        let location = &message.location;
+        let platform = location.platform;
+
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(StoreError::query(OPERATION))?;
+        ensure_community(&mut *tx, platform, &location.community)
+            .await
+            .map_err(StoreError::query(OPERATION))?;
+        ensure_channel(&mut *tx, location)
+            .await
+            .map_err(StoreError::query(OPERATION))?;
+        upsert_user(&mut *tx, platform, &message.author)
+            .await
+            .map_err(StoreError::query(OPERATION))?;
+        let inserted = sqlx::query(
+            "INSERT INTO messages (platform, id, community_id, channel_id, thread_id, author_id, \
+             text, reply_to, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             ON CONFLICT (platform, id) DO NOTHING",
+        )
+        .bind(platform.as_str())
+        .bind(message.id.as_str())
+        .bind(location.community.as_str())
+        .bind(location.channel.as_str())
+        .bind(location.thread.as_ref().map(ThreadId::as_str))
+        .bind(message.author.id.as_str())
+        .bind(message.text.as_str())
+        .bind(message.reply_to.as_ref().map(MessageId::as_str))
+        .bind(to_millis(message.created_at))
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::query(OPERATION))?
+        .rows_affected();
+        tx.commit().await.map_err(StoreError::query(OPERATION))?;
+        Ok(inserted > 0)
+    }
+
+    /// Replaces the text of a stored message and sets its edit time. Returns false if the
+    /// message is unknown.
+    pub async fn edit_message(
+        &self,
+        platform: Platform,
+        message: &MessageId,
+        new_text: &str,
+        at: SystemTime,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "UPDATE messages SET text = $1, edited_at = $2 WHERE platform = $3 AND id = $4",
+        )
+        .bind(new_text)
+        .bind(to_millis(at))
+        .bind(platform.as_str())
+        .bind(message.as_str())
+        .execute(&self.pool)
+        .await
+        .map_err(StoreError::query("edit a message"))?;
+        Ok(result.rows_affected() > 0)
+    }
+
+    /// Marks a message deleted (keeping its text). A second delete keeps the first time.
+    /// Returns false if the message is unknown.
+    pub async fn delete_message(
+        &self,
+        platform: Platform,
+        message: &MessageId,
+        at: SystemTime,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "UPDATE messages SET deleted_at = COALESCE(deleted_at, $1) \
+             WHERE platform = $2 AND id = $3",
+        )
+        .bind(to_millis(at))
+        .bind(platform.as_str())
+        .bind(message.as_str())
+        .execute(&self.pool)
+        .await
+        .map_err(StoreError::query("delete a message"))?;
+        Ok(result.rows_affected() > 0)
+    }
+
+    /// One stored message, deleted or not.
+    pub async fn message(
+        &self,
+        platform: Platform,
+        message: &MessageId,
+    ) -> Result<Option<StoredMessage>, StoreError> {
+        let row = sqlx::query(MESSAGE_BY_ID)
+            .bind(platform.as_str())
+            .bind(message.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::query("read a message"))?;
+        row.map(|row| StoredMessage::from_row(platform, &row))
+            .transpose()
+            .map_err(StoreError::query("read a message"))
+    }
+
+    /// The last `limit` messages that are not deleted, oldest first: in the channel of
+    /// `location`, and if the location has a thread, in that thread only. Without a thread,
+    /// messages in the channel's threads are included.
+    pub async fn recent_messages(
+        &self,
+        location: &Location,
+        limit: u32,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        const OPERATION: &str = "read recent messages";
+        let query = match &location.thread {
+            Some(thread) => sqlx::query(RECENT_IN_THREAD)
+                .bind(location.platform.as_str())
+                .bind(location.channel.as_str())
+                .bind(i64::from(limit))
+                .bind(thread.as_str()),
+            None => sqlx::query(RECENT_IN_CHANNEL)
+                .bind(location.platform.as_str())
+                .bind(location.channel.as_str())
+                .bind(i64::from(limit)),
+        };
+        let rows = query
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::query(OPERATION))?;
+        let mut messages = rows
+            .iter()
+            .map(|row| StoredMessage::from_row(location.platform, row))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(StoreError::query(OPERATION))?;
+        messages.reverse();
+        Ok(messages)
+    }
+}

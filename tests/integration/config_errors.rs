@@ -1,0 +1,158 @@
+//! Bad configuration gets one clear line naming the file and key, and exit code 2.
+
+use std::path::Path;
+use std::process::Command;
+
+use steward::config::{Config, ConfigError, ModelSource};
+
+fn write(dir: &Path, text: &str) -> std::path::PathBuf {
+    let path = dir.join("steward.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn no_env(_: &str) -> Option<String> {
+    None
+}
+
+#[test]
+fn error_table() {
+    let dir = tempfile::tempdir().unwrap();
+    // (config text, expected key, expected words in the message)
+    let cases = [
+        (
+            "[model]\ntemprature = 0.5\n",
+            "model.temprature",
+            "unknown field",
+        ),
+        (
+            "[bot]\nname = \"S\"\ncolour = 1\n",
+            "bot.colour",
+            "unknown field",
+        ),
+        ("[gateway]\nx = 1\n", "gateway", "unknown field"),
+        (
+            "[model]\nmax_new_tokens = \"many\"\n",
+            "model.max_new_tokens",
+            "invalid type",
+        ),
+        (
+            "[model]\nmax_new_tokens = 0\n",
+            "model.max_new_tokens",
+            "out of range",
+        ),
+        (
+            "[model]\ntemperature = 7.5\n",
+            "model.temperature",
+            "out of range",
+        ),
+        (
+            "[bot]\nlanguage = \"fr\"\n",
+            "bot.language",
+            "unknown language",
+        ),
+        ("[model]\nhf_repo = \"a/b\"\n", "model.hf_file", "required"),
+        (
+            "[model]\ngguf = \"a.gguf\"\nhf_repo = \"a/b\"\nhf_file = \"c.gguf\"\n",
+            "model.gguf",
+            "not both",
+        ),
+        (
+            "[store]\nurl = \"mysql://u:secretpw@h/db\"\n",
+            "store.url",
+            "unsupported database",
+        ),
+        ("[model\nx = 1\n", "(syntax)", ""),
+    ];
+    for (text, key, words) in cases {
+        let path = write(dir.path(), text);
+        let error = Config::load_with_env(Some(&path), &no_env).expect_err(text);
+        let message = error.to_string();
+        assert!(
+            matches!(error, ConfigError::Invalid { .. }),
+            "{text}: {error:?}"
+        );
+        assert!(
+            message.starts_with(&path.display().to_string()),
+            "{message}"
+        );
+        assert!(
+            message.contains(&format!("key `{key}`")),
+            "{text} -> {message}"
+        );
+        assert!(message.contains(words), "{text} -> {message}");
+        assert!(!message.contains('\n'), "one line: {message}");
+        assert!(
+            !message.contains("secretpw"),
+            "no secrets in errors: {message}"
+        );
+    }
+}
+
+#[test]
+fn unknown_key_error_names_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        dir.path(),
+        "[bot]\nname = \"S\"\n\n[model]\ntemprature = 0.5\n",
+    );
+    let message = Config::load_with_env(Some(&path), &no_env)
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains("line 5"), "{message}");
+}
+
+#[test]
+fn missing_file_is_named() {
+    let error =
+        Config::load_with_env(Some(Path::new("/nonexistent/steward.toml")), &no_env).unwrap_err();
+    assert!(matches!(error, ConfigError::NotFound { .. }));
+    assert!(error.to_string().contains("/nonexistent/steward.toml"));
+}
+
+#[test]
+fn example_config_is_valid_and_matches_the_defaults() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/steward.example.toml");
+    let config =
+        Config::load_with_env(Some(&example), &no_env).expect("the example config is valid");
+    let defaults = Config::load_with_env(None, &no_env).unwrap();
+    assert_eq!(config.model.source, ModelSource::Default);
+    assert_eq!(config.model.max_new_tokens, defaults.model.max_new_tokens);
+    assert_eq!(config.model.queue_capacity, defaults.model.queue_capacity);
+    assert_eq!(config.store.url.expose(), defaults.store.url.expose());
+    assert_eq!(config.bot.name, defaults.bot.name);
+}
+
+#[test]
+fn database_url_comes_from_the_environment_and_stays_secret() {
+    let env = |name: &str| {
+        (name == "STEWARD_DATABASE_URL").then(|| "postgres://u:hunter2@db/steward".to_string())
+    };
+    let config = Config::load_with_env(None, &env).unwrap();
+    assert_eq!(config.store.url.expose(), "postgres://u:hunter2@db/steward");
+    let shown = format!("{config:?}");
+    assert!(!shown.contains("hunter2"), "{shown}");
+}
+
+fn steward(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_steward"))
+        .args(args)
+        .env("STEWARD_LOG", "off")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn binary_exits_with_code_2_and_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad_key = write(dir.path(), "[model]\ntemprature = 0.5\n");
+    let missing = dir.path().join("missing.toml");
+    for path in [bad_key, missing] {
+        let output = steward(&["--config", path.to_str().unwrap(), "console", "--no-fetch"]);
+        assert_eq!(output.status.code(), Some(2), "{output:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(path.to_str().unwrap()), "{stderr}");
+        assert!(output.stdout.is_empty());
+    }
+}

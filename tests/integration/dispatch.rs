@@ -1,0 +1,262 @@
+//! The dispatcher with a scripted engine: which events get answers, and what they say.
+
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use async_trait::async_trait;
+use steward::config::Language;
+use steward::core::{
+    Action, Author, Body, ChannelId, Command, CommunityId, Dispatcher, DispatcherSettings, Event,
+    EventKind, Location, Message, MessageId, Platform, Role, UserId,
+};
+use steward::features::ask::{Ask, AskSettings};
+use steward::llm::{
+    ChatRequest, Engine, EngineInfo, GenerationStats, LlmError, LlmStream, StreamEvent,
+};
+use steward::prompts::Prompts;
+use steward::store::Store;
+
+/// Answers every request with fixed text, or with a fixed error; records the requests.
+struct Scripted {
+    answer: Result<&'static str, fn() -> LlmError>,
+    seen: Mutex<Vec<ChatRequest>>,
+}
+
+#[async_trait]
+impl Engine for Scripted {
+    fn info(&self) -> EngineInfo {
+        EngineInfo {
+            model: "scripted".into(),
+            backend: "test".into(),
+            context_tokens: None,
+        }
+    }
+
+    async fn stream(&self, request: ChatRequest) -> Result<LlmStream, LlmError> {
+        request.validate()?;
+        self.seen.lock().unwrap().push(request);
+        let text = self.answer.map_err(|make| make())?;
+        let (sink, stream) = LlmStream::channel();
+        for word in text.split_inclusive(' ') {
+            sink.send(StreamEvent::Delta(word.to_string()))
+                .await
+                .unwrap();
+        }
+        let stats = GenerationStats {
+            generated_tokens: text.split(' ').count(),
+            ..Default::default()
+        };
+        sink.send(StreamEvent::Done(stats)).await.unwrap();
+        Ok(stream)
+    }
+
+    async fn generate_json(
+        &self,
+        _: ChatRequest,
+        _: serde_json::Value,
+    ) -> Result<serde_json::Value, LlmError> {
+        Err(LlmError::InvalidRequest("not scripted".into()))
+    }
+
+    async fn count_tokens(&self, text: &str) -> Result<usize, LlmError> {
+        Ok(text.split_whitespace().count())
+    }
+}
+
+struct Fixture {
+    dispatcher: Dispatcher,
+    engine: Arc<Scripted>,
+    _dir: tempfile::TempDir,
+}
+
+async fn fixture(answer: Result<&'static str, fn() -> LlmError>, language: Language) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&format!("sqlite://{}/t.db", dir.path().display()))
+        .await
+        .unwrap();
+    let engine = Arc::new(Scripted {
+        answer,
+        seen: Mutex::new(Vec::new()),
+    });
+    let ask = Ask::new(
+        engine.clone(),
+        Arc::new(Prompts::builtin()),
+        AskSettings {
+            bot_name: "Steward".into(),
+            language,
+            max_new_tokens: 64,
+            temperature: None,
+            timeout: std::time::Duration::from_secs(10),
+        },
+    );
+    let settings = DispatcherSettings {
+        bot_name: "Steward".into(),
+        language,
+    };
+    Fixture {
+        dispatcher: Dispatcher::new(settings, Arc::new(store), ask),
+        engine,
+        _dir: dir,
+    }
+}
+
+fn location() -> Location {
+    Location {
+        platform: Platform::Console,
+        community: CommunityId::new("c"),
+        channel: ChannelId::new("general"),
+        thread: None,
+    }
+}
+
+fn author(role: Role, is_bot: bool) -> Author {
+    Author {
+        id: UserId::new("u1"),
+        display_name: "Ana".into(),
+        role,
+        is_bot,
+    }
+}
+
+fn message(text: &str, is_bot: bool) -> Event {
+    Event::now(EventKind::MessagePosted(Message {
+        id: MessageId::new(format!("m-{text}")),
+        location: location(),
+        author: author(Role::Member, is_bot),
+        text: text.into(),
+        created_at: SystemTime::now(),
+        reply_to: None,
+        mentions_bot: false,
+        replies_to_bot: false,
+    }))
+}
+
+fn command(command: Command) -> Event {
+    Event::now(EventKind::CommandInvoked {
+        location: location(),
+        invoker: author(Role::Member, false),
+        command,
+        message: Some(MessageId::new("m-cmd")),
+    })
+}
+
+/// The text of the single reply in `actions`.
+async fn reply_text(mut actions: Vec<Action>) -> String {
+    assert_eq!(actions.len(), 1, "{actions:?}");
+    match actions.remove(0) {
+        Action::Reply(reply) => match reply.body {
+            Body::Text(text) => text,
+            Body::Streaming(stream) => {
+                let (text, failure) = stream.collect_text().await;
+                failure.map(|f| format!("{text}[{f}]")).unwrap_or(text)
+            }
+        },
+        other => panic!("expected a reply, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn which_messages_get_answers() {
+    let f = fixture(Ok("Paris is the capital."), Language::English).await;
+    // (event, expected number of actions)
+    let cases = [
+        (message("hello everyone", false), 0),
+        (message("@steward what is the capital of France?", false), 1),
+        (message("@Steward: what is the capital of France?", true), 0),
+        (message("@stewardship matters", false), 0),
+    ];
+    for (event, expected) in cases {
+        let shown = format!("{event:?}");
+        assert_eq!(f.dispatcher.handle(event).await.len(), expected, "{shown}");
+    }
+    let seen = f.engine.seen.lock().unwrap();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(
+        seen[0].messages[0].content,
+        "what is the capital of France?"
+    );
+    assert!(
+        seen[0].system.starts_with("You are Steward"),
+        "{}",
+        seen[0].system
+    );
+}
+
+#[tokio::test]
+async fn ask_streams_the_engine_answer_as_a_reply_to_the_command() {
+    let f = fixture(Ok("Paris is the capital."), Language::English).await;
+    let mut actions = f
+        .dispatcher
+        .handle(command(Command::Ask {
+            question: "Capital of France?".into(),
+        }))
+        .await;
+    match &actions[0] {
+        Action::Reply(reply) => {
+            assert_eq!(reply.in_reply_to, Some(MessageId::new("m-cmd")));
+            assert!(matches!(reply.body, Body::Streaming(_)));
+            assert!(!reply.only_invoker);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        reply_text(std::mem::take(&mut actions)).await,
+        "Paris is the capital."
+    );
+}
+
+#[tokio::test]
+async fn help_and_empty_questions() {
+    let f = fixture(Ok("unused"), Language::English).await;
+    let help = reply_text(f.dispatcher.handle(command(Command::Help)).await).await;
+    assert!(help.contains("/ask <question>"), "{help}");
+    let empty = reply_text(
+        f.dispatcher
+            .handle(command(Command::Ask {
+                question: " ".into(),
+            }))
+            .await,
+    )
+    .await;
+    assert!(empty.contains("What would you like to ask"), "{empty}");
+    assert!(
+        f.engine.seen.lock().unwrap().is_empty(),
+        "no model call for an empty question"
+    );
+}
+
+#[tokio::test]
+async fn busy_engine_gets_a_polite_answer() {
+    let f = fixture(
+        Err(|| LlmError::Overloaded {
+            queued: 16,
+            capacity: 16,
+        }),
+        Language::English,
+    )
+    .await;
+    let text = reply_text(
+        f.dispatcher
+            .handle(message("@steward hi there?", false))
+            .await,
+    )
+    .await;
+    assert!(text.contains("busy"), "{text}");
+}
+
+#[tokio::test]
+async fn chinese_community_gets_chinese_strings_and_prompt() {
+    let f = fixture(Ok("巴黎。"), Language::Chinese).await;
+    let help = reply_text(f.dispatcher.handle(command(Command::Help)).await).await;
+    assert!(help.contains("命令"), "{help}");
+    let answer = reply_text(
+        f.dispatcher
+            .handle(message("@steward法国的首都是哪里？", false))
+            .await,
+    )
+    .await;
+    assert_eq!(answer, "巴黎。");
+    let seen = f.engine.seen.lock().unwrap();
+    assert_eq!(seen[0].messages[0].content, "法国的首都是哪里？");
+    assert!(seen[0].system.contains("Answer in Chinese"));
+}

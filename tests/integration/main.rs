@@ -1,0 +1,12 @@
+//! Steward's integration tests, one binary with shared helpers (ripgrep's layout): linking the
+//! model engine once instead of once per file.
+
+mod config_errors;
+mod console;
+mod core_isolation;
+mod dispatch;
+mod engine;
+mod model_util;
+mod postgres;
+mod store;
+mod store_suite;
