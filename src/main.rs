@@ -47,7 +47,10 @@ enum Command {
         #[arg(long, default_value_t = 3)]
         runs: usize,
         /// The question to ask.
-        #[arg(long, default_value = "What is the capital of France?")]
+        #[arg(
+            long,
+            default_value = "Write a short paragraph about the history of Paris."
+        )]
         question: String,
     },
 }

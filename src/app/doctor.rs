@@ -146,7 +146,7 @@ fn model_check(config: &Config) -> Check {
 async fn database_check(config: &Config) -> Check {
     match super::open_store(config).await {
         Ok(store) => {
-            let backend = format!("{:?}", store.backend());
+            let backend = store.backend().to_string();
             store.close().await;
             Check::ok("database", format!("{backend}, migrations applied"))
         }
