@@ -1,6 +1,7 @@
 //! Every user-facing sentence Steward says, in one place, in English and Chinese.
 
 use crate::config::Language;
+use crate::features::settings::Known;
 
 /// The sentences for one language.
 #[derive(Debug, Clone, Copy)]
@@ -28,6 +29,7 @@ impl Strings {
                  Commands:\n\
                  - {prefix}ask <question>: ask a question\n\
                  - {prefix}help: show this help\n\
+                 - {prefix}setting [key] [value]: show or change settings (moderators)\n\
                  You can also mention @{bot_name} with your question."
             ),
             Language::Chinese => format!(
@@ -35,6 +37,7 @@ impl Strings {
                  命令：\n\
                  - {prefix}ask <问题>：提问\n\
                  - {prefix}help：显示帮助\n\
+                 - {prefix}setting [名称] [值]：查看或修改设置（管理员）\n\
                  也可以 @{bot_name} 并附上你的问题。"
             ),
         }
@@ -75,5 +78,77 @@ impl Strings {
             "Sorry, only moderators can use that command.",
             "抱歉，只有管理员可以使用该命令。",
         )
+    }
+    /// Posted when Steward joins a community.
+    pub fn setup_notice(&self, bot_name: &str, prefix: &str) -> String {
+        match self.language {
+            Language::English => format!(
+                "Hello! I'm {bot_name}, a bot that answers questions with a local language model.\n\
+                 Enabled: answers to {prefix}ask and to mentions of @{bot_name}.\n\
+                 Moderators can change settings with {prefix}setting (for example \
+                 `{prefix}setting language zh` for Chinese). {prefix}help lists every command."
+            ),
+            Language::Chinese => format!(
+                "你好！我是 {bot_name}，使用本地语言模型回答问题。\n\
+                 已启用：{prefix}ask 以及 @{bot_name} 提问。\n\
+                 管理员可用 {prefix}setting 修改设置（例如 `{prefix}setting language en` 切换为英文）。\
+                 {prefix}help 查看全部命令。"
+            ),
+        }
+    }
+
+    pub fn settings_list(&self, current: &[(String, String)], known: &[Known]) -> String {
+        let mut lines = Vec::new();
+        for setting in known {
+            let value = current
+                .iter()
+                .find(|(key, _)| key == setting.key)
+                .map(|(_, value)| value.as_str())
+                .unwrap_or(self.pick("(default)", "（默认）"));
+            lines.push(format!(
+                "- {} = {} ({})",
+                setting.key,
+                value,
+                setting.values.join(" | ")
+            ));
+        }
+        format!("{}\n{}", self.pick("Settings:", "设置："), lines.join("\n"))
+    }
+
+    pub fn unknown_setting(&self, key: &str, known: &[Known]) -> String {
+        let names: Vec<&str> = known.iter().map(|k| k.key).collect();
+        match self.language {
+            Language::English => format!(
+                "There is no setting `{key}`. Settings: {}.",
+                names.join(", ")
+            ),
+            Language::Chinese => {
+                format!("没有名为 `{key}` 的设置。可用设置：{}。", names.join("、"))
+            }
+        }
+    }
+
+    pub fn setting_value(&self, key: &str, value: Option<&str>) -> String {
+        let value = value.unwrap_or(self.pick("(default)", "（默认）"));
+        format!("{key} = {value}")
+    }
+
+    pub fn setting_changed(&self, key: &str, value: &str) -> String {
+        match self.language {
+            Language::English => format!("Done: {key} is now {value}."),
+            Language::Chinese => format!("已设置：{key} = {value}。"),
+        }
+    }
+
+    pub fn bad_setting_value(&self, key: &str, value: &str, allowed: &[&str]) -> String {
+        match self.language {
+            Language::English => format!(
+                "`{value}` is not a valid {key}; use one of: {}.",
+                allowed.join(", ")
+            ),
+            Language::Chinese => {
+                format!("`{value}` 不是有效的 {key}；可选：{}。", allowed.join("、"))
+            }
+        }
     }
 }

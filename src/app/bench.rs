@@ -42,13 +42,16 @@ pub async fn run(config: &Config, options: &BenchOptions) -> Result<String, AppE
         Arc::new(crate::prompts::Prompts::builtin()),
         crate::features::ask::AskSettings {
             bot_name: config.bot.name.clone(),
-            language: config.bot.language,
             max_new_tokens: config.model.max_new_tokens,
             temperature: config.model.temperature,
             timeout: config.model.request_timeout,
         },
     );
-    let request = ask.request(&config.console.community, &options.question);
+    let request = ask.request(
+        &config.console.community,
+        &options.question,
+        config.bot.language,
+    );
 
     // Warm-up: the first generation pays one-time costs.
     engine.generate(request.clone()).await?;

@@ -143,7 +143,6 @@ pub fn dispatcher(config: &Config, store: Arc<Store>, engine: Arc<dyn Engine>) -
         Arc::new(Prompts::builtin()),
         AskSettings {
             bot_name: config.bot.name.clone(),
-            language: config.bot.language,
             max_new_tokens: config.model.max_new_tokens,
             temperature: config.model.temperature,
             timeout: config.model.request_timeout,

@@ -4,6 +4,8 @@
 //! only checked values. Secrets come only from environment variables, all listed in
 //! [`ENV_OVERRIDES`], and live in [`Secret`], whose Debug output is `[redacted]`.
 
+mod discord;
+mod matrix;
 mod raw;
 mod secret;
 mod validate;
@@ -11,6 +13,8 @@ mod validate;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use discord::DiscordSettings;
+pub use matrix::{MatrixAuth, MatrixSettings};
 pub use raw::RawConfig;
 pub use secret::Secret;
 
@@ -123,6 +127,10 @@ pub struct Config {
     pub model: ModelSettings,
     pub store: StoreSettings,
     pub console: ConsoleSettings,
+    /// Present when the file has a `[matrix]` section.
+    pub matrix: Option<MatrixSettings>,
+    /// Present when the file has a `[discord]` section.
+    pub discord: Option<DiscordSettings>,
 }
 
 impl Config {

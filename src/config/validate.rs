@@ -130,6 +130,16 @@ pub fn validate(
         ));
     }
 
+    let invalid_dyn = |key: &str, message: String| invalid(key, message);
+    let matrix = raw
+        .matrix
+        .map(|m| super::matrix::validate(m, env, &invalid_dyn))
+        .transpose()?;
+    let discord = raw
+        .discord
+        .map(|d| super::discord::validate(d, env, &invalid_dyn))
+        .transpose()?;
+
     let console_user = raw
         .console
         .user
@@ -160,5 +170,7 @@ pub fn validate(
             channel: raw.console.channel.unwrap_or_else(|| "general".to_string()),
             user: console_user,
         },
+        matrix,
+        discord,
     })
 }

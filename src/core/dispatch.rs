@@ -9,6 +9,7 @@ use super::ids::{Location, MessageId, Platform};
 use crate::config::Language;
 use crate::features::ask::Ask;
 use crate::features::help::help;
+use crate::features::settings::{community_language, setting};
 use crate::store::Store;
 use crate::strings::Strings;
 
@@ -60,7 +61,7 @@ impl Dispatcher {
                 message,
             } => {
                 if command.requires_moderator() && !invoker.role.can_moderate() {
-                    return vec![self.refusal(&location, message)];
+                    return vec![self.refusal(&location, message).await];
                 }
                 self.command(&location, command, message).await
             }
@@ -97,14 +98,15 @@ impl Dispatcher {
                 platform,
                 community,
                 community_name,
-                ..
+                added_by,
+                notice_location,
             } => {
                 let result = self
                     .store
                     .upsert_community(platform, &community, &community_name)
                     .await;
                 log_store_error("upsert_community", result);
-                Vec::new()
+                self.setup_notice(platform, added_by, notice_location)
             }
             EventKind::ReactionAdded(_)
             | EventKind::ReactionRemoved(_)
@@ -137,20 +139,53 @@ impl Dispatcher {
         command: Command,
         message: Option<MessageId>,
     ) -> Vec<Action> {
-        let strings = Strings::new(self.settings.language);
+        let language = community_language(&self.store, location, self.settings.language).await;
+        let strings = Strings::new(language);
         let prefix = self.settings.command_prefix(location.platform);
         let action = match command {
             Command::Help => help(strings, &self.settings.bot_name, prefix, location, message),
             Command::Ask { question } if question.trim().is_empty() => {
                 text_reply(location, message, strings.empty_question(prefix))
             }
-            Command::Ask { question } => self.ask.answer(location, &question, message).await,
+            Command::Ask { question } => {
+                self.ask
+                    .answer(location, &question, message, language)
+                    .await
+            }
+            Command::Setting { key, value } => {
+                setting(&self.store, strings, location, message, key, value).await
+            }
         };
         vec![action]
     }
 
-    fn refusal(&self, location: &Location, message: Option<MessageId>) -> Action {
+    /// The notice posted when Steward joins: in the notice channel, else privately to whoever
+    /// added it.
+    fn setup_notice(
+        &self,
+        platform: Platform,
+        added_by: Option<super::ids::UserId>,
+        notice_location: Option<Location>,
+    ) -> Vec<Action> {
         let strings = Strings::new(self.settings.language);
+        let text = strings.setup_notice(
+            &self.settings.bot_name,
+            self.settings.command_prefix(platform),
+        );
+        match (notice_location, added_by) {
+            (Some(location), _) => vec![text_reply(&location, None, text)],
+            (None, Some(user)) => vec![Action::PrivateNotice {
+                platform,
+                user,
+                text,
+            }],
+            (None, None) => Vec::new(),
+        }
+    }
+
+    async fn refusal(&self, location: &Location, message: Option<MessageId>) -> Action {
+        let language = community_language(&self.store, location, self.settings.language).await;
+        let strings = Strings::new(language);
         let mut action = text_reply(location, message, strings.moderators_only().to_string());
         if let Action::Reply(reply) = &mut action {
             reply.only_invoker = true;

@@ -47,6 +47,12 @@ pub enum Command {
     Ask { question: String },
     /// List what Steward can do.
     Help,
+    /// Show the community's settings (`key` None), one setting, or change one (`value` Some).
+    /// Moderators only.
+    Setting {
+        key: Option<String>,
+        value: Option<String>,
+    },
 }
 
 impl Command {
@@ -54,6 +60,7 @@ impl Command {
     pub fn requires_moderator(&self) -> bool {
         match self {
             Command::Ask { .. } | Command::Help => false,
+            Command::Setting { .. } => true,
         }
     }
 }
@@ -98,6 +105,8 @@ pub enum EventKind {
         community: CommunityId,
         community_name: String,
         added_by: Option<UserId>,
+        /// Where to post the setup notice (a system channel), if the platform has one.
+        notice_location: Option<Location>,
     },
     /// A thread was created in a channel (used to follow threads the bot started).
     ThreadCreated {

@@ -15,7 +15,6 @@ use crate::strings::Strings;
 #[derive(Debug, Clone)]
 pub struct AskSettings {
     pub bot_name: String,
-    pub language: Language,
     pub max_new_tokens: usize,
     pub temperature: Option<f64>,
     pub timeout: Duration,
@@ -37,9 +36,9 @@ impl Ask {
         }
     }
 
-    /// The request sent to the model for `question`.
-    pub fn request(&self, community: &str, question: &str) -> ChatRequest {
-        let language = match self.settings.language {
+    /// The request sent to the model for `question`, answered in `language`.
+    pub fn request(&self, community: &str, question: &str, language: Language) -> ChatRequest {
+        let language = match language {
             Language::English => "en",
             Language::Chinese => "zh",
         };
@@ -66,9 +65,10 @@ impl Ask {
         location: &Location,
         question: &str,
         in_reply_to: Option<MessageId>,
+        language: Language,
     ) -> Action {
-        let strings = Strings::new(self.settings.language);
-        let request = self.request(location.community.as_str(), question);
+        let strings = Strings::new(language);
+        let request = self.request(location.community.as_str(), question, language);
         let body = match self.engine.stream(request).await {
             Ok(stream) => Body::Streaming(to_text_stream(stream, strings)),
             Err(error) => {

@@ -3,3 +3,4 @@
 
 pub mod ask;
 pub mod help;
+pub mod settings;

@@ -1,3 +1,8 @@
 //! Platform adapters: platform event -> core event, core action -> platform call.
+//!
+//! Only this module (and the wiring in `app`) may use platform crates. `pacing` and `split`
+//! are platform-agnostic helpers the chat adapters share.
 
 pub mod console;
+pub mod pacing;
+pub mod split;

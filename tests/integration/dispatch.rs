@@ -83,7 +83,6 @@ async fn fixture(answer: Result<&'static str, fn() -> LlmError>, language: Langu
         Arc::new(Prompts::builtin()),
         AskSettings {
             bot_name: "Steward".into(),
-            language,
             max_new_tokens: 64,
             temperature: None,
             timeout: std::time::Duration::from_secs(10),
@@ -259,4 +258,111 @@ async fn chinese_community_gets_chinese_strings_and_prompt() {
     let seen = f.engine.seen.lock().unwrap();
     assert_eq!(seen[0].messages[0].content, "法国的首都是哪里？");
     assert!(seen[0].system.contains("Answer in Chinese"));
+}
+
+fn moderator_command(command: Command, role: Role) -> Event {
+    Event::now(EventKind::CommandInvoked {
+        location: location(),
+        invoker: author(role, false),
+        command,
+        message: Some(MessageId::new("m-mod")),
+    })
+}
+
+#[tokio::test]
+async fn settings_are_for_moderators_and_switch_the_language() {
+    let f = fixture(Ok("Paris."), Language::English).await;
+    let set_zh = Command::Setting {
+        key: Some("language".into()),
+        value: Some("zh".into()),
+    };
+    // A member is refused, only they see it, and nothing changes.
+    let mut actions = f
+        .dispatcher
+        .handle(moderator_command(set_zh.clone(), Role::Member))
+        .await;
+    match &actions[0] {
+        Action::Reply(reply) => assert!(reply.only_invoker),
+        other => panic!("{other:?}"),
+    }
+    let refusal = reply_text(std::mem::take(&mut actions)).await;
+    assert!(refusal.contains("only moderators"), "{refusal}");
+    let help = reply_text(f.dispatcher.handle(command(Command::Help)).await).await;
+    assert!(help.contains("Commands:"), "still English: {help}");
+
+    // Bad values and unknown keys are explained.
+    let bad = Command::Setting {
+        key: Some("language".into()),
+        value: Some("fr".into()),
+    };
+    let text = reply_text(
+        f.dispatcher
+            .handle(moderator_command(bad, Role::Moderator))
+            .await,
+    )
+    .await;
+    assert!(
+        text.contains("not a valid language") && text.contains("en, zh"),
+        "{text}"
+    );
+    let unknown = Command::Setting {
+        key: Some("colour".into()),
+        value: None,
+    };
+    let text = reply_text(
+        f.dispatcher
+            .handle(moderator_command(unknown, Role::Owner))
+            .await,
+    )
+    .await;
+    assert!(text.contains("no setting `colour`"), "{text}");
+
+    // A moderator switches the community to Chinese.
+    let text = reply_text(
+        f.dispatcher
+            .handle(moderator_command(set_zh, Role::Moderator))
+            .await,
+    )
+    .await;
+    assert!(text.contains("language is now zh"), "{text}");
+    let help = reply_text(f.dispatcher.handle(command(Command::Help)).await).await;
+    assert!(help.contains("命令"), "{help}");
+    let list = Command::Setting {
+        key: None,
+        value: None,
+    };
+    let text = reply_text(
+        f.dispatcher
+            .handle(moderator_command(list, Role::Moderator))
+            .await,
+    )
+    .await;
+    assert!(text.contains("language = zh"), "{text}");
+    f.dispatcher.handle(message("@steward 你好？", false)).await;
+    let seen = f.engine.seen.lock().unwrap();
+    assert!(seen.last().unwrap().system.contains("Answer in Chinese"));
+}
+
+#[tokio::test]
+async fn joining_a_community_posts_a_setup_notice() {
+    let f = fixture(Ok("unused"), Language::English).await;
+    let joined = |notice_location: Option<Location>| {
+        Event::now(EventKind::BotAdded {
+            platform: Platform::Console,
+            community: CommunityId::new("c"),
+            community_name: "Rustaceans".into(),
+            added_by: Some(UserId::new("owner")),
+            notice_location,
+        })
+    };
+    let text = reply_text(f.dispatcher.handle(joined(Some(location()))).await).await;
+    assert!(
+        text.contains("Hello! I'm Steward") && text.contains("/setting"),
+        "{text}"
+    );
+    let actions = f.dispatcher.handle(joined(None)).await;
+    assert!(
+        matches!(&actions[..], [Action::PrivateNotice { user, .. }] if user.as_str() == "owner"),
+        "{actions:?}"
+    );
 }

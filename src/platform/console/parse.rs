@@ -68,6 +68,13 @@ pub fn parse_line(line: &str, context: &ConsoleContext, id: String) -> Line {
             question: argument.to_string(),
         },
         "help" => Command::Help,
+        "setting" | "settings" => {
+            let mut words = argument.split_whitespace().map(str::to_string);
+            Command::Setting {
+                key: words.next(),
+                value: words.next(),
+            }
+        }
         "quit" | "exit" => return Line::Quit,
         _ => return Line::Local(format!("unknown command /{name}; type /help for the list")),
     };
@@ -110,6 +117,20 @@ mod tests {
             ("/ASK   spaced   ", Some(ask("spaced"))),
             ("/ask", Some(ask(""))),
             ("/help", Some(Command::Help)),
+            (
+                "/setting",
+                Some(Command::Setting {
+                    key: None,
+                    value: None,
+                }),
+            ),
+            (
+                "/setting language zh",
+                Some(Command::Setting {
+                    key: Some("language".into()),
+                    value: Some("zh".into()),
+                }),
+            ),
             ("/ask 什么是 Rust？", Some(ask("什么是 Rust？"))),
         ];
         for (input, expected) in cases {
