@@ -34,6 +34,13 @@ enum Command {
         #[arg(long)]
         no_fetch: bool,
     },
+    /// Run the bot on every platform configured ([matrix], [discord]) until Ctrl-C / SIGTERM.
+    Run,
+    /// Discord helpers.
+    Discord {
+        #[command(subcommand)]
+        command: DiscordCommand,
+    },
     /// Check config, CPU, model and database, and say how to fix problems.
     Doctor,
     /// Manage the model file.
@@ -52,6 +59,16 @@ enum Command {
             default_value = "Write a short paragraph about the history of Paris."
         )]
         question: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum DiscordCommand {
+    /// Print the URL a server owner opens to add Steward, with exactly the permissions it needs.
+    InviteUrl {
+        /// The application id (default: [discord] application_id).
+        #[arg(long)]
+        application_id: Option<u64>,
     },
 }
 
@@ -105,6 +122,23 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 RoleArg::Owner => Role::Owner,
             };
             app::run_console(&config, role, !no_fetch).await?;
+        }
+        Command::Run => {
+            let config = load()?;
+            app::run::run_bots(&config).await?;
+        }
+        Command::Discord {
+            command: DiscordCommand::InviteUrl { application_id },
+        } => {
+            let config = load()?;
+            let configured = config.discord.as_ref().and_then(|d| d.application_id);
+            let Some(id) = application_id.or(configured) else {
+                anyhow::bail!(
+                    "no application id: pass --application-id or set [discord] application_id \
+                     (Discord developer portal -> your application -> General Information)"
+                );
+            };
+            println!("{}", steward::platform::discord::invite_url(id));
         }
         Command::Doctor => {
             let checks = app::doctor::run(config_path).await;

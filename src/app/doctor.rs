@@ -61,6 +61,7 @@ pub async fn run(config_path: Option<&Path>) -> Vec<Check> {
     };
     checks.push(model_check(&config));
     checks.push(database_check(&config).await);
+    checks.extend(platform_checks(&config));
     let set: Vec<&str> = ENV_OVERRIDES
         .iter()
         .map(|(name, _)| *name)
@@ -91,6 +92,49 @@ pub fn report(checks: &[Check]) -> String {
         n => writeln!(out, "{n} problem(s) found"),
     };
     out
+}
+
+fn platform_checks(config: &Config) -> Vec<Check> {
+    use crate::config::MatrixAuth;
+    let mut checks = Vec::new();
+    if let Some(matrix) = &config.matrix {
+        let credentials = match matrix.auth {
+            MatrixAuth::Password(_) => "password from STEWARD_MATRIX_PASSWORD",
+            MatrixAuth::AccessToken(_) => "access token from STEWARD_MATRIX_ACCESS_TOKEN",
+            MatrixAuth::SavedSessionOnly => "no credentials set: a saved session is required",
+        };
+        let detail = format!("{} on {}; {credentials}", matrix.user_id, matrix.homeserver);
+        let has_store = matrix.store_dir.is_dir();
+        checks.push(match (&matrix.auth, has_store) {
+            (MatrixAuth::SavedSessionOnly, false) => Check::fail(
+                "matrix",
+                detail,
+                "set STEWARD_MATRIX_PASSWORD (or STEWARD_MATRIX_ACCESS_TOKEN) for the first login",
+            ),
+            _ => Check::ok("matrix", detail),
+        });
+    }
+    if let Some(discord) = &config.discord {
+        let shards = format!(
+            "shards {}..={} of {}",
+            discord.shard_first, discord.shard_last, discord.shard_total
+        );
+        checks.push(match discord.token {
+            Some(_) => Check::ok("discord", format!("token set; {shards}")),
+            None => Check::fail(
+                "discord",
+                format!("STEWARD_DISCORD_TOKEN is not set; {shards}"),
+                "export STEWARD_DISCORD_TOKEN with the bot token from the Discord developer portal",
+            ),
+        });
+    }
+    if checks.is_empty() {
+        checks.push(Check::ok(
+            "platforms",
+            "none configured ([matrix], [discord]); `steward console` works without",
+        ));
+    }
+    checks
 }
 
 fn cpu_check() -> Check {

@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod doctor;
+pub mod run;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -31,6 +32,10 @@ pub enum AppError {
     Fetch(#[from] FetchError),
     #[error("terminal: {0}")]
     Io(#[from] std::io::Error),
+    #[error("nothing to run: the config has no [matrix] or [discord] section (see docs/matrix.md and docs/discord.md); `steward console` needs none")]
+    NothingToRun,
+    #[error("adapters stopped with errors: {0}")]
+    AdaptersFailed(String),
 }
 
 /// Where the configured model lives, as the engine needs it.

@@ -69,7 +69,7 @@ pub fn validate(
     let user_id = raw
         .user_id
         .ok_or_else(|| invalid("matrix.user_id", "is required in [matrix]".into()))?;
-    if !(user_id.starts_with('@') && user_id.contains(':')) {
+    if !is_user_id(&user_id) {
         return Err(invalid(
             "matrix.user_id",
             format!("{user_id:?} is not a Matrix user id like \"@steward:example.org\""),
@@ -89,9 +89,41 @@ pub fn validate(
             "must be one word, like \"!steward\"".into(),
         ));
     }
+    let invite_allowlist = raw.invite_allowlist.unwrap_or_default();
+    for entry in &invite_allowlist {
+        let server = entry.strip_prefix(':').unwrap_or(entry);
+        let valid = if entry.starts_with('@') {
+            is_user_id(entry)
+        } else {
+            !server.is_empty() && !server.contains(|c: char| c.is_whitespace() || c == '@')
+        };
+        if !valid {
+            return Err(invalid(
+                "matrix.invite_allowlist",
+                format!("{entry:?} is neither a user id (\"@ana:example.org\") nor a server name (\"example.org\")"),
+            ));
+        }
+    }
+    let ignore_users = raw.ignore_users.unwrap_or_default();
+    if let Some(entry) = ignore_users.iter().find(|user| !is_user_id(user)) {
+        return Err(invalid(
+            "matrix.ignore_users",
+            format!("{entry:?} is not a Matrix user id like \"@otherbot:example.org\""),
+        ));
+    }
+    if let Some(room) = &raw.moderators_room {
+        if !((room.starts_with('!') || room.starts_with('#')) && room.contains(':')) {
+            return Err(invalid(
+                "matrix.moderators_room",
+                format!("{room:?} is not a room id (\"!abc:example.org\") or alias (\"#mods:example.org\")"),
+            ));
+        }
+    }
+    // An empty variable counts as unset (a common leftover of `VAR= steward run`).
+    let secret = |name: &str| env(name).filter(|value| !value.is_empty());
     let auth = match (
-        env("STEWARD_MATRIX_PASSWORD"),
-        env("STEWARD_MATRIX_ACCESS_TOKEN"),
+        secret("STEWARD_MATRIX_PASSWORD"),
+        secret("STEWARD_MATRIX_ACCESS_TOKEN"),
     ) {
         (_, Some(token)) => MatrixAuth::AccessToken(Secret::new(token)),
         (Some(password), None) => MatrixAuth::Password(Secret::new(password)),
@@ -103,10 +135,123 @@ pub fn validate(
         device_name: raw.device_name.unwrap_or_else(|| "Steward".to_string()),
         store_dir: PathBuf::from(raw.store_dir.unwrap_or_else(|| "data/matrix".to_string())),
         command_prefix,
-        invite_allowlist: raw.invite_allowlist.unwrap_or_default(),
-        ignore_users: raw.ignore_users.unwrap_or_default(),
+        invite_allowlist,
+        ignore_users,
         moderator_power_level,
         moderators_room: raw.moderators_room,
         auth,
     })
+}
+
+/// `@localpart:server`, loosely: the homeserver has the final word.
+fn is_user_id(text: &str) -> bool {
+    text.strip_prefix('@')
+        .and_then(|rest| rest.split_once(':'))
+        .is_some_and(|(local, server)| !local.is_empty() && !server.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw() -> RawMatrix {
+        RawMatrix {
+            homeserver: Some("https://matrix.example.org".into()),
+            user_id: Some("@steward:example.org".into()),
+            ..RawMatrix::default()
+        }
+    }
+
+    fn check(raw: RawMatrix, env: &[(&str, &str)]) -> Result<MatrixSettings, String> {
+        let env = |name: &str| {
+            env.iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| value.to_string())
+        };
+        let invalid = |key: &str, message: String| ConfigError::Invalid {
+            path: "steward.toml".into(),
+            line: String::new(),
+            key: key.into(),
+            message,
+        };
+        validate(raw, &env, &invalid).map_err(|error| error.to_string())
+    }
+
+    #[test]
+    fn defaults_and_auth_from_the_environment() {
+        let settings = check(raw(), &[]).unwrap();
+        assert_eq!(settings.command_prefix, "!steward");
+        assert_eq!(settings.moderator_power_level, 50);
+        assert_eq!(settings.store_dir, PathBuf::from("data/matrix"));
+        assert_eq!(settings.device_name, "Steward");
+        assert!(settings.invite_allowlist.is_empty());
+        assert!(matches!(settings.auth, MatrixAuth::SavedSessionOnly));
+
+        let empty = check(raw(), &[("STEWARD_MATRIX_ACCESS_TOKEN", "")]).unwrap();
+        assert!(matches!(empty.auth, MatrixAuth::SavedSessionOnly));
+        let password = check(raw(), &[("STEWARD_MATRIX_PASSWORD", "pw")]).unwrap();
+        assert!(matches!(&password.auth, MatrixAuth::Password(p) if p.expose() == "pw"));
+        let both = [
+            ("STEWARD_MATRIX_PASSWORD", "pw"),
+            ("STEWARD_MATRIX_ACCESS_TOKEN", "tok"),
+        ];
+        let token = check(raw(), &both).unwrap();
+        assert!(matches!(&token.auth, MatrixAuth::AccessToken(t) if t.expose() == "tok"));
+        assert!(
+            !format!("{token:?}").contains("tok\""),
+            "secrets stay out of Debug"
+        );
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let cases: Vec<(RawMatrix, &str)> = vec![
+            (
+                RawMatrix {
+                    homeserver: None,
+                    ..raw()
+                },
+                "matrix.homeserver",
+            ),
+            (
+                RawMatrix {
+                    homeserver: Some("matrix.example.org".into()),
+                    ..raw()
+                },
+                "matrix.homeserver",
+            ),
+            (
+                RawMatrix {
+                    user_id: Some("steward".into()),
+                    ..raw()
+                },
+                "matrix.user_id",
+            ),
+            (
+                RawMatrix {
+                    moderator_power_level: Some(0),
+                    ..raw()
+                },
+                "matrix.moderator_power_level",
+            ),
+            (
+                RawMatrix {
+                    moderator_power_level: Some(101),
+                    ..raw()
+                },
+                "matrix.moderator_power_level",
+            ),
+            (
+                RawMatrix {
+                    command_prefix: Some("! steward".into()),
+                    ..raw()
+                },
+                "matrix.command_prefix",
+            ),
+        ];
+        for (raw, key) in cases {
+            let error = check(raw, &[]).expect_err(key);
+            assert!(error.contains(key), "{error}");
+        }
+    }
 }

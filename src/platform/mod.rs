@@ -4,5 +4,7 @@
 //! are platform-agnostic helpers the chat adapters share.
 
 pub mod console;
+pub mod discord;
+pub mod matrix;
 pub mod pacing;
 pub mod split;

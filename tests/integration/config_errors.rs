@@ -156,3 +156,38 @@ fn binary_exits_with_code_2_and_one_clear_line() {
         assert!(output.stdout.is_empty());
     }
 }
+
+/// The commented `[matrix]` and `[discord]` examples, uncommented.
+fn uncommented_platform_sections(example: &str) -> String {
+    let mut in_section = false;
+    let mut out = String::new();
+    for line in example.lines() {
+        if line == "# [matrix]" || line == "# [discord]" {
+            in_section = true;
+        } else if line.trim().is_empty() {
+            in_section = false;
+        }
+        let keep = in_section && (line.starts_with("# [") || line.contains(" = "));
+        out.push_str(if keep { &line[2..] } else { line });
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn example_platform_sections_are_valid_when_uncommented() {
+    let example = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("config/steward.example.toml"),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), &uncommented_platform_sections(&example));
+    let env = |name: &str| (name == "STEWARD_DISCORD_TOKEN").then(|| "token".to_string());
+    let config = Config::load_with_env(Some(&path), &env).expect("uncommented examples are valid");
+    let matrix = config.matrix.expect("[matrix] example");
+    assert_eq!(matrix.user_id, "@steward:example.org");
+    assert_eq!(matrix.moderator_power_level, 50);
+    let discord = config.discord.expect("[discord] example");
+    assert_eq!(discord.shard_total, 1);
+    assert!(discord.token.is_some());
+}

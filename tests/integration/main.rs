@@ -4,9 +4,16 @@
 mod config_errors;
 mod console;
 mod core_isolation;
+mod discord;
+mod discord_commands;
+mod discord_double;
+mod discord_messages;
 mod dispatch;
 mod engine;
+mod matrix;
+mod matrix_util;
 mod model_util;
 mod postgres;
 mod store;
 mod store_suite;
+mod synapse;

@@ -1,0 +1,98 @@
+//! `steward run`: the bot on every configured platform in one process, sharing one engine,
+//! store and dispatcher, until Ctrl-C or SIGTERM.
+//!
+//! Shutdown: a signal cancels one shared token; each adapter finishes the work in hand and
+//! returns; every adapter's end is reported (clean stop or error).
+
+use std::sync::Arc;
+
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use super::{dispatcher, load_engine, open_store, AppError};
+use crate::config::Config;
+use crate::platform;
+
+/// Runs the configured adapters. Returns an error if no platform is configured or if an
+/// adapter stopped with an error.
+pub async fn run_bots(config: &Config) -> Result<(), AppError> {
+    if config.matrix.is_none() && config.discord.is_none() {
+        return Err(AppError::NothingToRun);
+    }
+    let store = Arc::new(open_store(config).await?);
+    let engine = Arc::new(load_engine(config, true).await?);
+    let dispatcher = Arc::new(dispatcher(config, store.clone(), engine));
+    let shutdown = CancellationToken::new();
+    let mut adapters = JoinSet::new();
+    if let Some(settings) = config.matrix.clone() {
+        let (dispatcher, shutdown) = (dispatcher.clone(), shutdown.clone());
+        adapters.spawn(async move {
+            let result = platform::matrix::run(&settings, dispatcher, shutdown).await;
+            ("matrix", result.map_err(|e| e.to_string()))
+        });
+    }
+    if let Some(settings) = config.discord.clone() {
+        let (dispatcher, shutdown) = (dispatcher.clone(), shutdown.clone());
+        adapters.spawn(async move {
+            let result = platform::discord::run(&settings, dispatcher, shutdown).await;
+            ("discord", result.map_err(|e| e.to_string()))
+        });
+    }
+    tracing::info!(adapters = adapters.len(), "steward is running");
+
+    let mut failures = Vec::new();
+    let signal = shutdown_signal();
+    tokio::pin!(signal);
+    loop {
+        tokio::select! {
+            () = &mut signal, if !shutdown.is_cancelled() => {
+                tracing::info!("shutting down: finishing the work in hand");
+                shutdown.cancel();
+            }
+            ended = adapters.join_next() => match ended {
+                None => break,
+                Some(Ok((name, Ok(())))) => tracing::info!(adapter = name, "adapter stopped"),
+                Some(Ok((name, Err(error)))) => {
+                    // The other platforms keep running: one broken login should not take the
+                    // whole community bot down.
+                    tracing::error!(adapter = name, %error, "adapter stopped with an error");
+                    failures.push(format!("{name}: {error}"));
+                }
+                Some(Err(join_error)) => {
+                    tracing::error!(%join_error, "adapter task panicked");
+                    failures.push(format!("adapter task: {join_error}"));
+                }
+            },
+        }
+    }
+    store.close().await;
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::AdaptersFailed(failures.join("; ")))
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = interrupt => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = interrupt.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}

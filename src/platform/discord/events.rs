@@ -1,0 +1,183 @@
+//! Gateway events (serenity's event handler): guild joins, messages, edits, deletions,
+//! reactions and member joins become core events; the dispatcher's actions are executed.
+//! Lookups the payloads lack (is this channel a thread? which roles grant what?) come from the
+//! cache, copied out before any await.
+
+use std::sync::Arc;
+
+use serenity::all::{
+    ChannelId, Context, EventHandler, Guild, GuildId, Member, Message, MessageId,
+    MessageUpdateEvent, Reaction, Ready, RoleId, UserId,
+};
+
+use super::actions::execute_all;
+use super::commands;
+use super::conversion::{self, is_thread, Me};
+use super::roles::{role_of, GuildFacts};
+use super::Shared;
+use crate::core::{Event, Role};
+
+/// Serenity's event handler for Steward.
+pub struct Events {
+    pub shared: Arc<Shared>,
+}
+
+impl Events {
+    async fn dispatch(&self, ctx: &Context, event: Event) {
+        let actions = self.shared.dispatcher.handle(event).await;
+        execute_all(&ctx.http, &self.shared.actions, actions).await;
+    }
+}
+
+#[serenity::async_trait]
+impl EventHandler for Events {
+    async fn ready(&self, _ctx: Context, ready: Ready) {
+        tracing::info!(
+            user = %ready.user.name,
+            guilds = ready.guilds.len(),
+            shard = ?ready.shard.map(|s| (s.id.0, s.total)),
+            "connected to the Discord gateway"
+        );
+    }
+
+    /// Registers the guild's commands on every guild create (an idempotent overwrite, so a
+    /// guild that added Steward while it was offline still gets them). Only a guild that was
+    /// not in READY is new: it gets the setup notice and is recorded as a community.
+    async fn guild_create(&self, ctx: Context, guild: Guild, is_new: Option<bool>) {
+        if let Err(error) = guild
+            .id
+            .set_commands(&ctx.http, commands::definitions())
+            .await
+        {
+            tracing::warn!(guild = %guild.id, %error, "registering slash commands failed");
+        }
+        if is_new == Some(true) {
+            tracing::info!(guild = %guild.id, name = %guild.name, "joined a guild");
+            self.dispatch(&ctx, conversion::guild_joined(&guild)).await;
+        }
+    }
+
+    async fn message(&self, ctx: Context, message: Message) {
+        let Some(guild) = message.guild_id else {
+            return;
+        };
+        let thread_parent = thread_parent(&ctx, guild, message.channel_id).await;
+        let role = message_role(&ctx, guild, &message, &self.shared);
+        let id = ctx.cache.current_user().id;
+        let me = Me {
+            id,
+            name: &self.shared.dispatcher.settings().bot_name,
+            role: bot_role(&ctx, guild, id),
+        };
+        if let Some(event) = conversion::message_posted(&message, me, role, thread_parent) {
+            self.dispatch(&ctx, event).await;
+        }
+    }
+
+    async fn message_update(
+        &self,
+        ctx: Context,
+        _old: Option<Message>,
+        _new: Option<Message>,
+        event: MessageUpdateEvent,
+    ) {
+        let Some(guild) = event.guild_id else { return };
+        let thread_parent = thread_parent(&ctx, guild, event.channel_id).await;
+        if let Some(event) = conversion::message_edited(&event, thread_parent) {
+            self.dispatch(&ctx, event).await;
+        }
+    }
+
+    async fn message_delete(
+        &self,
+        ctx: Context,
+        channel: ChannelId,
+        message: MessageId,
+        guild: Option<GuildId>,
+    ) {
+        let Some(guild) = guild else { return };
+        let thread_parent = thread_parent(&ctx, guild, channel).await;
+        let event = conversion::message_deleted(guild, channel, message, thread_parent);
+        self.dispatch(&ctx, event).await;
+    }
+
+    async fn reaction_add(&self, ctx: Context, reaction: Reaction) {
+        self.reaction(ctx, reaction, true).await;
+    }
+
+    async fn reaction_remove(&self, ctx: Context, reaction: Reaction) {
+        self.reaction(ctx, reaction, false).await;
+    }
+
+    async fn guild_member_addition(&self, ctx: Context, member: Member) {
+        self.dispatch(&ctx, conversion::member_joined(&member))
+            .await;
+    }
+}
+
+impl Events {
+    async fn reaction(&self, ctx: Context, reaction: Reaction, added: bool) {
+        let Some(guild) = reaction.guild_id else {
+            return;
+        };
+        let thread_parent = thread_parent(&ctx, guild, reaction.channel_id).await;
+        if let Some(event) = conversion::reaction(&reaction, added, thread_parent) {
+            self.dispatch(&ctx, event).await;
+        }
+    }
+}
+
+/// The parent channel if `channel` is a thread: from the cache (channels and active threads
+/// arrive with the guild and thread events), else asked from the API.
+async fn thread_parent(ctx: &Context, guild: GuildId, channel: ChannelId) -> Option<ChannelId> {
+    let cached = ctx.cache.guild(guild).and_then(|guild| {
+        if guild.channels.contains_key(&channel) {
+            return Some(None);
+        }
+        guild
+            .threads
+            .iter()
+            .find(|thread| thread.id == channel)
+            .map(|thread| thread.parent_id)
+    });
+    if let Some(parent) = cached {
+        return parent;
+    }
+    match channel.to_channel(ctx).await {
+        Ok(serenity::all::Channel::Guild(found)) if is_thread(found.kind) => found.parent_id,
+        Ok(_) => None,
+        Err(error) => {
+            tracing::warn!(%channel, %error, "looking up a channel failed");
+            None
+        }
+    }
+}
+
+/// The role Discord manages for the bot in `guild` (tagged with the bot's id).
+fn bot_role(ctx: &Context, guild: GuildId, bot: UserId) -> Option<RoleId> {
+    let guild = ctx.cache.guild(guild)?;
+    let role = guild
+        .roles
+        .values()
+        .find(|role| role.tags.bot_id == Some(bot))?;
+    Some(role.id)
+}
+
+/// The author's role from their guild-level permissions (cached roles) and the guild owner.
+fn message_role(ctx: &Context, guild: GuildId, message: &Message, shared: &Shared) -> Role {
+    let Some(member) = &message.member else {
+        return Role::Member;
+    };
+    let facts = ctx
+        .cache
+        .guild(guild)
+        .map(|guild| GuildFacts::from_guild(&guild))
+        .unwrap_or_default();
+    role_of(
+        message.author.id,
+        facts.permissions_of(&member.roles),
+        &member.roles,
+        facts.owner,
+        shared.moderator_role,
+    )
+}

@@ -1,0 +1,127 @@
+//! The Discord adapter (serenity 0.12 + poise 0.7): gateway events and slash commands become
+//! core events, the dispatcher's actions become REST calls.
+//!
+//! - `conversion`: serenity values -> core events (pure, unit-tested from Discord JSON).
+//! - `roles`: Discord permissions -> member / moderator / owner.
+//! - `events`: the gateway event handler; `commands`: `/ask`, `/help`, `/setting`.
+//! - `delivery`: replies and streamed answers within the 2,000-character limit;
+//!   `actions`: every other action.
+//! - `invite`: the invite URL's permissions and the gateway intents, each explained.
+//!
+//! [`run`] connects the configured shard range and returns when `shutdown` is cancelled.
+
+mod actions;
+mod commands;
+pub mod conversion;
+mod delivery;
+mod error;
+mod events;
+mod invite;
+mod rest;
+mod roles;
+
+use std::num::NonZeroU64;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serenity::all::{ClientBuilder, RoleId};
+use tokio_util::sync::CancellationToken;
+
+pub use delivery::MESSAGE_LIMIT;
+pub use error::{DiscordError, HandlerError};
+pub use invite::{intents, invite_url, permissions, PERMISSIONS};
+pub use rest::RestExecutor;
+
+use crate::config::DiscordSettings;
+use crate::core::Dispatcher;
+
+/// Discord's own REST base, used unless `[discord] api_base_url` is set.
+pub const DEFAULT_API_BASE: &str = "https://discord.com";
+
+/// How long a clean shutdown may take before the client is dropped anyway.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// What event handlers and commands share.
+pub(crate) struct Shared {
+    pub(crate) dispatcher: Arc<Dispatcher>,
+    /// Members with this role count as moderators.
+    pub(crate) moderator_role: Option<RoleId>,
+    pub(crate) actions: rest::ActionSettings,
+}
+
+/// Runs the Discord bot until `shutdown` is cancelled (then the shards are closed cleanly and
+/// `Ok` is returned) or a fatal problem occurs: no or a rejected token, refused intents, an
+/// unreachable API. Error messages never contain the token.
+pub async fn run(
+    settings: &DiscordSettings,
+    dispatcher: Arc<Dispatcher>,
+    shutdown: CancellationToken,
+) -> Result<(), DiscordError> {
+    let token = rest::token(settings)?;
+    let api_base = rest::api_base(settings);
+    let fail = |error: serenity::Error| DiscordError::from_serenity(error, api_base, token);
+    let http = rest::http(settings)?;
+    // A bad token or an unreachable API fails here with a clear error, before any shard starts.
+    let me = http.get_current_user().await.map_err(fail)?;
+    tracing::info!(bot = %me.name, id = %me.id, "Discord token accepted");
+
+    let shared = Arc::new(Shared {
+        dispatcher,
+        moderator_role: settings
+            .moderator_role
+            .and_then(NonZeroU64::new)
+            .map(RoleId::from),
+        actions: rest::ActionSettings::new(settings),
+    });
+    let data = shared.clone();
+    let framework = poise::Framework::builder()
+        .options(poise::FrameworkOptions {
+            commands: commands::all(),
+            on_error: commands::on_error,
+            // Slash commands only: mentions are questions, handled as messages.
+            prefix_options: poise::PrefixFrameworkOptions {
+                mention_as_prefix: false,
+                ..Default::default()
+            },
+            // Roles come from guild permissions, not from the application's owners.
+            initialize_owners: false,
+            ..Default::default()
+        })
+        .setup(move |_ctx, _ready, _framework| Box::pin(async move { Ok(data) }))
+        .build();
+    let mut client = ClientBuilder::new_with_http(http, intents(settings.members_intent))
+        .event_handler(events::Events { shared })
+        .framework(framework)
+        .await
+        .map_err(fail)?;
+    if let Some(url) = &settings.gateway_url {
+        // serenity appends `?v=10&...` itself.
+        *client.ws_url.lock().await = url.clone();
+    }
+
+    let manager = client.shard_manager.clone();
+    tracing::info!(
+        first = settings.shard_first,
+        last = settings.shard_last,
+        total = settings.shard_total,
+        "starting Discord shards"
+    );
+    // serenity's range end is inclusive: `first..last` starts shards first..=last.
+    let start = client.start_shard_range(
+        settings.shard_first..settings.shard_last,
+        settings.shard_total,
+    );
+    tokio::pin!(start);
+    tokio::select! {
+        result = &mut start => result.map_err(fail),
+        () = shutdown.cancelled() => {
+            manager.shutdown_all().await;
+            // `start` returns once the manager reports the shutdown; bounded because a manager
+            // without running shards reports nothing.
+            if tokio::time::timeout(SHUTDOWN_GRACE, start).await.is_err() {
+                tracing::warn!("Discord shards did not stop in time; dropping the client");
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,223 @@
+//! Matrix events -> core events, as pure functions of the event and what the adapter already
+//! looked up (the sender's role, whether a reply targets the bot, ...). Nothing here touches the
+//! network or the SDK's stores, so every case is a unit test built from event JSON.
+
+use std::time::SystemTime;
+
+use matrix_sdk::ruma::events::reaction::OriginalSyncReactionEvent;
+use matrix_sdk::ruma::events::room::message::sanitize::remove_plain_reply_fallback;
+use matrix_sdk::ruma::events::room::message::{
+    MessageType, OriginalSyncRoomMessageEvent, Relation, RoomMessageEventContent,
+};
+use matrix_sdk::ruma::events::room::redaction::OriginalSyncRoomRedactionEvent;
+use matrix_sdk::ruma::{EventId, MilliSecondsSinceUnixEpoch};
+
+use super::rules::{mentions_bot, parse_command, strip_bot_mention, BotIdentity};
+use crate::core::{
+    Author, ChannelId, CommunityId, Event, EventKind, Location, Message, MessageId, Platform,
+    Reaction, Role, ThreadId, UserId,
+};
+
+/// The room an event happened in, as the core sees it.
+#[derive(Debug, Clone)]
+pub struct RoomContext {
+    pub room_id: String,
+    /// The parent space, or the room itself when it has none.
+    pub community: String,
+    pub bot: BotIdentity,
+    pub command_prefix: String,
+}
+
+impl RoomContext {
+    /// The room's location, inside `thread` if given.
+    pub fn location(&self, thread: Option<&EventId>) -> Location {
+        Location {
+            platform: Platform::Matrix,
+            community: CommunityId::new(&self.community),
+            channel: ChannelId::new(&self.room_id),
+            thread: thread.map(|root| ThreadId::new(root.as_str())),
+        }
+    }
+}
+
+/// What the adapter knows about the sender.
+#[derive(Debug, Clone)]
+pub struct SenderContext {
+    pub display_name: String,
+    pub role: Role,
+    /// Listed in `ignore_users` (another bot): recorded, never answered.
+    pub ignored: bool,
+}
+
+/// What the adapter looked up about the message's relations.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RelationFacts {
+    /// The message replies (not just a thread fallback) to one of the bot's messages.
+    pub replies_to_bot: bool,
+    /// The message is in a thread the bot has answered in: no mention needed.
+    pub thread_followed: bool,
+}
+
+/// The event a message really replies to. Thread messages carry a "falling back" reply to the
+/// thread's latest event for old clients; that is not a reply by the member.
+pub fn reply_target(content: &RoomMessageEventContent) -> Option<&EventId> {
+    match content.relates_to.as_ref()? {
+        Relation::Reply(reply) => Some(&reply.in_reply_to.event_id),
+        Relation::Thread(thread) if !thread.is_falling_back => {
+            thread.in_reply_to.as_ref().map(|reply| &*reply.event_id)
+        }
+        _ => None,
+    }
+}
+
+/// The root of the thread a message is in, if any.
+pub fn thread_root(content: &RoomMessageEventContent) -> Option<&EventId> {
+    match content.relates_to.as_ref()? {
+        Relation::Thread(thread) => Some(&thread.event_id),
+        _ => None,
+    }
+}
+
+/// Converts a room message. `None` for the bot's own messages and for message types Steward
+/// does not read (images, files, ...).
+pub fn message_event(
+    event: &OriginalSyncRoomMessageEvent,
+    room: &RoomContext,
+    sender: &SenderContext,
+    facts: RelationFacts,
+) -> Option<Event> {
+    if event.sender.as_str() == room.bot.user_id {
+        return None;
+    }
+    let at = timestamp(event.origin_server_ts);
+    let (body, formatted, is_notice) = text_of(&event.content.msgtype)?;
+    let location = room.location(thread_root(&event.content));
+
+    if let Some(Relation::Replacement(replacement)) = &event.content.relates_to {
+        let (new_text, _, _) = text_of(&replacement.new_content.msgtype)?;
+        return Some(Event {
+            at,
+            kind: EventKind::MessageEdited {
+                location,
+                message: MessageId::new(replacement.event_id.as_str()),
+                new_text: new_text.to_string(),
+            },
+        });
+    }
+
+    // Bots post notices by convention; never answering them prevents bot-to-bot loops.
+    let is_bot = sender.ignored || is_notice;
+    let author = Author {
+        id: UserId::new(event.sender.as_str()),
+        display_name: sender.display_name.clone(),
+        role: sender.role,
+        is_bot,
+    };
+    let id = MessageId::new(event.event_id.as_str());
+    let body = remove_plain_reply_fallback(body).trim();
+
+    if !is_bot {
+        if let Some(command) = parse_command(body, &room.command_prefix) {
+            return Some(Event {
+                at,
+                kind: EventKind::CommandInvoked {
+                    location,
+                    invoker: author,
+                    command,
+                    message: Some(id),
+                },
+            });
+        }
+    }
+
+    let intentional: Vec<String> = event
+        .content
+        .mentions
+        .iter()
+        .flat_map(|mentions| mentions.user_ids.iter().map(|user| user.to_string()))
+        .collect();
+    let mentioned = mentions_bot(body, formatted, &intentional, &room.bot);
+    let text = if mentioned {
+        strip_bot_mention(body, &room.bot)
+    } else {
+        body.to_string()
+    };
+    Some(Event {
+        at,
+        kind: EventKind::MessagePosted(Message {
+            id,
+            location,
+            author,
+            text,
+            created_at: at,
+            reply_to: reply_target(&event.content).map(|target| MessageId::new(target.as_str())),
+            mentions_bot: mentioned || facts.thread_followed,
+            replies_to_bot: facts.replies_to_bot,
+        }),
+    })
+}
+
+/// A redaction of a message: the core forgets the message's text.
+pub fn redaction_event(
+    event: &OriginalSyncRoomRedactionEvent,
+    room: &RoomContext,
+) -> Option<Event> {
+    let redacted = event
+        .redacts
+        .as_deref()
+        .or(event.content.redacts.as_deref())?;
+    Some(Event {
+        at: timestamp(event.origin_server_ts),
+        kind: EventKind::MessageDeleted {
+            location: room.location(None),
+            message: MessageId::new(redacted.as_str()),
+        },
+    })
+}
+
+/// A reaction (annotation) on a message. The bot's own reactions are skipped.
+pub fn reaction_event(event: &OriginalSyncReactionEvent, room: &RoomContext) -> Option<Event> {
+    if event.sender.as_str() == room.bot.user_id {
+        return None;
+    }
+    let annotation = &event.content.relates_to;
+    Some(Event {
+        at: timestamp(event.origin_server_ts),
+        kind: EventKind::ReactionAdded(Reaction {
+            location: room.location(None),
+            message: MessageId::new(annotation.event_id.as_str()),
+            user: UserId::new(event.sender.as_str()),
+            emoji: annotation.key.clone(),
+        }),
+    })
+}
+
+/// The body, HTML body and whether it is a notice, for the text-like message types.
+fn text_of(msgtype: &MessageType) -> Option<(&str, Option<&str>, bool)> {
+    match msgtype {
+        MessageType::Text(text) => Some((
+            &text.body,
+            text.formatted.as_ref().map(|f| f.body.as_str()),
+            false,
+        )),
+        MessageType::Notice(notice) => Some((
+            &notice.body,
+            notice.formatted.as_ref().map(|f| f.body.as_str()),
+            true,
+        )),
+        MessageType::Emote(emote) => Some((
+            &emote.body,
+            emote.formatted.as_ref().map(|f| f.body.as_str()),
+            false,
+        )),
+        _ => None,
+    }
+}
+
+fn timestamp(ts: MilliSecondsSinceUnixEpoch) -> SystemTime {
+    ts.to_system_time().unwrap_or_else(SystemTime::now)
+}
+
+#[cfg(test)]
+#[path = "conversion_tests.rs"]
+mod tests;

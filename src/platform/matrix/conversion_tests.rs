@@ -1,0 +1,296 @@
+//! Unit tests for `conversion`: Matrix event JSON (as a homeserver sends it in `/sync`) ->
+//! ruma types -> core events.
+
+use serde_json::{json, Value};
+
+use super::*;
+use crate::core::Command;
+
+const BOT: &str = "@steward:example.org";
+const ROOM: &str = "!room:example.org";
+
+fn room() -> RoomContext {
+    RoomContext {
+        room_id: ROOM.into(),
+        community: "!space:example.org".into(),
+        bot: BotIdentity {
+            user_id: BOT.into(),
+            display_name: "Steward".into(),
+        },
+        command_prefix: "!steward".into(),
+    }
+}
+
+fn member(role: Role) -> SenderContext {
+    SenderContext {
+        display_name: "Ana".into(),
+        role,
+        ignored: false,
+    }
+}
+
+/// A sync timeline `m.room.message` event with `content`.
+fn message(sender: &str, content: Value) -> OriginalSyncRoomMessageEvent {
+    serde_json::from_value(json!({
+        "type": "m.room.message",
+        "event_id": "$msg:example.org",
+        "sender": sender,
+        "origin_server_ts": 1_700_000_000_000u64,
+        "content": content,
+    }))
+    .expect("valid m.room.message event")
+}
+
+fn convert(event: &OriginalSyncRoomMessageEvent, facts: RelationFacts) -> Option<EventKind> {
+    message_event(event, &room(), &member(Role::Member), facts).map(|event| event.kind)
+}
+
+fn posted(kind: Option<EventKind>) -> Message {
+    match kind {
+        Some(EventKind::MessagePosted(message)) => message,
+        other => panic!("expected a posted message, got {other:?}"),
+    }
+}
+
+#[test]
+fn pill_mention_is_stripped_and_flagged() {
+    let event = message(
+        "@ana:example.org",
+        json!({
+            "msgtype": "m.text",
+            "body": "Steward: what is Rust?",
+            "format": "org.matrix.custom.html",
+            "formatted_body": "<a href=\"https://matrix.to/#/@steward:example.org\">Steward</a>: what is Rust?",
+            "m.mentions": { "user_ids": [BOT] },
+        }),
+    );
+    let message = posted(convert(&event, RelationFacts::default()));
+    assert!(message.mentions_bot);
+    assert!(!message.replies_to_bot);
+    assert_eq!(message.text, "what is Rust?");
+    assert_eq!(message.id.as_str(), "$msg:example.org");
+    assert_eq!(message.location.channel.as_str(), ROOM);
+    assert_eq!(message.location.community.as_str(), "!space:example.org");
+    assert_eq!(message.location.thread, None);
+    assert_eq!(message.author.display_name, "Ana");
+    assert!(!message.author.is_bot);
+    assert_eq!(
+        message.created_at,
+        SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(1_700_000_000_000)
+    );
+}
+
+#[test]
+fn plain_message_is_recorded_without_trigger() {
+    let event = message(
+        "@ana:example.org",
+        json!({"msgtype": "m.text", "body": "hello all"}),
+    );
+    let message = posted(convert(&event, RelationFacts::default()));
+    assert!(!message.mentions_bot && !message.replies_to_bot);
+    assert_eq!(message.text, "hello all");
+}
+
+#[test]
+fn own_messages_and_images_are_skipped() {
+    let own = message(BOT, json!({"msgtype": "m.text", "body": "Steward: hi"}));
+    assert_eq!(convert(&own, RelationFacts::default()), None);
+    let image = message(
+        "@ana:example.org",
+        json!({"msgtype": "m.image", "body": "cat.png", "url": "mxc://example.org/abc"}),
+    );
+    assert_eq!(convert(&image, RelationFacts::default()), None);
+}
+
+#[test]
+fn reply_strips_fallback_and_keeps_target() {
+    let event = message(
+        "@ana:example.org",
+        json!({
+            "msgtype": "m.text",
+            "body": "> <@steward:example.org> Paris.\n\nand Germany?",
+            "m.relates_to": { "m.in_reply_to": { "event_id": "$answer:example.org" } },
+        }),
+    );
+    let facts = RelationFacts {
+        replies_to_bot: true,
+        thread_followed: false,
+    };
+    let message = posted(convert(&event, facts));
+    assert_eq!(message.text, "and Germany?");
+    assert_eq!(
+        message.reply_to.as_ref().map(|m| m.as_str()),
+        Some("$answer:example.org")
+    );
+    assert!(message.replies_to_bot);
+    assert_eq!(
+        reply_target(&event.content).map(|e| e.as_str()),
+        Some("$answer:example.org")
+    );
+}
+
+#[test]
+fn thread_messages_carry_the_thread_and_follow_without_mention() {
+    let event = message(
+        "@ana:example.org",
+        json!({
+            "msgtype": "m.text",
+            "body": "and why?",
+            "m.relates_to": {
+                "rel_type": "m.thread",
+                "event_id": "$root:example.org",
+                "is_falling_back": true,
+                "m.in_reply_to": { "event_id": "$latest:example.org" },
+            },
+        }),
+    );
+    assert_eq!(
+        thread_root(&event.content).map(|e| e.as_str()),
+        Some("$root:example.org")
+    );
+    assert_eq!(
+        reply_target(&event.content),
+        None,
+        "a thread fallback is not a reply"
+    );
+    let unfollowed = posted(convert(&event, RelationFacts::default()));
+    assert!(!unfollowed.mentions_bot);
+    let followed = posted(convert(
+        &event,
+        RelationFacts {
+            replies_to_bot: false,
+            thread_followed: true,
+        },
+    ));
+    assert!(followed.mentions_bot);
+    assert_eq!(
+        followed.location.thread.as_ref().map(|t| t.as_str()),
+        Some("$root:example.org")
+    );
+}
+
+#[test]
+fn commands_become_command_events() {
+    let event = message(
+        "@ana:example.org",
+        json!({"msgtype": "m.text", "body": "!steward setting language zh"}),
+    );
+    let kind = message_event(
+        &event,
+        &room(),
+        &member(Role::Moderator),
+        RelationFacts::default(),
+    );
+    match kind.map(|e| e.kind) {
+        Some(EventKind::CommandInvoked {
+            invoker,
+            command,
+            message,
+            location,
+        }) => {
+            assert_eq!(invoker.role, Role::Moderator);
+            assert_eq!(
+                command,
+                Command::Setting {
+                    key: Some("language".into()),
+                    value: Some("zh".into())
+                }
+            );
+            assert_eq!(message.map(|m| m.0), Some("$msg:example.org".to_string()));
+            assert_eq!(location.channel.as_str(), ROOM);
+        }
+        other => panic!("expected a command, got {other:?}"),
+    }
+}
+
+#[test]
+fn notices_and_ignored_users_never_trigger() {
+    let notice = message(
+        "@otherbot:example.org",
+        json!({"msgtype": "m.notice", "body": "!steward ask loop?"}),
+    );
+    let message = posted(convert(&notice, RelationFacts::default()));
+    assert!(message.author.is_bot, "notices come from bots");
+
+    let text = message_event(
+        &self::message(
+            "@otherbot:example.org",
+            json!({"msgtype": "m.text", "body": "Steward: hi"}),
+        ),
+        &room(),
+        &SenderContext {
+            display_name: "bot".into(),
+            role: Role::Member,
+            ignored: true,
+        },
+        RelationFacts::default(),
+    );
+    match text.map(|e| e.kind) {
+        Some(EventKind::MessagePosted(message)) => assert!(message.author.is_bot),
+        other => panic!("expected a posted message, got {other:?}"),
+    }
+}
+
+#[test]
+fn edits_become_message_edited() {
+    let event = message(
+        "@ana:example.org",
+        json!({
+            "msgtype": "m.text",
+            "body": " * fixed text",
+            "m.new_content": { "msgtype": "m.text", "body": "fixed text" },
+            "m.relates_to": { "rel_type": "m.replace", "event_id": "$orig:example.org" },
+        }),
+    );
+    match convert(&event, RelationFacts::default()) {
+        Some(EventKind::MessageEdited {
+            message, new_text, ..
+        }) => {
+            assert_eq!(message.as_str(), "$orig:example.org");
+            assert_eq!(new_text, "fixed text");
+        }
+        other => panic!("expected an edit, got {other:?}"),
+    }
+}
+
+#[test]
+fn redactions_and_reactions() {
+    let redaction: OriginalSyncRoomRedactionEvent = serde_json::from_value(json!({
+        "type": "m.room.redaction",
+        "event_id": "$red:example.org",
+        "sender": "@mod:example.org",
+        "origin_server_ts": 1_700_000_000_000u64,
+        "redacts": "$spam:example.org",
+        "content": { "reason": "spam" },
+    }))
+    .unwrap();
+    match redaction_event(&redaction, &room()).map(|e| e.kind) {
+        Some(EventKind::MessageDeleted { message, .. }) => {
+            assert_eq!(message.as_str(), "$spam:example.org")
+        }
+        other => panic!("expected a deletion, got {other:?}"),
+    }
+
+    let reaction = |sender: &str| -> OriginalSyncReactionEvent {
+        serde_json::from_value(json!({
+            "type": "m.reaction",
+            "event_id": "$re:example.org",
+            "sender": sender,
+            "origin_server_ts": 1_700_000_000_000u64,
+            "content": { "m.relates_to": {
+                "rel_type": "m.annotation", "event_id": "$msg:example.org", "key": "👍"
+            } },
+        }))
+        .unwrap()
+    };
+    match reaction_event(&reaction("@ana:example.org"), &room()).map(|e| e.kind) {
+        Some(EventKind::ReactionAdded(r)) => {
+            assert_eq!(
+                (r.message.as_str(), r.user.as_str(), r.emoji.as_str()),
+                ("$msg:example.org", "@ana:example.org", "👍")
+            );
+        }
+        other => panic!("expected a reaction, got {other:?}"),
+    }
+    assert_eq!(reaction_event(&reaction(BOT), &room()), None);
+}

@@ -1,0 +1,276 @@
+//! Sync handlers and the worker behind them.
+//!
+//! matrix-sdk awaits event handlers inside the sync loop, so a handler that generated an answer
+//! would stall syncing (and E2EE key delivery) for the whole answer. Handlers here only queue a
+//! [`Job`]; the worker runs each job as its own task: look up what conversion needs (roles,
+//! names, relations), convert, dispatch, execute the actions.
+
+use std::sync::Arc;
+
+use matrix_sdk::event_handler::EventHandlerHandle;
+use matrix_sdk::ruma::events::reaction::OriginalSyncReactionEvent;
+use matrix_sdk::ruma::events::room::member::{
+    MembershipState, OriginalSyncRoomMemberEvent, StrippedRoomMemberEvent,
+};
+use matrix_sdk::ruma::events::room::message::OriginalSyncRoomMessageEvent;
+use matrix_sdk::ruma::events::room::redaction::OriginalSyncRoomRedactionEvent;
+use matrix_sdk::ruma::{EventId, OwnedEventId, OwnedUserId, UserId};
+use matrix_sdk::{Client, Room, RoomState};
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use super::conversion::{self, RelationFacts, SenderContext};
+use super::{rooms, send, Adapter};
+use crate::core::Event;
+
+/// Work queued by a sync handler.
+pub(crate) enum Job {
+    Message(Room, Box<OriginalSyncRoomMessageEvent>),
+    Redaction(Room, Box<OriginalSyncRoomRedactionEvent>),
+    Reaction(Room, Box<OriginalSyncReactionEvent>),
+    Membership(Room, Box<OriginalSyncRoomMemberEvent>),
+    Invite(Room, OwnedUserId),
+}
+
+/// The message that led to an action: replies mention its sender.
+#[derive(Debug, Clone)]
+pub(crate) struct Origin {
+    pub event_id: OwnedEventId,
+    pub sender: OwnedUserId,
+}
+
+/// Registers the sync handlers; each queues a job. Returns their handles so that `run` can
+/// remove them (which drops their queue senders) when it stops.
+pub(crate) fn register(client: &Client, jobs: mpsc::Sender<Job>) -> Vec<EventHandlerHandle> {
+    let queue = |jobs: &mpsc::Sender<Job>| jobs.clone();
+    let message = queue(&jobs);
+    let redaction = queue(&jobs);
+    let reaction = queue(&jobs);
+    let membership = queue(&jobs);
+    let invite = jobs;
+    vec![
+        client.add_event_handler(move |event: OriginalSyncRoomMessageEvent, room: Room| {
+            let jobs = message.clone();
+            async move { enqueue(&jobs, Job::Message(room, Box::new(event))).await }
+        }),
+        client.add_event_handler(move |event: OriginalSyncRoomRedactionEvent, room: Room| {
+            let jobs = redaction.clone();
+            async move { enqueue(&jobs, Job::Redaction(room, Box::new(event))).await }
+        }),
+        client.add_event_handler(move |event: OriginalSyncReactionEvent, room: Room| {
+            let jobs = reaction.clone();
+            async move { enqueue(&jobs, Job::Reaction(room, Box::new(event))).await }
+        }),
+        client.add_event_handler(move |event: OriginalSyncRoomMemberEvent, room: Room| {
+            let jobs = membership.clone();
+            async move { enqueue(&jobs, Job::Membership(room, Box::new(event))).await }
+        }),
+        client.add_event_handler(
+            move |event: StrippedRoomMemberEvent, room: Room, client: Client| {
+                let jobs = invite.clone();
+                async move {
+                    let for_us = client.user_id() == Some(&*event.state_key);
+                    if for_us && event.content.membership == MembershipState::Invite {
+                        enqueue(&jobs, Job::Invite(room, event.sender)).await;
+                    }
+                }
+            },
+        ),
+    ]
+}
+
+/// Queues an invite found in the store (it arrived before the handlers existed).
+pub(crate) async fn queue_pending_invite(jobs: &mpsc::Sender<Job>, room: Room) {
+    match room.invite_details().await {
+        Ok(invite) => enqueue(jobs, Job::Invite(room, invite.inviter_id)).await,
+        Err(error) => {
+            tracing::warn!(room = %room.room_id(), %error, "cannot read a pending invite");
+        }
+    }
+}
+
+async fn enqueue(jobs: &mpsc::Sender<Job>, job: Job) {
+    // Waiting when the queue is full slows the sync down instead of dropping events.
+    if jobs.send(job).await.is_err() {
+        tracing::debug!("matrix worker stopped; event dropped");
+    }
+}
+
+/// Runs queued jobs, each as its own task, until `stop` is cancelled; then it runs what is
+/// still queued and waits for every task to finish.
+pub(crate) async fn work(
+    adapter: Arc<Adapter>,
+    mut queue: mpsc::Receiver<Job>,
+    stop: CancellationToken,
+) {
+    let mut tasks = JoinSet::new();
+    loop {
+        tokio::select! {
+            job = queue.recv() => match job {
+                Some(job) => { tasks.spawn(process(adapter.clone(), job)); }
+                None => break,
+            },
+            Some(done) = tasks.join_next() => log_panic(done),
+            _ = stop.cancelled() => {
+                queue.close();
+                while let Some(job) = queue.recv().await {
+                    tasks.spawn(process(adapter.clone(), job));
+                }
+                break;
+            }
+        }
+    }
+    while let Some(done) = tasks.join_next().await {
+        log_panic(done);
+    }
+}
+
+fn log_panic(result: Result<(), tokio::task::JoinError>) {
+    if let Err(error) = result {
+        tracing::error!(%error, "a matrix event task panicked");
+    }
+}
+
+/// One job. Boxed: the SDK's futures are deep, and `JoinSet::spawn` must prove them `Send`.
+fn process(
+    adapter: Arc<Adapter>,
+    job: Job,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+    Box::pin(async move {
+        let adapter = &*adapter;
+        match job {
+            Job::Message(room, event) => on_message(adapter, room, *event).await,
+            Job::Redaction(room, event) => {
+                if joined(&room) && !rooms::is_backlog(adapter, &room, event.origin_server_ts).await
+                {
+                    let context = rooms::room_context(adapter, &room).await;
+                    if let Some(event) = conversion::redaction_event(&event, &context) {
+                        dispatch(adapter, event, None).await;
+                    }
+                }
+            }
+            Job::Reaction(room, event) => {
+                if joined(&room) && !rooms::is_backlog(adapter, &room, event.origin_server_ts).await
+                {
+                    let context = rooms::room_context(adapter, &room).await;
+                    if let Some(event) = conversion::reaction_event(&event, &context) {
+                        dispatch(adapter, event, None).await;
+                    }
+                }
+            }
+            Job::Membership(room, event) => rooms::on_membership(adapter, room, *event).await,
+            Job::Invite(room, inviter) => rooms::on_invite(adapter, room, inviter).await,
+        }
+    })
+}
+
+fn joined(room: &Room) -> bool {
+    room.state() == RoomState::Joined
+}
+
+async fn on_message(adapter: &Adapter, room: Room, event: OriginalSyncRoomMessageEvent) {
+    if event.sender == adapter.bot_id || !joined(&room) {
+        return;
+    }
+    if rooms::is_backlog(adapter, &room, event.origin_server_ts).await {
+        tracing::debug!(event = %event.event_id, "skipping a message from before Steward joined");
+        return;
+    }
+    let started = std::time::Instant::now();
+    let context = rooms::room_context(adapter, &room).await;
+    let sender = sender_context(adapter, &room, &event.sender).await;
+    let facts = relation_facts(adapter, &room, &event).await;
+    let Some(core_event) = conversion::message_event(&event, &context, &sender, facts) else {
+        return;
+    };
+    // Where time goes between a member's message and the answer (debug level).
+    let sent_at = event.origin_server_ts.to_system_time();
+    tracing::debug!(
+        event = %event.event_id,
+        since_sent_ms = sent_at.and_then(|at| at.elapsed().ok()).map(|d| d.as_millis() as u64),
+        lookups_ms = started.elapsed().as_millis() as u64,
+        "message converted"
+    );
+    let origin = Origin {
+        event_id: event.event_id.clone(),
+        sender: event.sender.clone(),
+    };
+    dispatch(adapter, core_event, Some(&origin)).await;
+}
+
+/// Runs an event through the dispatcher and executes the actions in order.
+pub(crate) async fn dispatch(adapter: &Adapter, event: Event, origin: Option<&Origin>) {
+    let started = std::time::Instant::now();
+    let actions = adapter.dispatcher.handle(event).await;
+    tracing::debug!(
+        actions = actions.len(),
+        dispatch_ms = started.elapsed().as_millis() as u64,
+        "dispatched"
+    );
+    for action in actions {
+        send::execute(adapter, action, origin).await;
+    }
+}
+
+async fn sender_context(adapter: &Adapter, room: &Room, sender: &UserId) -> SenderContext {
+    let display_name = match room.get_member_no_sync(sender).await {
+        Ok(Some(member)) => member.name().to_string(),
+        _ => sender.localpart().to_string(),
+    };
+    SenderContext {
+        display_name,
+        role: rooms::role_of(adapter, room, sender).await,
+        ignored: adapter
+            .settings
+            .ignore_users
+            .iter()
+            .any(|user| user == sender.as_str()),
+    }
+}
+
+async fn relation_facts(
+    adapter: &Adapter,
+    room: &Room,
+    event: &OriginalSyncRoomMessageEvent,
+) -> RelationFacts {
+    let replies_to_bot = match conversion::reply_target(&event.content) {
+        Some(target) => sent_by_bot(adapter, room, target).await,
+        None => false,
+    };
+    let thread_followed = match conversion::thread_root(&event.content) {
+        Some(root) => {
+            let followed = adapter
+                .followed_threads
+                .lock()
+                .expect("not poisoned")
+                .contains(root.as_str());
+            followed || sent_by_bot(adapter, room, root).await
+        }
+        None => false,
+    };
+    RelationFacts {
+        replies_to_bot,
+        thread_followed,
+    }
+}
+
+/// Whether `event_id` is one of the bot's messages: remembered, or looked up (event cache, then
+/// the homeserver).
+async fn sent_by_bot(adapter: &Adapter, room: &Room, event_id: &EventId) -> bool {
+    if adapter
+        .own_events
+        .lock()
+        .expect("not poisoned")
+        .contains(event_id.as_str())
+    {
+        return true;
+    }
+    match room.load_or_fetch_event(event_id, None).await {
+        Ok(event) => event.sender().as_deref() == Some(&*adapter.bot_id),
+        Err(error) => {
+            tracing::debug!(%error, event = %event_id, "cannot load a related event");
+            false
+        }
+    }
+}

@@ -1,0 +1,239 @@
+//! The Matrix adapter (matrix-sdk): Matrix rooms become channels of core communities.
+//!
+//! Start-up follows matrix-rust-sdk's `persist_session` example: restore the saved session (or
+//! log in once and save it), run one sync *before* any handler is registered so that history
+//! and whatever arrived while Steward was offline is never answered, then register handlers and
+//! keep syncing from the persisted token. Handlers only queue work; a worker runs each event
+//! through the [`Dispatcher`] and executes the actions, so a long answer never stalls the sync
+//! loop (and with it, E2EE key delivery).
+//!
+//! Module map: `session` (login, persistence), `rules` and `conversion` (pure decisions and
+//! Matrix -> core events), `handlers` (sync handlers and the worker), `rooms` (invites, kicks,
+//! communities), `send` (core actions -> Matrix calls), `format` (Markdown -> message content).
+
+mod conversion;
+mod error;
+mod format;
+mod handlers;
+mod rooms;
+mod rules;
+mod send;
+mod session;
+
+use std::collections::{HashSet, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use matrix_sdk::config::SyncSettings;
+use matrix_sdk::ruma::OwnedUserId;
+use matrix_sdk::{Client, LoopCtrl};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::MatrixSettings;
+use crate::core::Dispatcher;
+
+pub use error::MatrixError;
+pub use rules::{invite_allowed, parse_command, role_for_power_level};
+pub use send::{ban, kick};
+
+/// Runs the Matrix adapter until `shutdown` is cancelled (then it finishes the work in hand and
+/// returns `Ok`) or a fatal error occurs.
+pub async fn run(
+    settings: &MatrixSettings,
+    dispatcher: Arc<Dispatcher>,
+    shutdown: CancellationToken,
+) -> Result<(), MatrixError> {
+    run_with_ready(settings, dispatcher, shutdown, None).await
+}
+
+/// Like [`run`], and sends on `ready` once the initial sync is done and handlers are
+/// registered: from then on every new message is seen (tests and benchmarks wait for it).
+pub async fn run_with_ready(
+    settings: &MatrixSettings,
+    dispatcher: Arc<Dispatcher>,
+    shutdown: CancellationToken,
+    ready: Option<tokio::sync::oneshot::Sender<()>>,
+) -> Result<(), MatrixError> {
+    let client = tokio::select! {
+        client = Box::pin(session::connect(settings)) => client?,
+        _ = shutdown.cancelled() => return Ok(()),
+    };
+    log_identity(&client).await;
+
+    let Some(token) = initial_sync(&client, &shutdown).await? else {
+        return Ok(()); // Cancelled before the first sync finished.
+    };
+
+    let bot_id = client
+        .user_id()
+        .map(ToOwned::to_owned)
+        .expect("a connected client has a user id");
+    let (jobs, queue) = tokio::sync::mpsc::channel(256);
+    let adapter = Arc::new(Adapter {
+        client: client.clone(),
+        settings: settings.clone(),
+        dispatcher,
+        bot_id,
+        own_events: Mutex::new(RecentSet::new(OWN_EVENTS_REMEMBERED)),
+        followed_threads: Mutex::new(RecentSet::new(THREADS_REMEMBERED)),
+    });
+    let registered = handlers::register(&client, jobs.clone());
+    // Invites that arrived while Steward was offline came with the initial sync, before any
+    // handler existed.
+    for room in client.invited_rooms() {
+        handlers::queue_pending_invite(&jobs, room).await;
+    }
+    drop(jobs);
+    let stop_worker = CancellationToken::new();
+    let worker = tokio::spawn(handlers::work(adapter.clone(), queue, stop_worker.clone()));
+    tracing::info!("matrix adapter ready");
+    if let Some(ready) = ready {
+        let _ = ready.send(());
+    }
+
+    let failures = std::sync::atomic::AtomicU32::new(0);
+    let sync = client.sync_with_result_callback(SyncSettings::default().token(token), |result| {
+        sync_step(result, &failures)
+    });
+    // Boxed so that callers spawning `run` need not prove `Send` for the SDK's deep future type.
+    let sync: Pin<Box<dyn Future<Output = Result<(), matrix_sdk::Error>> + Send + '_>> =
+        Box::pin(sync);
+    let outcome = tokio::select! {
+        result = sync => result.map_err(MatrixError::from_sync),
+        _ = shutdown.cancelled() => Ok(()),
+    };
+    // No sync, no new jobs: the worker finishes what is queued and in flight, then ends.
+    for handle in registered {
+        client.remove_event_handler(handle);
+    }
+    stop_worker.cancel();
+    if let Err(error) = worker.await {
+        tracing::error!(%error, "matrix worker panicked");
+    }
+    match &outcome {
+        Ok(()) => tracing::info!("matrix adapter stopped"),
+        Err(error) => tracing::error!(label = error.label(), %error, "matrix adapter failed"),
+    }
+    outcome
+}
+
+/// State shared by the handlers, the worker and the action executor.
+pub(crate) struct Adapter {
+    pub client: Client,
+    pub settings: MatrixSettings,
+    pub dispatcher: Arc<Dispatcher>,
+    pub bot_id: OwnedUserId,
+    /// Recent events the bot sent: a reply to one of them is a reply to the bot.
+    pub own_events: Mutex<RecentSet>,
+    /// Thread roots the bot has answered in: follow-ups there need no mention.
+    pub followed_threads: Mutex<RecentSet>,
+}
+
+const OWN_EVENTS_REMEMBERED: usize = 4096;
+const THREADS_REMEMBERED: usize = 1024;
+
+/// A bounded set of ids that forgets the oldest first: memory stays flat however long the bot
+/// runs; an id that has fallen out is looked up on the homeserver instead.
+pub(crate) struct RecentSet {
+    order: VecDeque<String>,
+    members: HashSet<String>,
+    capacity: usize,
+}
+
+impl RecentSet {
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            order: VecDeque::new(),
+            members: HashSet::new(),
+            capacity,
+        }
+    }
+
+    pub fn insert(&mut self, id: &str) {
+        if self.members.insert(id.to_string()) {
+            self.order.push_back(id.to_string());
+            if self.order.len() > self.capacity {
+                if let Some(oldest) = self.order.pop_front() {
+                    self.members.remove(&oldest);
+                }
+            }
+        }
+    }
+
+    pub fn contains(&self, id: &str) -> bool {
+        self.members.contains(id)
+    }
+}
+
+/// The first sync, before any handler exists: it brings the room list, state and E2EE keys up
+/// to date and swallows history. Retries transient failures until cancelled; returns the token
+/// to continue from, or `None` when cancelled.
+async fn initial_sync(
+    client: &Client,
+    shutdown: &CancellationToken,
+) -> Result<Option<String>, MatrixError> {
+    // Zero timeout: with a saved token and nothing new the server answers at once instead of
+    // long-polling.
+    let settings = SyncSettings::default().timeout(Duration::ZERO);
+    let mut delay = Duration::from_secs(1);
+    loop {
+        let attempt = Box::pin(client.sync_once(settings.clone()));
+        let result = tokio::select! {
+            result = attempt => result,
+            _ = shutdown.cancelled() => return Ok(None),
+        };
+        match result {
+            Ok(response) => return Ok(Some(response.next_batch)),
+            Err(error) => match MatrixError::from_sync(error) {
+                fatal @ MatrixError::SessionInvalid(_) => return Err(fatal),
+                error => {
+                    tracing::warn!(label = error.label(), %error, retry_in_s = delay.as_secs(), "initial matrix sync failed");
+                    tokio::select! {
+                        _ = tokio::time::sleep(delay) => {}
+                        _ = shutdown.cancelled() => return Ok(None),
+                    }
+                    delay = (delay * 2).min(Duration::from_secs(60));
+                }
+            },
+        }
+    }
+}
+
+/// One step of the long-running sync: a revoked session stops the adapter; other failures
+/// (network, server restarts) are logged and retried with a growing pause.
+async fn sync_step(
+    result: Result<matrix_sdk::sync::SyncResponse, matrix_sdk::Error>,
+    failures: &std::sync::atomic::AtomicU32,
+) -> Result<LoopCtrl, matrix_sdk::Error> {
+    use std::sync::atomic::Ordering;
+    match result {
+        Ok(_) => {
+            failures.store(0, Ordering::Relaxed);
+            Ok(LoopCtrl::Continue)
+        }
+        Err(error) => {
+            if error::session_invalid(&error) {
+                return Err(error);
+            }
+            let failed = failures.fetch_add(1, Ordering::Relaxed) + 1;
+            let delay = Duration::from_secs(u64::from(failed.min(6)) * 5);
+            tracing::warn!(%error, failed, retry_in_s = delay.as_secs(), "matrix sync failed");
+            tokio::time::sleep(delay).await;
+            Ok(LoopCtrl::Continue)
+        }
+    }
+}
+
+/// Logs the device the owner verifies (see docs/matrix.md).
+async fn log_identity(client: &Client) {
+    let encryption = client.encryption();
+    let fingerprint = encryption.ed25519_key().await.unwrap_or_default();
+    tracing::info!(
+        user = ?client.user_id(),
+        device = ?client.device_id(),
+        ed25519 = %fingerprint,
+        "matrix device ready; compare this key when verifying the bot"
+    );
+}

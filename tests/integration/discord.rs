@@ -1,0 +1,353 @@
+//! The Discord adapter end to end against the local protocol double (`discord_double`): the
+//! real adapter, a real dispatcher and SQLite store, and either the real default model or a
+//! scripted engine. Discord itself is never contacted.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use serde_json::{json, Value};
+use steward::config::{Config, DiscordSettings, Secret};
+use steward::core::{Action, Body, ChannelId, CommunityId, Location, MessageId, Platform, UserId};
+use steward::llm::{
+    ChatRequest, Engine, EngineInfo, GenerationStats, LlmError, LlmStream, StreamEvent,
+};
+use steward::platform::discord::{self, DiscordError};
+use steward::store::Store;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::discord_double::payloads::{
+    self, BOT, EVERYONE_PERMISSIONS, GENERAL, GUILD, MANAGE_MESSAGES, MEMBER, MOD_LOG, OWNER,
+    THREAD, WELCOME,
+};
+use crate::discord_double::{DiscordDouble, DoubleOptions, TOKEN};
+use crate::model_util;
+
+/// Streams fixed text word by word, as fast as it is read.
+pub struct Scripted(pub String);
+
+#[async_trait]
+impl Engine for Scripted {
+    fn info(&self) -> EngineInfo {
+        EngineInfo {
+            model: "scripted".into(),
+            backend: "test".into(),
+            context_tokens: None,
+        }
+    }
+
+    async fn stream(&self, _: ChatRequest) -> Result<LlmStream, LlmError> {
+        let (sink, stream) = LlmStream::channel();
+        let text = self.0.clone();
+        tokio::spawn(async move {
+            for word in text.split_inclusive(' ') {
+                let _ = sink.send(StreamEvent::Delta(word.to_string())).await;
+            }
+            let _ = sink
+                .send(StreamEvent::Done(GenerationStats::default()))
+                .await;
+        });
+        Ok(stream)
+    }
+
+    async fn generate_json(&self, _: ChatRequest, _: Value) -> Result<Value, LlmError> {
+        Err(LlmError::InvalidRequest("not scripted".into()))
+    }
+
+    async fn count_tokens(&self, text: &str) -> Result<usize, LlmError> {
+        Ok(text.split_whitespace().count())
+    }
+}
+
+pub fn scripted(text: &str) -> Arc<dyn Engine> {
+    Arc::new(Scripted(text.to_string()))
+}
+
+/// A running adapter connected to a double.
+pub struct Bot {
+    pub double: DiscordDouble,
+    pub store: Arc<Store>,
+    shutdown: CancellationToken,
+    task: JoinHandle<Result<(), DiscordError>>,
+    _dir: tempfile::TempDir,
+}
+
+pub fn settings(double: &DiscordDouble, token: &str) -> DiscordSettings {
+    DiscordSettings {
+        application_id: Some(BOT),
+        shard_first: 0,
+        shard_last: 0,
+        shard_total: 1,
+        api_base_url: Some(double.api_base.clone()),
+        gateway_url: Some(double.gateway_url.clone()),
+        moderator_role: None,
+        mod_log_channel: None,
+        members_intent: false,
+        token: Some(Secret::new(token.to_string())),
+    }
+}
+
+pub async fn start(engine: Arc<dyn Engine>, options: DoubleOptions) -> Bot {
+    let double = DiscordDouble::start(options).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::defaults();
+    config.model.max_new_tokens = 48;
+    let url = format!("sqlite://{}/steward.db", dir.path().display());
+    let store = Arc::new(Store::open(&url).await.unwrap());
+    let dispatcher = Arc::new(steward::app::dispatcher(&config, store.clone(), engine));
+    let settings = settings(&double, TOKEN);
+    let shutdown = CancellationToken::new();
+    let stop = shutdown.clone();
+    let task = tokio::spawn(async move { discord::run(&settings, dispatcher, stop).await });
+    Bot {
+        double,
+        store,
+        shutdown,
+        task,
+        _dir: dir,
+    }
+}
+
+impl Bot {
+    /// Waits until the guild's commands are registered: the bot is connected and has the guild.
+    pub async fn ready(&self) {
+        let path = format!("/api/v10/applications/{BOT}/guilds/{GUILD}/commands");
+        self.double.request("PUT", &path).await;
+    }
+
+    /// Cancels the adapter and checks it stopped cleanly.
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        let result = tokio::time::timeout(Duration::from_secs(20), self.task)
+            .await
+            .expect("the adapter stops after cancellation")
+            .unwrap();
+        assert!(result.is_ok(), "{result:?}");
+    }
+
+    /// Messages posted in `channel`, once the last one contains `needle` (case-insensitive).
+    pub async fn answer_in(
+        &self,
+        channel: &str,
+        needle: &str,
+    ) -> Vec<crate::discord_double::Posted> {
+        let what = format!("an answer containing {needle:?} in {channel}");
+        let needle = needle.to_lowercase();
+        self.double
+            .wait_for(&what, |double| {
+                let posted: Vec<_> = double
+                    .posted()
+                    .into_iter()
+                    .filter(|p| p.channel == channel)
+                    .collect();
+                let last = posted.last()?;
+                last.content()
+                    .to_lowercase()
+                    .contains(&needle)
+                    .then_some(posted)
+            })
+            .await
+    }
+}
+
+fn intents_of(identify: &Value) -> u64 {
+    identify["d"]["intents"].as_u64().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discord_connects_and_sees_its_guild() {
+    let bot = start(scripted("unused"), DoubleOptions::default()).await;
+    bot.ready().await;
+    let identify = bot
+        .double
+        .wait_for("IDENTIFY", |d| {
+            d.bot_sent().into_iter().find(|p| p["op"] == 2)
+        })
+        .await;
+    assert_eq!(
+        identify["d"]["token"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("Bot "),
+        TOKEN
+    );
+    assert_eq!(identify["d"]["shard"], json!([0, 1]));
+    let intents = intents_of(&identify);
+    // GUILDS, GUILD_MESSAGES, GUILD_MESSAGE_REACTIONS, MESSAGE_CONTENT; not GUILD_MEMBERS.
+    assert_eq!(
+        intents & (1 | 1 << 9 | 1 << 10 | 1 << 15),
+        1 | 1 << 9 | 1 << 10 | 1 << 15
+    );
+    assert_eq!(intents & (1 << 1), 0, "members intent is opt-in");
+
+    // The slash commands, as registered for the guild.
+    let put = bot
+        .double
+        .request(
+            "PUT",
+            &format!("/api/v10/applications/{BOT}/guilds/{GUILD}/commands"),
+        )
+        .await;
+    let names: Vec<&str> = put
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["ask", "help", "setting"]);
+    let ask = &put.body[0];
+    assert_eq!(ask["options"][0]["name"], "question");
+    assert_eq!(ask["options"][0]["required"], true);
+
+    // Heartbeats are ACKed: two on the same session, and no second IDENTIFY.
+    bot.double
+        .wait_for("two heartbeats", |d| {
+            (d.bot_sent().iter().filter(|p| p["op"] == 1).count() >= 2).then_some(())
+        })
+        .await;
+    let identifies = bot
+        .double
+        .bot_sent()
+        .iter()
+        .filter(|p| p["op"] == 2)
+        .count();
+    assert_eq!(identifies, 1, "no reconnect");
+
+    // A guild listed in READY is not new: no setup notice.
+    let requests = bot.double.requests();
+    assert!(
+        requests.iter().all(|r| r.authorized),
+        "every request carries the token"
+    );
+    assert!(requests.iter().any(|r| r.path == "/api/v10/users/@me"));
+    let notices = requests
+        .iter()
+        .filter(|r| r.path.starts_with("/api/v10/channels/"))
+        .count();
+    assert_eq!(notices, 0, "{requests:#?}");
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discord_guild_join_registers_commands_and_posts_the_setup_notice() {
+    let options = DoubleOptions {
+        ready_guilds: vec![],
+        guilds: vec![],
+        ..DoubleOptions::default()
+    };
+    let bot = start(scripted("unused"), options).await;
+    bot.double
+        .wait_for("READY", |d| d.bot_sent().into_iter().find(|p| p["op"] == 2))
+        .await;
+    bot.double
+        .dispatch(
+            "GUILD_CREATE",
+            payloads::guild(GUILD, "Rustaceans", Some(WELCOME)),
+        )
+        .await;
+    bot.ready().await;
+    let notice = bot
+        .double
+        .request("POST", &format!("/api/v10/channels/{WELCOME}/messages"))
+        .await;
+    let text = notice.body["content"].as_str().unwrap();
+    assert!(
+        text.contains("Hello! I'm Steward") && text.contains("/setting"),
+        "{text}"
+    );
+    assert!(notice
+        .body
+        .get("message_reference")
+        .is_none_or(Value::is_null));
+    let community = CommunityId::new(GUILD.to_string());
+    let name = bot
+        .store
+        .community_name(Platform::Discord, &community)
+        .await
+        .unwrap();
+    assert_eq!(name.as_deref(), Some("Rustaceans"));
+
+    // Without a system channel, the owner gets the notice privately.
+    bot.double
+        .dispatch("GUILD_CREATE", payloads::guild(101, "Quiet", None))
+        .await;
+    let dm = bot
+        .double
+        .request("POST", "/api/v10/users/@me/channels")
+        .await;
+    assert_eq!(dm.body["recipient_id"], OWNER.to_string());
+    let private = bot
+        .double
+        .wait_for("the private notice", |double| {
+            double
+                .requests()
+                .into_iter()
+                .filter(|r| r.method == "POST" && r.path.ends_with("/messages"))
+                .find(|r| !r.path.contains(&WELCOME.to_string()))
+        })
+        .await;
+    assert!(private.body["content"]
+        .as_str()
+        .unwrap()
+        .contains("Hello! I'm Steward"));
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discord_token_problems_are_clear_errors_without_the_token() {
+    let double = DiscordDouble::start(DoubleOptions::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/steward.db", dir.path().display());
+    let store = Arc::new(Store::open(&url).await.unwrap());
+    let dispatcher = Arc::new(steward::app::dispatcher(
+        &Config::defaults(),
+        store,
+        scripted("x"),
+    ));
+    let cases: [(Option<&str>, &str); 3] = [
+        (Some("Wrong.secret.token"), "discord_invalid_token"),
+        (Some("not-a-token"), "discord_malformed_token"),
+        (None, "discord_missing_token"),
+    ];
+    for (token, label) in cases {
+        let mut settings = settings(&double, token.unwrap_or_default());
+        if token.is_none() {
+            settings.token = None;
+        }
+        let error = discord::run(&settings, dispatcher.clone(), CancellationToken::new())
+            .await
+            .expect_err("a token problem is fatal");
+        assert_eq!(error.label(), label, "{error}");
+        let shown = format!("{error} {error:?}");
+        assert!(
+            !shown.contains("secret") && !shown.contains("not-a-token"),
+            "{shown}"
+        );
+        assert!(shown.contains("STEWARD_DISCORD_TOKEN"), "{shown}");
+    }
+    assert!(
+        double.bot_sent().is_empty(),
+        "no gateway connection with a bad token"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discord_refused_message_content_intent_is_a_clear_error() {
+    let options = DoubleOptions {
+        refuse_message_content: true,
+        ..DoubleOptions::default()
+    };
+    let bot = start(scripted("unused"), options).await;
+    let result = tokio::time::timeout(Duration::from_secs(30), bot.task)
+        .await
+        .expect("a refused intent stops the adapter")
+        .unwrap();
+    let error = result.expect_err("refused intents are fatal");
+    assert_eq!(error.label(), "discord_disallowed_intents");
+    assert!(
+        error.to_string().contains("Message Content intent"),
+        "{error}"
+    );
+}

@@ -1,0 +1,218 @@
+//! Discord messages against the protocol double: mentions answered by the real model, long
+//! answers split under the limit, answers kept in threads, and every action as REST calls.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use steward::core::{Action, Body, ChannelId, CommunityId, Location, MessageId, Platform, UserId};
+use steward::platform::discord;
+
+use crate::discord::{scripted, settings, start};
+use crate::discord_double::payloads::{
+    self, BOT, EVERYONE_PERMISSIONS, GENERAL, GUILD, MANAGE_MESSAGES, MEMBER, MOD_LOG, OWNER,
+    THREAD,
+};
+use crate::discord_double::{DiscordDouble, DoubleOptions, TOKEN};
+use crate::model_util;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discord_mention_gets_a_reply_from_the_real_model() {
+    let engine = Arc::new(model_util::engine(4, 1).await);
+    let bot = start(engine, DoubleOptions::default()).await;
+    bot.ready().await;
+    let question = payloads::mention(9001, GENERAL, MEMBER, "What is the capital of France?");
+    bot.double.dispatch("MESSAGE_CREATE", question).await;
+    let posted = bot.answer_in(&GENERAL.to_string(), "paris").await;
+    eprintln!(
+        "the model answered: {:?} ({} versions)",
+        posted[0].content(),
+        posted[0].versions.len()
+    );
+    assert_eq!(posted.len(), 1, "a short answer is one message");
+    let first = &posted[0].versions[0];
+    assert_eq!(first["message_reference"]["message_id"], "9001");
+    assert_eq!(
+        first["allowed_mentions"]["parse"],
+        json!([]),
+        "the model never pings"
+    );
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discord_long_answers_are_split_under_the_limit() {
+    let paragraph = "Ownership means each value has a single owner. ".repeat(20);
+    let answer = [paragraph.trim(); 6].join("\n\n");
+    assert!(answer.chars().count() > 5000);
+    let bot = start(scripted(&answer), DoubleOptions::default()).await;
+    bot.ready().await;
+    let question = payloads::mention(9002, GENERAL, MEMBER, "Explain ownership at length");
+    bot.double.dispatch("MESSAGE_CREATE", question).await;
+    let normalized = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let expected = normalized(&answer);
+    let posted = bot
+        .double
+        .wait_for("the whole answer", |double| {
+            let posted: Vec<_> = double
+                .posted()
+                .into_iter()
+                .filter(|p| p.channel == GENERAL.to_string())
+                .collect();
+            let shown: Vec<&str> = posted.iter().map(|p| p.content()).collect();
+            (normalized(&shown.join(" ")) == expected).then_some(posted)
+        })
+        .await;
+    assert!(posted.len() >= 3, "{} messages", posted.len());
+    for (index, message) in posted.iter().enumerate() {
+        for version in &message.versions {
+            let length = version["content"].as_str().unwrap().chars().count();
+            assert!(
+                length > 0 && length <= 2000,
+                "message {index}: {length} characters"
+            );
+        }
+        let replies = message.versions[0]
+            .get("message_reference")
+            .is_some_and(|r| !r.is_null());
+        assert_eq!(replies, index == 0, "only the first message is the reply");
+    }
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discord_questions_in_a_thread_are_answered_in_the_thread() {
+    let bot = start(scripted("Use a thread."), DoubleOptions::default()).await;
+    bot.ready().await;
+    // Mentioned through the bot's managed role, as Discord's mention picker often does.
+    let question = payloads::role_mention(9003, THREAD, MEMBER, "Where do answers go?");
+    bot.double.dispatch("MESSAGE_CREATE", question).await;
+    let posted = bot.answer_in(&THREAD.to_string(), "use a thread").await;
+    let lookups = bot
+        .double
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.path.starts_with("/api/v10/channels/"))
+        .count();
+    assert_eq!(
+        lookups, 0,
+        "the thread is known from the guild's cached threads"
+    );
+    assert_eq!(
+        posted[0].versions[0]["message_reference"]["message_id"],
+        "9003"
+    );
+    let elsewhere = bot
+        .double
+        .posted()
+        .iter()
+        .filter(|p| p.channel == GENERAL.to_string())
+        .count();
+    assert_eq!(elsewhere, 0);
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discord_actions_become_rest_calls() {
+    let double = DiscordDouble::start(DoubleOptions::default()).await;
+    let mut settings = settings(&double, TOKEN);
+    settings.mod_log_channel = Some(MOD_LOG);
+    let executor = discord::RestExecutor::new(&settings).unwrap();
+    let location = Location {
+        platform: Platform::Discord,
+        community: CommunityId::new(GUILD.to_string()),
+        channel: ChannelId::new(GENERAL.to_string()),
+        thread: None,
+    };
+    let message = MessageId::new("9001");
+    let community = CommunityId::new(GUILD.to_string());
+    let actions = vec![
+        Action::React {
+            location: location.clone(),
+            message: message.clone(),
+            emoji: "👍".into(),
+        },
+        Action::EditOwn {
+            location: location.clone(),
+            message: message.clone(),
+            text: "edited".into(),
+        },
+        Action::DeleteMessage {
+            location: location.clone(),
+            message: message.clone(),
+            reason: "spam".into(),
+        },
+        Action::TimeoutMember {
+            platform: Platform::Discord,
+            community: community.clone(),
+            user: UserId::new(MEMBER.to_string()),
+            duration: Duration::from_secs(600),
+            reason: "flooding".into(),
+        },
+        Action::PostToModLog {
+            platform: Platform::Discord,
+            community,
+            text: "ana was timed out for 10 minutes".into(),
+        },
+        Action::ReplyInThread {
+            location,
+            message,
+            thread_name: "Long answer".into(),
+            body: Body::Text("In a thread.".into()),
+        },
+        Action::PrivateNotice {
+            platform: Platform::Discord,
+            user: UserId::new(OWNER.to_string()),
+            text: "Hello, owner.".into(),
+        },
+    ];
+    for action in actions {
+        let shown = format!("{action:?}");
+        executor
+            .execute(action)
+            .await
+            .unwrap_or_else(|e| panic!("{shown}: {e}"));
+    }
+    let requests = double.requests();
+    let calls: Vec<String> = requests
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    let message_path = format!("/api/v10/channels/{GENERAL}/messages/9001");
+    assert!(
+        calls[0].starts_with(&format!("PUT {message_path}/reactions/"))
+            && calls[0].ends_with("/@me"),
+        "{calls:#?}"
+    );
+    assert_eq!(calls[1], format!("PATCH {message_path}"));
+    assert_eq!(requests[1].body["content"], "edited");
+    assert_eq!(calls[2], format!("DELETE {message_path}"));
+    assert_eq!(
+        calls[3],
+        format!("PATCH /api/v10/guilds/{GUILD}/members/{MEMBER}")
+    );
+    let until = requests[3].body["communication_disabled_until"]
+        .as_str()
+        .unwrap();
+    let until = serenity::all::Timestamp::parse(until)
+        .unwrap()
+        .unix_timestamp();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    assert!((until - now - 600).abs() <= 5, "timed out for 10 minutes");
+    assert_eq!(
+        calls[4],
+        format!("POST /api/v10/channels/{MOD_LOG}/messages")
+    );
+    assert_eq!(calls[5], format!("POST {message_path}/threads"));
+    assert_eq!(requests[5].body["name"], "Long answer");
+    assert!(
+        calls[6].starts_with("POST /api/v10/channels/")
+            && requests[6].body["content"] == "In a thread."
+    );
+    assert_eq!(calls[7], "POST /api/v10/users/@me/channels");
+    assert_eq!(requests[8].body["content"], "Hello, owner.");
+    assert_eq!(calls.len(), 9, "{calls:#?}");
+}
