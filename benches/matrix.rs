@@ -1,6 +1,7 @@
 //! Matrix latency benchmark (not a test; prints figures): the median time from a member's
 //! message to the bot's first reply event on a local Synapse, next to the median time from the
-//! same request to the first text for the raw engine call, and the ratio.
+//! identical request to its first non-blank text for the raw engine call, and the ratio. The two
+//! alternate run by run, so both see the same machine load.
 //!
 //! Run: `cargo bench --bench matrix` (add `-- --runs N`, default 5). It reuses the integration
 //! harness: a private Synapse from the cached venv, the default model, Steward's adapter.
@@ -18,7 +19,7 @@ use std::time::{Duration, Instant};
 use matrix_sdk::ruma::events::room::member::MembershipState;
 use steward::config::Config;
 use steward::features::ask::{Ask, AskSettings};
-use steward::llm::Engine;
+use steward::llm::{Engine, StreamEvent};
 use steward::prompts::Prompts;
 use steward::store::Store;
 
@@ -57,7 +58,18 @@ async fn main() {
     );
     println!("synapse: started in {:.1} s", synapse.startup.as_secs_f64());
 
-    // Raw engine: the request the ask feature sends, to its first text.
+    // Through Matrix: member message -> homeserver -> adapter -> dispatcher -> engine -> reply
+    // event -> homeserver -> member.
+    let settings = bot_settings(&synapse, &dir.path().join("bot"), &[SERVER_NAME]);
+    let bot = TestBot::start(settings, dispatcher).await;
+    let ana = Member::login(&synapse, "ana").await;
+    let room = ana.create_room(&[&Synapse::user_id(BOT)], false).await;
+    let bot_id = Synapse::user_id(BOT);
+    ana.wait_for_membership(room.room_id(), &bot_id, MembershipState::Join)
+        .await;
+
+    // Raw engine: the very request the ask feature sends for this room (the room is the
+    // community), timed to the first non-blank text, as the adapter posts it.
     let ask = Ask::new(
         engine.clone(),
         Arc::new(Prompts::builtin()),
@@ -68,35 +80,13 @@ async fn main() {
             timeout: config.model.request_timeout,
         },
     );
-    let request = ask.request("bench", QUESTION, config.bot.language);
-    engine.generate(request.clone()).await.unwrap(); // warm-up
-    let mut raw = Vec::new();
-    for _ in 0..runs {
-        let started = Instant::now();
-        let generated = engine.generate(request.clone()).await.unwrap();
-        raw.push(
-            generated
-                .stats
-                .first_text_after
-                .unwrap_or_else(|| started.elapsed()),
-        );
-    }
+    let request = ask.request(room.room_id().as_str(), QUESTION, config.bot.language);
 
-    // Through Matrix: member message -> homeserver -> adapter -> dispatcher -> engine -> reply
-    // event -> homeserver -> member.
-    let settings = bot_settings(&synapse, &dir.path().join("bot"), &[SERVER_NAME]);
-    let bot = TestBot::start(settings, dispatcher).await;
-    let ana = Member::login(&synapse, "ana").await;
-    let room = ana.create_room(&[&Synapse::user_id(BOT)], false).await;
-    ana.wait_for_membership(
-        room.room_id(),
-        &Synapse::user_id(BOT),
-        MembershipState::Join,
-    )
-    .await;
-    let mut matrix = Vec::new();
-    let mut on_server = Vec::new();
+    // Raw and Matrix runs alternate, so both see the same machine load; run 0 is a warm-up.
+    let (mut raw, mut matrix, mut on_server) = (Vec::new(), Vec::new(), Vec::new());
     for run in 0..=runs {
+        let raw_first = first_text(engine.as_ref(), request.clone()).await;
+
         let started = Instant::now();
         let asked = ana.send(&room, mention(QUESTION)).await;
         let (reply, _) = ana
@@ -113,27 +103,50 @@ async fn main() {
             .find(|event| event.event_id == asked)
             .map(|event| u64::from(event.origin_server_ts.0));
         if run > 0 {
-            matrix.push(elapsed); // run 0 is the warm-up
+            raw.push(raw_first);
+            matrix.push(elapsed);
             if let Some(question_ts) = question_ts {
                 let reply_ts = u64::from(reply.origin_server_ts.0);
                 on_server.push(Duration::from_millis(reply_ts.saturating_sub(question_ts)));
             }
         }
-        // Let the streamed answer finish so the next question does not queue behind it.
+        // Let the streamed answer finish so the next request does not queue behind it.
         tokio::time::sleep(Duration::from_secs(3)).await;
     }
     bot.stop().await;
 
     let raw_ms = median_ms(&mut raw);
     let matrix_ms = median_ms(&mut matrix);
-    println!("runs: {runs} (after one warm-up each), max {MAX_NEW_TOKENS} new tokens, greedy");
-    println!("raw engine call, request -> first text: {raw_ms:.0} ms median");
+    println!(
+        "runs: {runs}, alternating, after one warm-up; max {MAX_NEW_TOKENS} new tokens, greedy"
+    );
+    println!("raw engine call, request -> first non-blank text: {raw_ms:.0} ms median");
     println!("matrix, member message -> bot's first reply event: {matrix_ms:.0} ms median");
     println!(
         "  of which question stored -> reply stored (homeserver timestamps): {:.0} ms median",
         median_ms(&mut on_server)
     );
     println!("ratio matrix/raw: {:.2}", matrix_ms / raw_ms);
+}
+
+/// Time from submitting `request` to its first non-blank text; the rest is drained so the
+/// engine is idle afterwards.
+async fn first_text(engine: &dyn Engine, request: steward::llm::ChatRequest) -> Duration {
+    use futures::StreamExt;
+    let started = Instant::now();
+    let mut stream = engine
+        .stream(request)
+        .await
+        .expect("the engine accepts the request");
+    let mut first = None;
+    while let Some(event) = stream.next().await {
+        if let StreamEvent::Delta(text) = event {
+            if first.is_none() && !text.trim().is_empty() {
+                first = Some(started.elapsed());
+            }
+        }
+    }
+    first.unwrap_or_else(|| started.elapsed())
 }
 
 fn runs_from_args() -> usize {
