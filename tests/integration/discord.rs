@@ -3,12 +3,12 @@
 //! scripted engine. Discord itself is never contacted.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use serde_json::{json, Value};
 use steward::config::{Config, DiscordSettings, Secret};
-use steward::core::{Action, Body, ChannelId, CommunityId, Location, MessageId, Platform, UserId};
+use steward::core::{CommunityId, Platform};
 use steward::llm::{
     ChatRequest, Engine, EngineInfo, GenerationStats, LlmError, LlmStream, StreamEvent,
 };
@@ -17,12 +17,8 @@ use steward::store::Store;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::discord_double::payloads::{
-    self, BOT, EVERYONE_PERMISSIONS, GENERAL, GUILD, MANAGE_MESSAGES, MEMBER, MOD_LOG, OWNER,
-    THREAD, WELCOME,
-};
+use crate::discord_double::payloads::{self, BOT, GUILD, OWNER, WELCOME};
 use crate::discord_double::{DiscordDouble, DoubleOptions, TOKEN};
-use crate::model_util;
 
 /// Streams fixed text word by word, as fast as it is read.
 pub struct Scripted(pub String);

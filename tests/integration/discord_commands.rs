@@ -5,16 +5,13 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
-use steward::core::{Action, Body, ChannelId, CommunityId, Location, MessageId, Platform, UserId};
-use steward::platform::discord;
+use steward::core::{CommunityId, Platform};
 
-use crate::discord::{scripted, settings, start};
+use crate::discord::{scripted, start};
 use crate::discord_double::payloads::{
-    self, BOT, EVERYONE_PERMISSIONS, GENERAL, GUILD, MANAGE_MESSAGES, MEMBER, MOD_LOG, OWNER,
-    THREAD,
+    self, BOT, EVERYONE_PERMISSIONS, GUILD, MANAGE_MESSAGES, MEMBER,
 };
-use crate::discord_double::{DiscordDouble, DoubleOptions, TOKEN};
+use crate::discord_double::DoubleOptions;
 use crate::model_util;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

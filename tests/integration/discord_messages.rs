@@ -2,17 +2,14 @@
 //! answers split under the limit, answers kept in threads, and every action as REST calls.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use serde_json::{json, Value};
+use serde_json::json;
 use steward::core::{Action, Body, ChannelId, CommunityId, Location, MessageId, Platform, UserId};
 use steward::platform::discord;
 
 use crate::discord::{scripted, settings, start};
-use crate::discord_double::payloads::{
-    self, BOT, EVERYONE_PERMISSIONS, GENERAL, GUILD, MANAGE_MESSAGES, MEMBER, MOD_LOG, OWNER,
-    THREAD,
-};
+use crate::discord_double::payloads::{self, GENERAL, GUILD, MEMBER, MOD_LOG, OWNER, THREAD};
 use crate::discord_double::{DiscordDouble, DoubleOptions, TOKEN};
 use crate::model_util;
 
@@ -64,6 +61,10 @@ async fn discord_long_answers_are_split_under_the_limit() {
         })
         .await;
     assert!(posted.len() >= 3, "{} messages", posted.len());
+    assert!(
+        posted[0].versions.len() >= 2,
+        "posted early, then edited as it grew"
+    );
     for (index, message) in posted.iter().enumerate() {
         for version in &message.versions {
             let length = version["content"].as_str().unwrap().chars().count();
