@@ -58,7 +58,7 @@ mod tests {
     #[test]
     fn long_answers_fit_discord() {
         let paragraph = "word ".repeat(150);
-        let text = vec![paragraph.trim(); 8].join("\n\n");
+        let text = [paragraph.trim(); 8].join("\n\n");
         assert!(text.chars().count() > 5000);
         let chunks = split_message(&text, 2000);
         assert!(chunks.len() >= 3);

@@ -5,13 +5,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use serde_json::{json, Value};
 use steward::config::{Config, DiscordSettings, Secret};
 use steward::core::{CommunityId, Platform};
-use steward::llm::{
-    ChatRequest, Engine, EngineInfo, GenerationStats, LlmError, LlmStream, StreamEvent,
-};
+use steward::llm::Engine;
 use steward::platform::discord::{self, DiscordError};
 use steward::store::Store;
 use tokio::task::JoinHandle;
@@ -19,46 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::discord_double::payloads::{self, BOT, GUILD, OWNER, WELCOME};
 use crate::discord_double::{DiscordDouble, DoubleOptions, TOKEN};
-
-/// Streams fixed text word by word, as fast as it is read.
-pub struct Scripted(pub String);
-
-#[async_trait]
-impl Engine for Scripted {
-    fn info(&self) -> EngineInfo {
-        EngineInfo {
-            model: "scripted".into(),
-            backend: "test".into(),
-            context_tokens: None,
-        }
-    }
-
-    async fn stream(&self, _: ChatRequest) -> Result<LlmStream, LlmError> {
-        let (sink, stream) = LlmStream::channel();
-        let text = self.0.clone();
-        tokio::spawn(async move {
-            for word in text.split_inclusive(' ') {
-                let _ = sink.send(StreamEvent::Delta(word.to_string())).await;
-            }
-            let _ = sink
-                .send(StreamEvent::Done(GenerationStats::default()))
-                .await;
-        });
-        Ok(stream)
-    }
-
-    async fn generate_json(&self, _: ChatRequest, _: Value) -> Result<Value, LlmError> {
-        Err(LlmError::InvalidRequest("not scripted".into()))
-    }
-
-    async fn count_tokens(&self, text: &str) -> Result<usize, LlmError> {
-        Ok(text.split_whitespace().count())
-    }
-}
-
-pub fn scripted(text: &str) -> Arc<dyn Engine> {
-    Arc::new(Scripted(text.to_string()))
-}
+use crate::scripted::scripted;
 
 /// A running adapter connected to a double.
 pub struct Bot {

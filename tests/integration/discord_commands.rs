@@ -7,12 +7,13 @@ use std::time::{Duration, Instant};
 
 use steward::core::{CommunityId, Platform};
 
-use crate::discord::{scripted, start};
+use crate::discord::start;
 use crate::discord_double::payloads::{
     self, BOT, EVERYONE_PERMISSIONS, GUILD, MANAGE_MESSAGES, MEMBER,
 };
 use crate::discord_double::DoubleOptions;
 use crate::model_util;
+use crate::scripted::scripted;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn discord_ask_is_deferred_then_followed_up() {

@@ -8,10 +8,11 @@ use serde_json::json;
 use steward::core::{Action, Body, ChannelId, CommunityId, Location, MessageId, Platform, UserId};
 use steward::platform::discord;
 
-use crate::discord::{scripted, settings, start};
+use crate::discord::{settings, start};
 use crate::discord_double::payloads::{self, GENERAL, GUILD, MEMBER, MOD_LOG, OWNER, THREAD};
 use crate::discord_double::{DiscordDouble, DoubleOptions, TOKEN};
 use crate::model_util;
+use crate::scripted::scripted;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn discord_mention_gets_a_reply_from_the_real_model() {

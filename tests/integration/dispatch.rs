@@ -1,67 +1,19 @@
 //! The dispatcher with a scripted engine: which events get answers, and what they say.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::SystemTime;
 
-use async_trait::async_trait;
 use steward::config::Language;
 use steward::core::{
     Action, Author, Body, ChannelId, Command, CommunityId, Dispatcher, DispatcherSettings, Event,
     EventKind, Location, Message, MessageId, Platform, Role, UserId,
 };
 use steward::features::ask::{Ask, AskSettings};
-use steward::llm::{
-    ChatRequest, Engine, EngineInfo, GenerationStats, LlmError, LlmStream, StreamEvent,
-};
+use steward::llm::LlmError;
 use steward::prompts::Prompts;
 use steward::store::Store;
 
-/// Answers every request with fixed text, or with a fixed error; records the requests.
-struct Scripted {
-    answer: Result<&'static str, fn() -> LlmError>,
-    seen: Mutex<Vec<ChatRequest>>,
-}
-
-#[async_trait]
-impl Engine for Scripted {
-    fn info(&self) -> EngineInfo {
-        EngineInfo {
-            model: "scripted".into(),
-            backend: "test".into(),
-            context_tokens: None,
-        }
-    }
-
-    async fn stream(&self, request: ChatRequest) -> Result<LlmStream, LlmError> {
-        request.validate()?;
-        self.seen.lock().unwrap().push(request);
-        let text = self.answer.map_err(|make| make())?;
-        let (sink, stream) = LlmStream::channel();
-        for word in text.split_inclusive(' ') {
-            sink.send(StreamEvent::Delta(word.to_string()))
-                .await
-                .unwrap();
-        }
-        let stats = GenerationStats {
-            generated_tokens: text.split(' ').count(),
-            ..Default::default()
-        };
-        sink.send(StreamEvent::Done(stats)).await.unwrap();
-        Ok(stream)
-    }
-
-    async fn generate_json(
-        &self,
-        _: ChatRequest,
-        _: serde_json::Value,
-    ) -> Result<serde_json::Value, LlmError> {
-        Err(LlmError::InvalidRequest("not scripted".into()))
-    }
-
-    async fn count_tokens(&self, text: &str) -> Result<usize, LlmError> {
-        Ok(text.split_whitespace().count())
-    }
-}
+use crate::scripted::Scripted;
 
 struct Fixture {
     dispatcher: Dispatcher,
@@ -74,10 +26,7 @@ async fn fixture(answer: Result<&'static str, fn() -> LlmError>, language: Langu
     let store = Store::open(&format!("sqlite://{}/t.db", dir.path().display()))
         .await
         .unwrap();
-    let engine = Arc::new(Scripted {
-        answer,
-        seen: Mutex::new(Vec::new()),
-    });
+    let engine = Arc::new(Scripted::new(answer));
     let ask = Ask::new(
         engine.clone(),
         Arc::new(Prompts::builtin()),

@@ -14,6 +14,7 @@ mod matrix;
 mod matrix_util;
 mod model_util;
 mod postgres;
+mod scripted;
 mod store;
 mod store_suite;
 mod synapse;

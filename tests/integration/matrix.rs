@@ -60,9 +60,7 @@ async fn matrix_mention_in_unencrypted_room_gets_a_reply() {
     )
     .await;
     let ana = Member::login(&synapse, "ana").await;
-    let room = ana.create_room(&[&bot_id()], false).await;
-    ana.wait_for_membership(room.room_id(), &bot_id(), MembershipState::Join)
-        .await;
+    let room = ana.room_with_bot(false).await;
 
     let (reply, encrypted) = ask_and_wait(&ana, &room, "What is the capital of France?").await;
     assert!(!encrypted);
@@ -116,9 +114,7 @@ async fn matrix_mention_in_encrypted_room_gets_an_encrypted_reply() {
     )
     .await;
     let ana = Member::login(&synapse, "ana").await;
-    let room = ana.create_room(&[&bot_id()], true).await;
-    ana.wait_for_membership(room.room_id(), &bot_id(), MembershipState::Join)
-        .await;
+    let room = ana.room_with_bot(true).await;
 
     let (reply, encrypted) = ask_and_wait(&ana, &room, "What is the capital of France?").await;
     assert!(
@@ -146,9 +142,7 @@ async fn matrix_thread_follow_up_without_mention_is_answered_in_the_thread() {
     )
     .await;
     let ana = Member::login(&synapse, "ana").await;
-    let room = ana.create_room(&[&bot_id()], false).await;
-    ana.wait_for_membership(room.room_id(), &bot_id(), MembershipState::Join)
-        .await;
+    let room = ana.room_with_bot(false).await;
 
     let root = ana
         .send(
@@ -309,9 +303,7 @@ async fn matrix_invite_from_outside_the_allowlist_is_declined() {
 
     // Ana is on the allowlist: her invite is accepted.
     let ana = Member::login(&synapse, "ana").await;
-    let room = ana.create_room(&[&bot_id()], false).await;
-    ana.wait_for_membership(room.room_id(), &bot_id(), MembershipState::Join)
-        .await;
+    ana.room_with_bot(false).await;
 
     bot.stop().await;
     eprintln!("matrix invite allowlist: {:?}", started.elapsed());
@@ -325,9 +317,7 @@ async fn matrix_restart_does_not_answer_earlier_messages_again() {
     let settings = bot_settings(&synapse, &dir.path().join("bot"), &[SERVER_NAME]);
     let bot = TestBot::start(settings.clone(), dispatcher.clone()).await;
     let ana = Member::login(&synapse, "ana").await;
-    let room = ana.create_room(&[&bot_id()], false).await;
-    ana.wait_for_membership(room.room_id(), &bot_id(), MembershipState::Join)
-        .await;
+    let room = ana.room_with_bot(false).await;
 
     let first = ana
         .send(&room, mention("What is the capital of France?"))

@@ -238,6 +238,15 @@ impl Member {
         }
     }
 
+    /// Creates a room with the bot invited and waits until the bot has joined it.
+    pub async fn room_with_bot(&self, encrypted: bool) -> Room {
+        let bot = Synapse::user_id(BOT);
+        let room = self.create_room(&[&bot], encrypted).await;
+        self.wait_for_membership(room.room_id(), &bot, MembershipState::Join)
+            .await;
+        room
+    }
+
     /// Waits until `user` has `membership` in `room`.
     pub async fn wait_for_membership(
         &self,

@@ -1,0 +1,72 @@
+//! A scripted engine for tests that need a model's shape but not its words: it answers every
+//! request with fixed text (or a fixed error) and records the requests it saw.
+
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use steward::llm::{
+    ChatRequest, Engine, EngineInfo, GenerationStats, LlmError, LlmStream, StreamEvent,
+};
+
+/// Answers with fixed text word by word, or fails with a fixed error.
+pub struct Scripted {
+    answer: Result<String, fn() -> LlmError>,
+    /// Every valid request, in order.
+    pub seen: Mutex<Vec<ChatRequest>>,
+}
+
+impl Scripted {
+    pub fn new(answer: Result<&str, fn() -> LlmError>) -> Self {
+        Self {
+            answer: answer.map(str::to_string),
+            seen: Mutex::new(Vec::new()),
+        }
+    }
+}
+
+/// A scripted engine answering `text`.
+pub fn scripted(text: &str) -> Arc<dyn Engine> {
+    Arc::new(Scripted::new(Ok(text)))
+}
+
+#[async_trait]
+impl Engine for Scripted {
+    fn info(&self) -> EngineInfo {
+        EngineInfo {
+            model: "scripted".into(),
+            backend: "test".into(),
+            context_tokens: None,
+        }
+    }
+
+    async fn stream(&self, request: ChatRequest) -> Result<LlmStream, LlmError> {
+        request.validate()?;
+        self.seen.lock().unwrap().push(request);
+        let text = self.answer.clone().map_err(|make| make())?;
+        let (sink, stream) = LlmStream::channel();
+        // A task feeds the stream, so answers longer than the channel's buffer do not block.
+        tokio::spawn(async move {
+            for word in text.split_inclusive(' ') {
+                let _ = sink.send(StreamEvent::Delta(word.to_string())).await;
+            }
+            let stats = GenerationStats {
+                generated_tokens: text.split(' ').count(),
+                ..Default::default()
+            };
+            let _ = sink.send(StreamEvent::Done(stats)).await;
+        });
+        Ok(stream)
+    }
+
+    async fn generate_json(
+        &self,
+        _: ChatRequest,
+        _: serde_json::Value,
+    ) -> Result<serde_json::Value, LlmError> {
+        Err(LlmError::InvalidRequest("not scripted".into()))
+    }
+
+    async fn count_tokens(&self, text: &str) -> Result<usize, LlmError> {
+        Ok(text.split_whitespace().count())
+    }
+}
