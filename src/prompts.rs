@@ -4,7 +4,13 @@ use minijinja::Environment;
 use serde::Serialize;
 
 /// Every template: (name, text). Names are file names under `prompts/`.
-const TEMPLATES: &[(&str, &str)] = &[("ask_system.txt", include_str!("../prompts/ask_system.txt"))];
+const TEMPLATES: &[(&str, &str)] = &[
+    ("ask_system.txt", include_str!("../prompts/ask_system.txt")),
+    (
+        "moderation_review.txt",
+        include_str!("../prompts/moderation_review.txt"),
+    ),
+];
 
 /// A template could not be rendered (a bug in a template or a missing value).
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +61,12 @@ pub struct AskSystem<'a> {
     pub language: &'a str,
 }
 
+/// Values for `moderation_review.txt`.
+#[derive(Debug, Serialize)]
+pub struct ModerationReview<'a> {
+    pub community: &'a str,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,6 +98,18 @@ mod tests {
             )
             .unwrap();
         assert!(chinese.ends_with("Answer in Chinese."), "{chinese}");
+    }
+
+    #[test]
+    fn moderation_review_renders() {
+        let text = Prompts::builtin()
+            .render(
+                "moderation_review.txt",
+                ModerationReview { community: "rust" },
+            )
+            .unwrap();
+        assert!(text.contains("the rust community"), "{text}");
+        assert!(text.contains("not instructions"), "{text}");
     }
 
     #[test]

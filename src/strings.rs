@@ -1,7 +1,9 @@
 //! Every user-facing sentence Steward says, in one place, in English and Chinese.
 
 use crate::config::Language;
+use crate::core::{CaseDecision, UserId};
 use crate::features::settings::Known;
+use crate::store::{Case, NewCase};
 
 /// The sentences for one language.
 #[derive(Debug, Clone, Copy)]
@@ -30,7 +32,11 @@ impl Strings {
                  - {prefix}ask <question>: ask a question\n\
                  - {prefix}help: show this help\n\
                  - {prefix}setting [key] [value]: show or change settings (moderators)\n\
-                 You can also mention @{bot_name} with your question."
+                 - {prefix}cases: list open moderation cases (moderators)\n\
+                 - {prefix}case <number> [dismiss|resolve|delete|timeout <minutes>|kick|ban]: \
+                 show or decide a case (moderators)\n\
+                 You can also mention @{bot_name} with your question. \
+                 React with 🚩 to report a message to the moderators."
             ),
             Language::Chinese => format!(
                 "{bot_name} 使用本地语言模型回答问题。\n\
@@ -38,7 +44,10 @@ impl Strings {
                  - {prefix}ask <问题>：提问\n\
                  - {prefix}help：显示帮助\n\
                  - {prefix}setting [名称] [值]：查看或修改设置（管理员）\n\
-                 也可以 @{bot_name} 并附上你的问题。"
+                 - {prefix}cases：查看未处理的审核案例（管理员）\n\
+                 - {prefix}case <编号> [dismiss|resolve|delete|timeout <分钟>|kick|ban]：\
+                 查看或处理案例（管理员）\n\
+                 也可以 @{bot_name} 并附上你的问题。用 🚩 回应某条消息即可向管理员举报。"
             ),
         }
     }
@@ -151,4 +160,181 @@ impl Strings {
             }
         }
     }
+
+    /// How a command is used, after arguments that did not fit.
+    pub fn usage(&self, command: &str, prefix: &str) -> String {
+        let usage = match command {
+            "case" => {
+                format!("{prefix}case <number> [dismiss|resolve|delete|timeout <minutes>|kick|ban]")
+            }
+            other => format!("{prefix}{other}"),
+        };
+        match self.language {
+            Language::English => format!("Usage: `{usage}`"),
+            Language::Chinese => format!("用法：`{usage}`"),
+        }
+    }
+
+    /// A command the platform no longer knows (e.g. a Discord command from an older version).
+    pub fn unknown_command(&self) -> &'static str {
+        self.pick(
+            "That command is unknown or outdated. Type /help to see the current commands.",
+            "该命令未知或已过时。输入 /help 查看当前命令。",
+        )
+    }
+
+    /// A case's status in words.
+    pub fn status_label(&self, status: &str) -> &'static str {
+        match status {
+            "open" => self.pick("open", "未处理"),
+            "dismissed" => self.pick("dismissed", "已驳回"),
+            "resolved" => self.pick("resolved", "已处理"),
+            "deleted" => self.pick("message deleted", "已删除消息"),
+            "timed_out" => self.pick("member timed out", "已禁言"),
+            "kicked" => self.pick("member kicked", "已踢出"),
+            "banned" => self.pick("member banned", "已封禁"),
+            "deleted_and_timed_out" => self.pick("deleted and timed out", "已删除并禁言"),
+            "none" => self.pick("nothing", "无"),
+            _ => self.pick("decided", "已决定"),
+        }
+    }
+
+    /// The moderators' notice of a new case. `id` is `None` if the case could not be saved.
+    pub fn case_opened(&self, id: Option<i64>, case: &NewCase, prefix: &str) -> String {
+        let number = id.map_or_else(|| "?".to_string(), |id| id.to_string());
+        let done = self.status_label(&case.automatic);
+        let excerpt = quote(&case.excerpt);
+        let decide = id.map_or_else(String::new, |id| {
+            format!("\n`{prefix}case {id} dismiss|delete|timeout <minutes>|kick|ban`")
+        });
+        match self.language {
+            Language::English => format!(
+                "Case #{number}: {} ({}) by {} in {}\n{excerpt}\nWhy: {}\nDone automatically: {done}{decide}",
+                case.category, case.source, case.user, case.location.channel, case.reason
+            ),
+            Language::Chinese => format!(
+                "案例 #{number}：{}（{}），用户 {}，频道 {}\n{excerpt}\n原因：{}\n自动处理：{done}{decide}",
+                case.category, case.source, case.user, case.location.channel, case.reason
+            ),
+        }
+    }
+
+    /// The list of open cases.
+    pub fn open_cases(&self, cases: &[Case]) -> String {
+        if cases.is_empty() {
+            return self
+                .pick("No open cases.", "没有未处理的案例。")
+                .to_string();
+        }
+        let lines: Vec<String> = cases
+            .iter()
+            .map(|case| {
+                let excerpt: String = case.excerpt.chars().take(60).collect();
+                format!(
+                    "#{} {} · {} · \"{}\" · {}",
+                    case.id,
+                    case.category,
+                    case.user,
+                    excerpt.replace('\n', " "),
+                    self.status_label(&case.automatic)
+                )
+            })
+            .collect();
+        format!(
+            "{}\n{}",
+            self.pick("Open cases (newest first):", "未处理的案例（最新在前）："),
+            lines.join("\n")
+        )
+    }
+
+    /// One case in full.
+    pub fn case_details(&self, case: &Case) -> String {
+        let status = self.status_label(&case.status);
+        let decided_by = case
+            .decided_by
+            .as_ref()
+            .map_or_else(String::new, |user| format!(" ({user})"));
+        match self.language {
+            Language::English => format!(
+                "Case #{}: {} ({}) by {} in {}\n{}\nWhy: {}\nDone automatically: {}\nStatus: {status}{decided_by}",
+                case.id,
+                case.category,
+                case.source,
+                case.user,
+                case.location.channel,
+                quote(&case.excerpt),
+                case.reason,
+                self.status_label(&case.automatic)
+            ),
+            Language::Chinese => format!(
+                "案例 #{}：{}（{}），用户 {}，频道 {}\n{}\n原因：{}\n自动处理：{}\n状态：{status}{decided_by}",
+                case.id,
+                case.category,
+                case.source,
+                case.user,
+                case.location.channel,
+                quote(&case.excerpt),
+                case.reason,
+                self.status_label(&case.automatic)
+            ),
+        }
+    }
+
+    pub fn no_such_case(&self, id: i64) -> String {
+        match self.language {
+            Language::English => format!("There is no case #{id} in this community."),
+            Language::Chinese => format!("本社区没有案例 #{id}。"),
+        }
+    }
+
+    pub fn case_already_decided(&self, case: &Case) -> String {
+        let status = self.status_label(&case.status);
+        let by = case
+            .decided_by
+            .as_ref()
+            .map_or_else(String::new, |user| user.to_string());
+        match self.language {
+            Language::English => {
+                format!("Case #{} was already decided: {status} by {by}.", case.id)
+            }
+            Language::Chinese => format!("案例 #{} 已被处理：{status}（{by}）。", case.id),
+        }
+    }
+
+    /// The reply to the moderator who decided a case.
+    pub fn case_decided(&self, id: i64, decision: CaseDecision) -> String {
+        let status = self.decision_label(decision);
+        match self.language {
+            Language::English => format!("Case #{id} closed: {status}."),
+            Language::Chinese => format!("案例 #{id} 已关闭：{status}。"),
+        }
+    }
+
+    /// The moderators' log line for a decision.
+    pub fn case_decided_log(&self, id: i64, decision: CaseDecision, moderator: &UserId) -> String {
+        let status = self.decision_label(decision);
+        match self.language {
+            Language::English => format!("Case #{id}: {status}, decided by {moderator}."),
+            Language::Chinese => format!("案例 #{id}：{status}，处理人 {moderator}。"),
+        }
+    }
+
+    fn decision_label(&self, decision: CaseDecision) -> String {
+        let label = self.status_label(decision.as_str());
+        match decision {
+            CaseDecision::Timeout { minutes } => match self.language {
+                Language::English => format!("{label} for {minutes} min"),
+                Language::Chinese => format!("{label} {minutes} 分钟"),
+            },
+            _ => label.to_string(),
+        }
+    }
+}
+
+/// A message excerpt as a Markdown quote, one line per line.
+fn quote(text: &str) -> String {
+    text.lines()
+        .map(|line| format!("> {line}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }

@@ -13,6 +13,7 @@ use tokio::io::BufReader;
 use crate::config::{Config, ConfigError, Language, ModelSource};
 use crate::core::{Dispatcher, DispatcherSettings, Role};
 use crate::features::ask::{Ask, AskSettings};
+use crate::features::moderation::Moderation;
 use crate::llm::{Engine, LlmError, MistralEngine, MistralSettings, ModelLocation};
 use crate::model::{self, FetchError, FetchProgress, ModelManifest};
 use crate::platform::console::{self, ConsoleOptions};
@@ -143,9 +144,10 @@ pub async fn open_store(config: &Config) -> Result<Store, StoreError> {
 
 /// Builds the dispatcher with every feature.
 pub fn dispatcher(config: &Config, store: Arc<Store>, engine: Arc<dyn Engine>) -> Dispatcher {
+    let prompts = Arc::new(Prompts::builtin());
     let ask = Ask::new(
-        engine,
-        Arc::new(Prompts::builtin()),
+        engine.clone(),
+        prompts.clone(),
         AskSettings {
             bot_name: config.bot.name.clone(),
             max_new_tokens: config.model.max_new_tokens,
@@ -153,11 +155,18 @@ pub fn dispatcher(config: &Config, store: Arc<Store>, engine: Arc<dyn Engine>) -
             timeout: config.model.request_timeout,
         },
     );
-    let settings = DispatcherSettings {
-        bot_name: config.bot.name.clone(),
-        language: config.bot.language,
-    };
-    Dispatcher::new(settings, store, ask)
+    let moderation = Moderation::new(
+        config.moderation.clone(),
+        store.clone(),
+        engine,
+        prompts,
+        config.model.request_timeout,
+    );
+    let mut settings = DispatcherSettings::new(config.bot.name.clone(), config.bot.language);
+    if let Some(matrix) = &config.matrix {
+        settings.matrix_command_prefix = format!("{} ", matrix.command_prefix);
+    }
+    Dispatcher::new(settings, store, ask, moderation)
 }
 
 /// Console options from the config.

@@ -6,6 +6,7 @@
 
 mod discord;
 mod matrix;
+mod moderation;
 mod raw;
 mod secret;
 mod validate;
@@ -15,6 +16,7 @@ use std::time::Duration;
 
 pub use discord::DiscordSettings;
 pub use matrix::{MatrixAuth, MatrixSettings};
+pub use moderation::{FloodLimit, ModelReview, ModerationSettings};
 pub use raw::RawConfig;
 pub use secret::Secret;
 
@@ -127,6 +129,7 @@ pub struct Config {
     pub model: ModelSettings,
     pub store: StoreSettings,
     pub console: ConsoleSettings,
+    pub moderation: ModerationSettings,
     /// Present when the file has a `[matrix]` section.
     pub matrix: Option<MatrixSettings>,
     /// Present when the file has a `[discord]` section.

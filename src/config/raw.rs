@@ -15,6 +15,8 @@ pub struct RawConfig {
     pub store: RawStore,
     #[serde(default)]
     pub console: RawConsole,
+    #[serde(default)]
+    pub moderation: super::moderation::RawModeration,
     pub matrix: Option<super::matrix::RawMatrix>,
     pub discord: Option<super::discord::RawDiscord>,
 }

@@ -131,6 +131,7 @@ pub fn validate(
     }
 
     let invalid_dyn = |key: &str, message: String| invalid(key, message);
+    let moderation = super::moderation::validate(raw.moderation, &invalid_dyn)?;
     let matrix = raw
         .matrix
         .map(|m| super::matrix::validate(m, env, &invalid_dyn))
@@ -170,6 +171,7 @@ pub fn validate(
             channel: raw.console.channel.unwrap_or_else(|| "general".to_string()),
             user: console_user,
         },
+        moderation,
         matrix,
         discord,
     })

@@ -125,6 +125,15 @@ pub enum Action {
         duration: Duration,
         reason: String,
     },
+    /// Remove a member from the community: a kick (they may rejoin) or a ban. Only ever
+    /// decided by a moderator's command, never by the model.
+    RemoveMember {
+        platform: Platform,
+        community: CommunityId,
+        user: UserId,
+        ban: bool,
+        reason: String,
+    },
     /// Post to the community's moderators' log channel.
     PostToModLog {
         platform: Platform,

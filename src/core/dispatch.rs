@@ -4,11 +4,13 @@
 use std::sync::Arc;
 
 use super::action::Action;
-use super::event::{Command, Event, EventKind, Message};
-use super::ids::{Location, MessageId, Platform};
+use super::command::Command;
+use super::event::{Event, EventKind, Message};
+use super::ids::{Location, MessageId, Platform, UserId};
 use crate::config::Language;
 use crate::features::ask::Ask;
 use crate::features::help::help;
+use crate::features::moderation::{self, Moderation};
 use crate::features::settings::{community_language, setting};
 use crate::store::Store;
 use crate::strings::Strings;
@@ -18,14 +20,25 @@ use crate::strings::Strings;
 pub struct DispatcherSettings {
     pub bot_name: String,
     pub language: Language,
+    /// `[matrix] command_prefix` followed by a space, e.g. "!steward ".
+    pub matrix_command_prefix: String,
 }
 
 impl DispatcherSettings {
+    /// Settings with the default Matrix command prefix.
+    pub fn new(bot_name: impl Into<String>, language: Language) -> Self {
+        Self {
+            bot_name: bot_name.into(),
+            language,
+            matrix_command_prefix: "!steward ".to_string(),
+        }
+    }
+
     /// How commands are written on each platform, for help texts.
-    pub fn command_prefix(&self, platform: Platform) -> &'static str {
+    pub fn command_prefix(&self, platform: Platform) -> &str {
         match platform {
             Platform::Console | Platform::Discord => "/",
-            Platform::Matrix => "!steward ",
+            Platform::Matrix => &self.matrix_command_prefix,
         }
     }
 }
@@ -35,14 +48,21 @@ pub struct Dispatcher {
     settings: DispatcherSettings,
     store: Arc<Store>,
     ask: Ask,
+    moderation: Moderation,
 }
 
 impl Dispatcher {
-    pub fn new(settings: DispatcherSettings, store: Arc<Store>, ask: Ask) -> Self {
+    pub fn new(
+        settings: DispatcherSettings,
+        store: Arc<Store>,
+        ask: Ask,
+        moderation: Moderation,
+    ) -> Self {
         Self {
             settings,
             store,
             ask,
+            moderation,
         }
     }
 
@@ -63,7 +83,7 @@ impl Dispatcher {
                 if command.requires_moderator() && !invoker.role.can_moderate() {
                     return vec![self.refusal(&location, message).await];
                 }
-                self.command(&location, command, message).await
+                self.command(&location, &invoker.id, command, message).await
             }
             EventKind::MessageEdited {
                 location,
@@ -108,9 +128,12 @@ impl Dispatcher {
                 log_store_error("upsert_community", result);
                 self.setup_notice(platform, added_by, notice_location)
             }
-            EventKind::ReactionAdded(_)
-            | EventKind::ReactionRemoved(_)
-            | EventKind::ThreadCreated { .. } => Vec::new(),
+            EventKind::ReactionAdded(reaction) => {
+                let strings = self.strings_for(&reaction.location).await;
+                let prefix = self.settings.command_prefix(reaction.location.platform);
+                self.moderation.reaction(&reaction, strings, prefix).await
+            }
+            EventKind::ReactionRemoved(_) | EventKind::ThreadCreated { .. } => Vec::new(),
         }
     }
 
@@ -122,20 +145,39 @@ impl Dispatcher {
         if message.author.is_bot {
             return Vec::new();
         }
-        let (mentioned, question) = strip_mention(&message.text, &self.settings.bot_name);
-        if !(mentioned || message.mentions_bot || message.replies_to_bot) {
-            return Vec::new();
+        let strings = self.strings_for(&message.location).await;
+        let prefix = self.settings.command_prefix(message.location.platform);
+        let screened = self.moderation.screen(&message, strings, prefix).await;
+        let mut actions = screened.actions;
+        if screened.removed {
+            return actions;
         }
-        let command = Command::Ask {
-            question: question.to_string(),
-        };
-        self.command(&message.location, command, Some(message.id))
-            .await
+        let (mentioned, question) = strip_mention(&message.text, &self.settings.bot_name);
+        if mentioned || message.mentions_bot || message.replies_to_bot {
+            let command = Command::Ask {
+                question: question.to_string(),
+            };
+            let answer = self
+                .command(
+                    &message.location,
+                    &message.author.id,
+                    command,
+                    Some(message.id),
+                )
+                .await;
+            actions.extend(answer);
+        }
+        actions
+    }
+
+    async fn strings_for(&self, location: &Location) -> Strings {
+        Strings::new(community_language(&self.store, location, self.settings.language).await)
     }
 
     async fn command(
         &self,
         location: &Location,
+        invoker: &UserId,
         command: Command,
         message: Option<MessageId>,
     ) -> Vec<Action> {
@@ -155,6 +197,24 @@ impl Dispatcher {
             Command::Setting { key, value } => {
                 setting(&self.store, strings, location, message, key, value).await
             }
+            Command::Cases => {
+                return moderation::cases::list(&self.store, strings, location, message).await
+            }
+            Command::Case { id, decision } => {
+                return moderation::cases::case(
+                    &self.store,
+                    strings,
+                    location,
+                    message,
+                    invoker,
+                    id,
+                    decision,
+                )
+                .await
+            }
+            Command::BadArguments { command } => {
+                text_reply(location, message, strings.usage(command, prefix))
+            }
         };
         vec![action]
     }
@@ -164,7 +224,7 @@ impl Dispatcher {
     fn setup_notice(
         &self,
         platform: Platform,
-        added_by: Option<super::ids::UserId>,
+        added_by: Option<UserId>,
         notice_location: Option<Location>,
     ) -> Vec<Action> {
         let strings = Strings::new(self.settings.language);

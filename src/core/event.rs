@@ -2,6 +2,7 @@
 
 use std::time::SystemTime;
 
+use super::command::Command;
 use super::ids::{CommunityId, Location, MessageId, Platform, Role, ThreadId, UserId};
 
 /// Who did something.
@@ -37,32 +38,6 @@ pub struct Reaction {
     pub message: MessageId,
     pub user: UserId,
     pub emoji: String,
-}
-
-/// A command with typed arguments. Adapters parse their own syntax (slash commands, `!steward
-/// ask`, `/ask` on the console) into this.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {
-    /// Ask the model a question.
-    Ask { question: String },
-    /// List what Steward can do.
-    Help,
-    /// Show the community's settings (`key` None), one setting, or change one (`value` Some).
-    /// Moderators only.
-    Setting {
-        key: Option<String>,
-        value: Option<String>,
-    },
-}
-
-impl Command {
-    /// Commands that only moderators may run.
-    pub fn requires_moderator(&self) -> bool {
-        match self {
-            Command::Ask { .. } | Command::Help => false,
-            Command::Setting { .. } => true,
-        }
-    }
 }
 
 /// Something that happened.

@@ -4,11 +4,13 @@
 //! matrix-sdk, ruma, ...); `tests/core_isolation.rs` enforces that.
 
 mod action;
+mod command;
 mod dispatch;
 mod event;
 mod ids;
 
 pub use action::{Action, Body, Reply, TextStream, TextStreamItem};
+pub use command::{CaseDecision, Command, MAX_TIMEOUT_MINUTES};
 pub use dispatch::{Dispatcher, DispatcherSettings};
-pub use event::{Author, Command, Event, EventKind, Message, Reaction};
+pub use event::{Author, Event, EventKind, Message, Reaction};
 pub use ids::{ChannelId, CommunityId, Location, MessageId, Platform, Role, ThreadId, UserId};

@@ -3,4 +3,5 @@
 
 pub mod ask;
 pub mod help;
+pub mod moderation;
 pub mod settings;

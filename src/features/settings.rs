@@ -12,10 +12,16 @@ pub struct Known {
 }
 
 /// Every setting moderators may change.
-pub const KNOWN: &[Known] = &[Known {
-    key: "language",
-    values: &["en", "zh"],
-}];
+pub const KNOWN: &[Known] = &[
+    Known {
+        key: "language",
+        values: &["en", "zh"],
+    },
+    Known {
+        key: crate::features::moderation::SETTING,
+        values: &["on", "off"],
+    },
+];
 
 /// The community's language: its `language` setting, else the configured default.
 pub async fn community_language(store: &Store, location: &Location, default: Language) -> Language {

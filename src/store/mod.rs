@@ -1,4 +1,5 @@
-//! Persistent state: communities, channels, users, messages and per-community settings.
+//! Persistent state: communities, channels, users, messages, per-community settings and
+//! moderation cases.
 //!
 //! One [`Store`] works on SQLite (the default, a single file) and PostgreSQL. It talks to both
 //! through sqlx's `Any` driver, so every query is written once with `$1, $2` placeholders and
@@ -9,6 +10,7 @@
 //! Nothing is lost: recording a message twice keeps the first copy, and deleting a message only
 //! marks it deleted.
 
+mod cases;
 mod error;
 mod messages;
 mod records;
@@ -25,6 +27,7 @@ use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
 use sqlx::{AnyPool, ConnectOptions, Connection, Executor, Row};
 
+pub use cases::{Case, NewCase};
 pub use error::StoreError;
 pub use messages::StoredMessage;
 pub use url::{postgres_target, redact_url};

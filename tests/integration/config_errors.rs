@@ -121,6 +121,38 @@ fn example_config_is_valid_and_matches_the_defaults() {
     assert_eq!(config.model.queue_capacity, defaults.model.queue_capacity);
     assert_eq!(config.store.url.expose(), defaults.store.url.expose());
     assert_eq!(config.bot.name, defaults.bot.name);
+    let (example, default) = (&config.moderation, &defaults.moderation);
+    assert_eq!(example.enabled, default.enabled);
+    assert_eq!(example.flood, default.flood);
+    assert_eq!(example.flood_timeout, default.flood_timeout);
+    assert_eq!(
+        (example.max_mentions, example.max_links),
+        (default.max_mentions, default.max_links)
+    );
+    assert_eq!(example.model_review, default.model_review);
+    assert_eq!(example.model_may_delete, default.model_may_delete);
+    assert_eq!(example.report_emoji, default.report_emoji);
+}
+
+#[test]
+fn moderation_patterns_are_checked_at_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = write(
+        dir.path(),
+        "[moderation]\nblocked_patterns = [\"free\\\\s+nitro\", \"discord\\\\.gift/\"]\n",
+    );
+    let config = Config::load_with_env(Some(&good), &no_env).unwrap();
+    assert!(config.moderation.blocked_patterns[0].is_match("Free Nitro"));
+    assert!(!config.moderation.blocked_patterns[1].is_match("discordXgift/"));
+
+    let bad = write(dir.path(), "[moderation]\nblocked_patterns = [\"(oops\"]\n");
+    let error = Config::load_with_env(Some(&bad), &no_env)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("key `moderation.blocked_patterns[0]`: not a valid regular expression"),
+        "{error}"
+    );
 }
 
 #[test]

@@ -150,7 +150,16 @@ async fn discord_connects_and_sees_its_guild() {
         .iter()
         .map(|c| c["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["ask", "help", "setting"]);
+    assert_eq!(names, ["ask", "help", "setting", "cases", "case"]);
+    let case = &put.body[4];
+    assert_eq!(
+        case["options"][0]["type"], 4,
+        "the case number is an integer"
+    );
+    assert_eq!(
+        case["options"][1]["choices"].as_array().map(Vec::len),
+        Some(6)
+    );
     let ask = &put.body[0];
     assert_eq!(ask["options"][0]["name"], "question");
     assert_eq!(ask["options"][0]["required"], true);

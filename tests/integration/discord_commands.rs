@@ -77,7 +77,7 @@ async fn discord_moderator_commands_answer_privately_and_refuse_members() {
             "summarize",
             &[][..],
             EVERYONE_PERMISSIONS,
-            "something went wrong",
+            "unknown or outdated",
         ),
     ];
     for (id, name, options, permissions, expected) in cases {

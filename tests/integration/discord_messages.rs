@@ -167,6 +167,20 @@ async fn discord_actions_become_rest_calls() {
             user: UserId::new(OWNER.to_string()),
             text: "Hello, owner.".into(),
         },
+        Action::RemoveMember {
+            platform: Platform::Discord,
+            community: CommunityId::new(GUILD.to_string()),
+            user: UserId::new(MEMBER.to_string()),
+            ban: false,
+            reason: "case #1 (spam), decided by mod".into(),
+        },
+        Action::RemoveMember {
+            platform: Platform::Discord,
+            community: CommunityId::new(GUILD.to_string()),
+            user: UserId::new(MEMBER.to_string()),
+            ban: true,
+            reason: "case #2 (scam), decided by mod".into(),
+        },
     ];
     for action in actions {
         let shown = format!("{action:?}");
@@ -216,5 +230,12 @@ async fn discord_actions_become_rest_calls() {
     );
     assert_eq!(calls[7], "POST /api/v10/users/@me/channels");
     assert_eq!(requests[8].body["content"], "Hello, owner.");
-    assert_eq!(calls.len(), 9, "{calls:#?}");
+    let member_path = format!("/api/v10/guilds/{GUILD}/members/{MEMBER}");
+    assert_eq!(calls[9], format!("DELETE {member_path}"), "a kick");
+    assert_eq!(
+        calls[10],
+        format!("PUT /api/v10/guilds/{GUILD}/bans/{MEMBER}"),
+        "a ban"
+    );
+    assert_eq!(calls.len(), 11, "{calls:#?}");
 }

@@ -3,52 +3,66 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use steward::config::Language;
+use steward::config::{Language, ModerationSettings};
 use steward::core::{
     Action, Author, Body, ChannelId, Command, CommunityId, Dispatcher, DispatcherSettings, Event,
     EventKind, Location, Message, MessageId, Platform, Role, UserId,
 };
 use steward::features::ask::{Ask, AskSettings};
+use steward::features::moderation::Moderation;
 use steward::llm::LlmError;
 use steward::prompts::Prompts;
 use steward::store::Store;
 
 use crate::scripted::Scripted;
 
-struct Fixture {
-    dispatcher: Dispatcher,
-    engine: Arc<Scripted>,
+pub struct Fixture {
+    pub dispatcher: Dispatcher,
+    pub engine: Arc<Scripted>,
+    pub store: Arc<Store>,
     _dir: tempfile::TempDir,
 }
 
 async fn fixture(answer: Result<&'static str, fn() -> LlmError>, language: Language) -> Fixture {
+    fixture_with(answer, language, ModerationSettings::default()).await
+}
+
+/// A dispatcher on a fresh SQLite store with a scripted engine.
+pub async fn fixture_with(
+    answer: Result<&'static str, fn() -> LlmError>,
+    language: Language,
+    moderation: ModerationSettings,
+) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&format!("sqlite://{}/t.db", dir.path().display()))
-        .await
-        .unwrap();
+    let store = Arc::new(
+        Store::open(&format!("sqlite://{}/t.db", dir.path().display()))
+            .await
+            .unwrap(),
+    );
     let engine = Arc::new(Scripted::new(answer));
+    let prompts = Arc::new(Prompts::builtin());
+    let timeout = std::time::Duration::from_secs(10);
     let ask = Ask::new(
         engine.clone(),
-        Arc::new(Prompts::builtin()),
+        prompts.clone(),
         AskSettings {
             bot_name: "Steward".into(),
             max_new_tokens: 64,
             temperature: None,
-            timeout: std::time::Duration::from_secs(10),
+            timeout,
         },
     );
-    let settings = DispatcherSettings {
-        bot_name: "Steward".into(),
-        language,
-    };
+    let moderation = Moderation::new(moderation, store.clone(), engine.clone(), prompts, timeout);
+    let settings = DispatcherSettings::new("Steward", language);
     Fixture {
-        dispatcher: Dispatcher::new(settings, Arc::new(store), ask),
+        dispatcher: Dispatcher::new(settings, store.clone(), ask, moderation),
         engine,
+        store,
         _dir: dir,
     }
 }
 
-fn location() -> Location {
+pub fn location() -> Location {
     Location {
         platform: Platform::Console,
         community: CommunityId::new("c"),
@@ -57,7 +71,7 @@ fn location() -> Location {
     }
 }
 
-fn author(role: Role, is_bot: bool) -> Author {
+pub fn author(role: Role, is_bot: bool) -> Author {
     Author {
         id: UserId::new("u1"),
         display_name: "Ana".into(),
@@ -89,7 +103,7 @@ fn command(command: Command) -> Event {
 }
 
 /// The text of the single reply in `actions`.
-async fn reply_text(mut actions: Vec<Action>) -> String {
+pub async fn reply_text(mut actions: Vec<Action>) -> String {
     assert_eq!(actions.len(), 1, "{actions:?}");
     match actions.remove(0) {
         Action::Reply(reply) => match reply.body {

@@ -13,6 +13,7 @@ mod engine;
 mod matrix;
 mod matrix_util;
 mod model_util;
+mod moderation;
 mod postgres;
 mod scripted;
 mod store;

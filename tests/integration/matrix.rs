@@ -13,8 +13,8 @@ use steward::core::{CommunityId, Dispatcher, Platform};
 use steward::store::Store;
 
 use crate::matrix_util::{
-    answers_to, bot_devices, bot_reply_to, bot_settings, dispatcher, homeserver, in_thread,
-    mention, Member, TestBot, BOT,
+    answers_to, bot_devices, bot_reply_to, bot_settings, dispatcher, dispatcher_with, homeserver,
+    in_thread, mention, Member, Seen, TestBot, BOT,
 };
 use crate::synapse::{Synapse, SERVER_NAME};
 
@@ -369,4 +369,86 @@ async fn matrix_restart_does_not_answer_earlier_messages_again() {
 
     bot.stop().await;
     eprintln!("matrix restart: {:?}", started.elapsed());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn matrix_blocked_message_is_redacted_reported_and_the_moderator_bans() {
+    let started = Instant::now();
+    let dir = tempfile::tempdir().unwrap();
+    let synapse = tokio::task::spawn_blocking(|| homeserver(&["ana", "bob"]));
+    let moderation = steward::config::ModerationSettings {
+        blocked_patterns: vec![regex::RegexBuilder::new(r"free\s+nitro")
+            .case_insensitive(true)
+            .build()
+            .unwrap()],
+        ..Default::default()
+    };
+    let (dispatcher, store) = dispatcher_with(dir.path(), moderation).await;
+    let synapse = synapse.await.unwrap();
+    let ana = Member::login(&synapse, "ana").await;
+    let bot_user = matrix_sdk::ruma::UserId::parse(bot_id()).unwrap();
+
+    // The moderators' room exists first, so the bot's settings can name it.
+    let mods = ana.create_room(&[&bot_id()], false).await;
+    let mut settings = bot_settings(&synapse, &dir.path().join("bot"), &[SERVER_NAME]);
+    settings.moderators_room = Some(mods.room_id().to_string());
+    let bot = TestBot::start(settings, dispatcher).await;
+    ana.wait_for_membership(mods.room_id(), &bot_id(), MembershipState::Join)
+        .await;
+
+    // Ana's room, where the bot may redact and ban (power level 50), and Bob is a member.
+    let room = ana.room_with_bot(false).await;
+    room.update_power_levels(vec![(&bot_user, 50.into())])
+        .await
+        .expect("Ana raises the bot's power level");
+    let bob = Member::login(&synapse, "bob").await;
+    room.invite_user_by_id(&bob.user_id).await.unwrap();
+    let bob_room = bob.join(room.room_id()).await;
+    let spam = bob
+        .send(
+            &bob_room,
+            RoomMessageEventContent::text_plain("get FREE nitro at scam.example"),
+        )
+        .await;
+
+    let case = ana
+        .wait_for("the case in the moderators' room", |seen| match seen {
+            // (The bot's setup notice comes first.)
+            Seen::Message { room: r, event, .. }
+                if r == mods.room_id()
+                    && event.sender.as_str() == bot_id()
+                    && event.content.body().starts_with("Case #") =>
+            {
+                Some(event.content.body().to_string())
+            }
+            _ => None,
+        })
+        .await;
+    assert!(
+        case.starts_with("Case #1: blocked_pattern (rule) by @bob:localhost"),
+        "{case}"
+    );
+    assert!(case.contains("!steward case 1 dismiss|"), "{case}");
+    ana.wait_for_redaction(&room, &spam).await;
+    let community = CommunityId::new(room.room_id().as_str());
+    let cases = store
+        .open_cases(Platform::Matrix, &community, 10)
+        .await
+        .unwrap();
+    assert_eq!(cases.len(), 1);
+    assert_eq!(cases[0].automatic, "deleted");
+
+    // Ana (the room's owner) decides the case: Bob is banned.
+    ana.send(
+        &room,
+        RoomMessageEventContent::text_plain("!steward case 1 ban"),
+    )
+    .await;
+    ana.wait_for_membership(room.room_id(), bob.user_id.as_str(), MembershipState::Ban)
+        .await;
+    let closed = store.case(Platform::Matrix, &community, 1).await.unwrap();
+    assert_eq!(closed.map(|c| c.status).as_deref(), Some("banned"));
+
+    bot.stop().await;
+    eprintln!("matrix moderation: {:?}", started.elapsed());
 }

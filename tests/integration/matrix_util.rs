@@ -19,7 +19,7 @@ use matrix_sdk::ruma::events::room::message::{
 use matrix_sdk::ruma::events::{InitialStateEvent, Mentions};
 use matrix_sdk::ruma::{EventId, OwnedEventId, OwnedRoomId, OwnedUserId, RoomId, UserId};
 use matrix_sdk::{Client, Room};
-use steward::config::{Config, MatrixAuth, MatrixSettings, Secret};
+use steward::config::{Config, MatrixAuth, MatrixSettings, ModerationSettings, Secret};
 use steward::core::Dispatcher;
 use steward::platform::matrix::{self, MatrixError};
 use steward::store::Store;
@@ -45,8 +45,17 @@ pub fn homeserver(members: &[&str]) -> Synapse {
 /// The dispatcher as `steward run` builds it, with the real default model and a SQLite store
 /// in `dir`. Answers are short to keep the tests fast.
 pub async fn dispatcher(dir: &Path) -> (Arc<Dispatcher>, Arc<Store>) {
+    dispatcher_with(dir, ModerationSettings::default()).await
+}
+
+/// [`dispatcher`] with the given `[moderation]` settings.
+pub async fn dispatcher_with(
+    dir: &Path,
+    moderation: ModerationSettings,
+) -> (Arc<Dispatcher>, Arc<Store>) {
     let mut config = Config::defaults();
     config.model.max_new_tokens = 24;
+    config.moderation = moderation;
     let url = format!("sqlite://{}/steward.db", dir.display());
     let store = Arc::new(Store::open(&url).await.expect("the test store opens"));
     let engine = Arc::new(crate::model_util::engine(8, 1).await);
@@ -282,6 +291,33 @@ impl Member {
                 _ => None,
             })
             .collect()
+    }
+
+    /// Joins a room the member was invited to.
+    pub async fn join(&self, room: &RoomId) -> Room {
+        self.client
+            .join_room_by_id(room)
+            .await
+            .expect("the member joins the room")
+    }
+
+    /// Waits until the homeserver serves `event` in `room` redacted.
+    pub async fn wait_for_redaction(&self, room: &Room, event: &EventId) {
+        let deadline = tokio::time::Instant::now() + ANSWER_TIMEOUT;
+        loop {
+            let fetched = room
+                .event(event, None)
+                .await
+                .expect("the event is readable");
+            if fetched.raw().json().get().contains("redacted_because") {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{event} was not redacted"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
 
     /// Sends `content` to `room`; returns its event id.

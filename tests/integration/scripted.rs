@@ -58,12 +58,17 @@ impl Engine for Scripted {
         Ok(stream)
     }
 
+    /// The scripted text, parsed as JSON (the schema is not enforced: tests may script
+    /// output a real backend could not produce).
     async fn generate_json(
         &self,
-        _: ChatRequest,
+        request: ChatRequest,
         _: serde_json::Value,
     ) -> Result<serde_json::Value, LlmError> {
-        Err(LlmError::InvalidRequest("not scripted".into()))
+        request.validate()?;
+        self.seen.lock().unwrap().push(request);
+        let text = self.answer.clone().map_err(|make| make())?;
+        serde_json::from_str(&text).map_err(|e| LlmError::BadStructuredOutput(e.to_string()))
     }
 
     async fn count_tokens(&self, text: &str) -> Result<usize, LlmError> {

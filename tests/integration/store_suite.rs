@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use steward::core::{
     Author, ChannelId, CommunityId, Location, Message, MessageId, Platform, Role, ThreadId, UserId,
 };
-use steward::store::{Store, StoredMessage};
+use steward::store::{NewCase, Store, StoredMessage};
 
 // ---------------------------------------------------------------------------------------------
 // Builders
@@ -70,10 +70,11 @@ pub async fn run_suite(store: &Store) {
     case("recent_messages", recent_messages(store)).await;
     case("settings", settings(store)).await;
     case("users_and_names", users_and_names(store)).await;
+    case("moderation_cases", moderation_cases(store)).await;
 }
 
 async fn migrations_applied(store: &Store) {
-    assert_eq!(store.applied_migrations().await.unwrap(), vec![1]);
+    assert_eq!(store.applied_migrations().await.unwrap(), vec![1, 2]);
 }
 
 async fn record_and_read_back(store: &Store) {
@@ -405,4 +406,109 @@ async fn users_and_names(store: &Store) {
             .unwrap(),
         None
     );
+}
+
+async fn moderation_cases(store: &Store) {
+    let place = location("cases", "general").in_thread(ThreadId::new("cases-thread"));
+    let other = location("cases-other", "general");
+    let new_case = |place: &Location, user: &str, excerpt: &str| NewCase {
+        location: place.clone(),
+        message: Some(MessageId::new(format!("{user}-message"))),
+        user: UserId::new(user),
+        excerpt: excerpt.into(),
+        source: "rule".into(),
+        category: "blocked_pattern".into(),
+        reason: "matched `free nitro`".into(),
+        automatic: "deleted".into(),
+    };
+    let first = store
+        .open_case(&new_case(&place, "mallory", "free nitro"), at(1))
+        .await
+        .unwrap();
+    let mut without_message = new_case(&place, "trent", "spam, spam");
+    without_message.message = None;
+    let second = store.open_case(&without_message, at(2)).await.unwrap();
+    let foreign = store
+        .open_case(&new_case(&other, "eve", "elsewhere"), at(3))
+        .await
+        .unwrap();
+    assert!(
+        first < second && second < foreign,
+        "{first} {second} {foreign}"
+    );
+
+    let (p, community) = (place.platform, place.community.clone());
+    let read = store.case(p, &community, first).await.unwrap().unwrap();
+    assert_eq!(read.location, place);
+    assert_eq!(read.message, Some(MessageId::new("mallory-message")));
+    assert_eq!(
+        (
+            read.excerpt.as_str(),
+            read.category.as_str(),
+            read.automatic.as_str()
+        ),
+        ("free nitro", "blocked_pattern", "deleted")
+    );
+    assert!(read.is_open());
+    assert_eq!(read.created_at, at(1));
+    assert_eq!(
+        store
+            .case(p, &community, second)
+            .await
+            .unwrap()
+            .unwrap()
+            .message,
+        None
+    );
+    // A community never sees another community's case.
+    assert_eq!(store.case(p, &community, foreign).await.unwrap(), None);
+
+    let open: Vec<i64> = store
+        .open_cases(p, &community, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(open, [second, first], "newest first, this community only");
+    assert_eq!(store.open_cases(p, &community, 1).await.unwrap().len(), 1);
+
+    let of_message = store
+        .open_case_for_message(p, &community, &MessageId::new("mallory-message"))
+        .await
+        .unwrap();
+    assert_eq!(of_message.map(|c| c.id), Some(first));
+
+    let moderator = UserId::new("mod");
+    assert!(store
+        .close_case(p, &community, first, "banned", &moderator, at(10))
+        .await
+        .unwrap());
+    // Deciding twice: the first decision stands.
+    assert!(!store
+        .close_case(p, &community, first, "dismissed", &moderator, at(11))
+        .await
+        .unwrap());
+    // Another community's moderator cannot close it.
+    assert!(!store
+        .close_case(p, &other.community, second, "dismissed", &moderator, at(12))
+        .await
+        .unwrap());
+    let closed = store.case(p, &community, first).await.unwrap().unwrap();
+    assert_eq!(closed.status, "banned");
+    assert_eq!(closed.decided_by, Some(moderator));
+    assert_eq!(closed.decided_at, Some(at(10)));
+    let open: Vec<i64> = store
+        .open_cases(p, &community, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(open, [second]);
+    let of_message = store
+        .open_case_for_message(p, &community, &MessageId::new("mallory-message"))
+        .await
+        .unwrap();
+    assert_eq!(of_message, None, "closed cases do not count");
 }

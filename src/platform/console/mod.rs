@@ -120,6 +120,12 @@ async fn execute(
             )
             .await
         }
+        Action::RemoveMember {
+            user, ban, reason, ..
+        } => {
+            let verb = if ban { "banned" } else { "kicked" };
+            write_line(output, &format!("[{bot} {verb} {user}: {reason}]")).await
+        }
         Action::PostToModLog { text, .. } => write_line(output, &format!("[mod log] {text}")).await,
         Action::PrivateNotice { user, text, .. } => {
             write_line(output, &format!("[private to {user}] {text}")).await

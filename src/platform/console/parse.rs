@@ -63,20 +63,11 @@ pub fn parse_line(line: &str, context: &ConsoleContext, id: String) -> Line {
         Some((name, argument)) => (name, argument.trim()),
         None => (command_line, ""),
     };
-    let command = match name.to_lowercase().as_str() {
-        "ask" => Command::Ask {
-            question: argument.to_string(),
-        },
-        "help" => Command::Help,
-        "setting" | "settings" => {
-            let mut words = argument.split_whitespace().map(str::to_string);
-            Command::Setting {
-                key: words.next(),
-                value: words.next(),
-            }
-        }
-        "quit" | "exit" => return Line::Quit,
-        _ => return Line::Local(format!("unknown command /{name}; type /help for the list")),
+    if matches!(name.to_lowercase().as_str(), "quit" | "exit") {
+        return Line::Quit;
+    }
+    let Some(command) = Command::parse(name, argument) else {
+        return Line::Local(format!("unknown command /{name}; type /help for the list"));
     };
     Line::Event(Box::new(Event::now(EventKind::CommandInvoked {
         location,

@@ -126,6 +126,22 @@ pub async fn execute(
                 .edit_member(http, UserId::from(parse_id(user.as_str())?), member)
                 .await?;
         }
+        Action::RemoveMember {
+            community,
+            user,
+            ban,
+            reason,
+            ..
+        } => {
+            let guild = GuildId::from(parse_id(community.as_str())?);
+            let user = UserId::from(parse_id(user.as_str())?);
+            if ban {
+                // Keep the member's messages: they are the evidence in the case log.
+                guild.ban_with_reason(http, user, 0, &reason).await?;
+            } else {
+                guild.kick_with_reason(http, user, &reason).await?;
+            }
+        }
         Action::PostToModLog { text, .. } => match settings.mod_log_channel {
             Some(channel) => {
                 let target = Target::Channel {

@@ -1,4 +1,4 @@
-//! Slash commands (poise): `/ask`, `/help`, `/setting`. Each is thin: it turns its options into
+//! Slash commands (poise): `/ask`, `/help`, `/setting`, `/cases`, `/case`. Each is thin: it turns its options into
 //! a core [`Command`], lets the dispatcher decide, and delivers the actions. Commands that may
 //! run the model are deferred at once (Discord allows 3 s for the first response); the others
 //! answer directly, or are deferred if the dispatcher is slow. [`on_error`] turns every failure
@@ -19,7 +19,7 @@ use super::delivery::{Delivery, Target};
 use super::error::HandlerError;
 use super::roles::role_of;
 use super::Shared;
-use crate::core::{Action, Author, Command};
+use crate::core::{Action, Author, CaseDecision, Command, MAX_TIMEOUT_MINUTES};
 use crate::strings::Strings;
 
 /// The poise context of Steward's commands.
@@ -30,7 +30,7 @@ const DEFER_AFTER: Duration = Duration::from_millis(1500);
 
 /// Every command, for the framework.
 pub fn all() -> Vec<poise::Command<Arc<Shared>, HandlerError>> {
-    vec![ask(), help(), setting()]
+    vec![ask(), help(), setting(), cases(), case()]
 }
 
 /// What is registered in each guild.
@@ -61,6 +61,62 @@ pub async fn setting(
     #[description = "New value, e.g. en or zh"] value: Option<String>,
 ) -> Result<(), HandlerError> {
     invoke(ctx, Command::Setting { key, value }).await
+}
+
+/// List open moderation cases (moderators)
+#[poise::command(slash_command, guild_only)]
+pub async fn cases(ctx: Ctx<'_>) -> Result<(), HandlerError> {
+    invoke(ctx, Command::Cases).await
+}
+
+/// What a moderator may decide about a case.
+#[derive(Debug, Clone, Copy, poise::ChoiceParameter)]
+pub enum Decision {
+    #[name = "dismiss"]
+    Dismiss,
+    #[name = "resolve"]
+    Resolve,
+    #[name = "delete the message"]
+    Delete,
+    #[name = "timeout"]
+    Timeout,
+    #[name = "kick"]
+    Kick,
+    #[name = "ban"]
+    Ban,
+}
+
+/// Show or decide a moderation case (moderators)
+#[poise::command(slash_command, guild_only)]
+pub async fn case(
+    ctx: Ctx<'_>,
+    #[description = "Case number"]
+    #[min = 1]
+    number: i64,
+    #[description = "What to do; leave empty to show the case"] decision: Option<Decision>,
+    #[description = "Timeout length in minutes (default 60)"]
+    #[min = 1]
+    #[max = 40320]
+    minutes: Option<u32>,
+) -> Result<(), HandlerError> {
+    let decision = decision.map(|decision| match decision {
+        Decision::Dismiss => CaseDecision::Dismiss,
+        Decision::Resolve => CaseDecision::Resolve,
+        Decision::Delete => CaseDecision::Delete,
+        Decision::Timeout => CaseDecision::Timeout {
+            minutes: minutes.unwrap_or(60).clamp(1, MAX_TIMEOUT_MINUTES),
+        },
+        Decision::Kick => CaseDecision::Kick,
+        Decision::Ban => CaseDecision::Ban,
+    });
+    invoke(
+        ctx,
+        Command::Case {
+            id: number,
+            decision,
+        },
+    )
+    .await
 }
 
 async fn invoke(ctx: Ctx<'_>, command: Command) -> Result<(), HandlerError> {
@@ -185,7 +241,12 @@ pub fn on_error(error: FrameworkError<'_, Arc<Shared>, HandlerError>) -> poise::
         let language = shared.map_or(crate::config::Language::English, |shared| {
             shared.dispatcher.settings().language
         });
-        let text = Strings::new(language).failed();
+        let strings = Strings::new(language);
+        let text = match &error {
+            // A command registered by an older version of Steward.
+            FrameworkError::UnknownInteraction { .. } => strings.unknown_command(),
+            _ => strings.failed(),
+        };
         tell_privately(&ctx.http, interaction, text).await;
     })
 }

@@ -38,6 +38,14 @@ pub const PERMISSIONS: &[(Permissions, &str)] = &[
         Permissions::MODERATE_MEMBERS,
         "time out members when moderators or moderation rules ask for it",
     ),
+    (
+        Permissions::KICK_MEMBERS,
+        "kick a member when a moderator decides a case that way (`/case N kick`)",
+    ),
+    (
+        Permissions::BAN_MEMBERS,
+        "ban a member when a moderator decides a case that way (`/case N ban`)",
+    ),
 ];
 
 /// The union of [`PERMISSIONS`].
@@ -79,11 +87,11 @@ mod tests {
     #[test]
     fn invite_url_requests_exactly_the_listed_permissions() {
         let url = invite_url(1234);
-        // 64 + 1024 + 2048 + 8192 + 65536 + 2^35 + 2^38 + 2^40
-        assert_eq!(permissions().bits(), 1_408_749_349_952);
+        // 2 + 4 + 64 + 1024 + 2048 + 8192 + 65536 + 2^35 + 2^38 + 2^40
+        assert_eq!(permissions().bits(), 1_408_749_349_958);
         assert_eq!(
             url,
-            "https://discord.com/oauth2/authorize?client_id=1234&permissions=1408749349952&scope=bot%20applications.commands"
+            "https://discord.com/oauth2/authorize?client_id=1234&permissions=1408749349958&scope=bot%20applications.commands"
         );
         assert!(!permissions().contains(Permissions::ADMINISTRATOR));
     }

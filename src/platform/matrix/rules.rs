@@ -138,8 +138,9 @@ fn at_name(body: &str, bot: &BotIdentity) -> bool {
 
 /// Parses `!steward <command> ...` (with the configured prefix). `None`: not a command.
 ///
-/// `!steward` alone and `!steward help` show help; `ask` and `setting(s)` take arguments; any
-/// other text after the prefix is taken as a question (`!steward what is Rust?`).
+/// `!steward` alone shows help; the command words are [`Command::parse`]'s (`ask`, `help`,
+/// `setting`, `cases`, `case`); any other text after the prefix is taken as a question
+/// (`!steward what is Rust?`).
 pub fn parse_command(body: &str, prefix: &str) -> Option<Command> {
     let text = body.trim();
     let head = text.get(..prefix.len())?;
@@ -155,22 +156,15 @@ pub fn parse_command(body: &str, prefix: &str) -> Option<Command> {
         Some((word, argument)) => (word, argument.trim()),
         None => (rest, ""),
     };
-    Some(match word.to_lowercase().as_str() {
-        "" | "help" => Command::Help,
-        "ask" => Command::Ask {
-            question: argument.to_string(),
-        },
-        "setting" | "settings" => {
-            let mut words = argument.split_whitespace().map(str::to_string);
-            Command::Setting {
-                key: words.next(),
-                value: words.next(),
-            }
-        }
-        _ => Command::Ask {
+    if word.is_empty() {
+        return Some(Command::Help);
+    }
+    // Any other text after the prefix is a question (`!steward what is Rust?`).
+    Some(
+        Command::parse(word, argument).unwrap_or_else(|| Command::Ask {
             question: rest.to_string(),
-        },
-    })
+        }),
+    )
 }
 
 #[cfg(test)]

@@ -141,6 +141,25 @@ async fn try_execute(
             }
             Ok(())
         }
+        Action::RemoveMember {
+            community,
+            user,
+            ban: banned,
+            reason,
+            ..
+        } => {
+            let Ok(user) = UserId::parse(user.as_str()) else {
+                return Ok(());
+            };
+            for room in community_rooms(adapter, community.as_str()).await {
+                if banned {
+                    ban(&room, &user, &reason).await?;
+                } else {
+                    kick(&room, &user, &reason).await?;
+                }
+            }
+            Ok(())
+        }
         Action::PostToModLog { text, .. } => post_to_moderators(adapter, &text).await,
         Action::PrivateNotice { user, text, .. } => {
             let Ok(user) = UserId::parse(user.as_str()) else {
@@ -161,7 +180,7 @@ pub async fn kick(room: &Room, user: &UserId, reason: &str) -> Result<(), matrix
     room.kick_user(user, Some(reason)).await
 }
 
-/// Bans `user` from `room`. For later moderation features.
+/// Bans `user` from `room`.
 pub async fn ban(room: &Room, user: &UserId, reason: &str) -> Result<(), matrix_sdk::Error> {
     room.ban_user(user, Some(reason)).await
 }
@@ -346,6 +365,8 @@ fn action_label(action: &Action) -> &'static str {
         Action::React { .. } => "react",
         Action::DeleteMessage { .. } => "redact",
         Action::TimeoutMember { .. } => "timeout",
+        Action::RemoveMember { ban: true, .. } => "ban",
+        Action::RemoveMember { ban: false, .. } => "kick",
         Action::PostToModLog { .. } => "moderators_room",
         Action::PrivateNotice { .. } => "private_notice",
     }

@@ -186,6 +186,7 @@ fn answer(state: &State, request: Request) -> (u16, Option<Value>) {
                 Some(payloads::member(user.parse().unwrap_or(0), &until)),
             )
         }
+        ("DELETE", ["guilds", _, "members", _]) | ("PUT", ["guilds", _, "bans", _]) => (204, None),
         ("POST", ["users", "@me", "channels"]) => {
             let recipient = body["recipient_id"].as_str().and_then(|r| r.parse().ok());
             (

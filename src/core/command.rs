@@ -1,0 +1,207 @@
+//! Commands with typed arguments, and the one parser for platforms whose commands are text
+//! (`/ask` on the console, `!steward ask` on Matrix). Discord's slash commands build
+//! [`Command`] values from their options directly.
+
+/// A command with typed arguments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Ask the model a question.
+    Ask { question: String },
+    /// List what Steward can do.
+    Help,
+    /// Show the community's settings (`key` None), one setting, or change one (`value` Some).
+    /// Moderators only.
+    Setting {
+        key: Option<String>,
+        value: Option<String>,
+    },
+    /// List the community's open moderation cases. Moderators only.
+    Cases,
+    /// Show one case (`decision` None) or decide it. Moderators only.
+    Case {
+        id: i64,
+        decision: Option<CaseDecision>,
+    },
+    /// A known command with arguments that do not fit; the reply shows its usage.
+    BadArguments { command: &'static str },
+}
+
+/// What a moderator decides about a moderation case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseDecision {
+    /// Nothing was wrong: close the case.
+    Dismiss,
+    /// Handled (by hand or already): close the case.
+    Resolve,
+    /// Delete the message and close the case.
+    Delete,
+    /// Stop the member from talking for `minutes`, and close the case.
+    Timeout { minutes: u32 },
+    /// Remove the member (they may rejoin), and close the case.
+    Kick,
+    /// Remove the member for good, and close the case.
+    Ban,
+}
+
+/// The longest timeout a moderator may give through Steward (Discord's limit: 28 days).
+pub const MAX_TIMEOUT_MINUTES: u32 = 28 * 24 * 60;
+
+impl CaseDecision {
+    /// Parses `dismiss`, `resolve`, `delete`, `timeout [minutes]`, `kick`, `ban`.
+    pub fn parse(word: &str, minutes: Option<&str>) -> Option<Self> {
+        let decision = match word.to_lowercase().as_str() {
+            "dismiss" => Self::Dismiss,
+            "resolve" | "done" => Self::Resolve,
+            "delete" => Self::Delete,
+            "timeout" | "mute" => {
+                let minutes = match minutes {
+                    None => 60,
+                    Some(text) => text.parse().ok()?,
+                };
+                if !(1..=MAX_TIMEOUT_MINUTES).contains(&minutes) {
+                    return None;
+                }
+                Self::Timeout { minutes }
+            }
+            "kick" => Self::Kick,
+            "ban" => Self::Ban,
+            _ => return None,
+        };
+        // Only a timeout takes a number.
+        if minutes.is_some() && !matches!(decision, Self::Timeout { .. }) {
+            return None;
+        }
+        Some(decision)
+    }
+
+    /// Stable lowercase label, stored with the case.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Dismiss => "dismissed",
+            Self::Resolve => "resolved",
+            Self::Delete => "deleted",
+            Self::Timeout { .. } => "timed_out",
+            Self::Kick => "kicked",
+            Self::Ban => "banned",
+        }
+    }
+}
+
+impl Command {
+    /// Commands that only moderators may run.
+    pub fn requires_moderator(&self) -> bool {
+        match self {
+            Command::Ask { .. } | Command::Help | Command::BadArguments { .. } => false,
+            Command::Setting { .. } | Command::Cases | Command::Case { .. } => true,
+        }
+    }
+
+    /// Parses a text command: `name` is the command word (any case), `argument` the rest of
+    /// the line. `None`: no such command (each platform decides what that means).
+    pub fn parse(name: &str, argument: &str) -> Option<Command> {
+        let argument = argument.trim();
+        let mut words = argument.split_whitespace();
+        Some(match name.to_lowercase().as_str() {
+            "ask" => Command::Ask {
+                question: argument.to_string(),
+            },
+            "help" => Command::Help,
+            "setting" | "settings" => Command::Setting {
+                key: words.next().map(str::to_string),
+                value: words.next().map(str::to_string),
+            },
+            "cases" => match words.next() {
+                None => Command::Cases,
+                Some(_) => Command::BadArguments { command: "cases" },
+            },
+            "case" => {
+                let id = words
+                    .next()
+                    .and_then(|w| w.trim_start_matches('#').parse().ok());
+                let decision = words
+                    .next()
+                    .map(|word| CaseDecision::parse(word, words.next()));
+                match (id, decision, words.next()) {
+                    (Some(id), None, None) => Command::Case { id, decision: None },
+                    (Some(id), Some(Some(decision)), None) => Command::Case {
+                        id,
+                        decision: Some(decision),
+                    },
+                    _ => Command::BadArguments { command: "case" },
+                }
+            }
+            _ => return None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_table() {
+        let case = |id, decision| Some(Command::Case { id, decision });
+        let bad = |command| Some(Command::BadArguments { command });
+        let cases = [
+            (
+                "ask",
+                "  what is Rust? ",
+                Some(Command::Ask {
+                    question: "what is Rust?".into(),
+                }),
+            ),
+            ("HELP", "", Some(Command::Help)),
+            (
+                "settings",
+                "language zh extra",
+                Some(Command::Setting {
+                    key: Some("language".into()),
+                    value: Some("zh".into()),
+                }),
+            ),
+            ("cases", "", Some(Command::Cases)),
+            ("cases", "all", bad("cases")),
+            ("case", "12", case(12, None)),
+            ("case", "#12 dismiss", case(12, Some(CaseDecision::Dismiss))),
+            ("case", "3 BAN", case(3, Some(CaseDecision::Ban))),
+            (
+                "case",
+                "3 timeout",
+                case(3, Some(CaseDecision::Timeout { minutes: 60 })),
+            ),
+            (
+                "case",
+                "3 timeout 10",
+                case(3, Some(CaseDecision::Timeout { minutes: 10 })),
+            ),
+            ("case", "3 timeout 0", bad("case")),
+            ("case", "3 timeout 99999999", bad("case")),
+            ("case", "3 ban 10", bad("case")),
+            ("case", "3 ban now please", bad("case")),
+            ("case", "three", bad("case")),
+            ("case", "", bad("case")),
+            ("case", "3 obliterate", bad("case")),
+            ("quit", "", None),
+        ];
+        for (name, argument, expected) in cases {
+            assert_eq!(
+                Command::parse(name, argument),
+                expected,
+                "{name} {argument}"
+            );
+        }
+    }
+
+    #[test]
+    fn moderation_commands_are_for_moderators() {
+        assert!(Command::Cases.requires_moderator());
+        assert!(Command::Case {
+            id: 1,
+            decision: None
+        }
+        .requires_moderator());
+        assert!(!Command::Help.requires_moderator());
+        assert!(!Command::BadArguments { command: "case" }.requires_moderator());
+    }
+}

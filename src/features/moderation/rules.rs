@@ -1,0 +1,253 @@
+//! The rules stage: cheap, deterministic checks run on every member's message (blocked
+//! patterns, mention and link spam, flooding). Moderators' own messages are not checked.
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{LazyLock, Mutex};
+use std::time::{Duration, Instant};
+
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use regex::Regex;
+
+use crate::config::ModerationSettings;
+use crate::core::Message;
+
+/// What a rule found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RuleHit {
+    /// A blocked pattern matched; `pattern` is the pattern as configured.
+    Blocked { pattern: String },
+    /// Too many messages too fast.
+    Flood { messages: u32, window: Duration },
+    /// Too many mentions in one message.
+    Mentions { count: usize, max: usize },
+    /// Too many links in one message.
+    Links { count: usize, max: usize },
+}
+
+impl RuleHit {
+    /// Stable label, stored as the case's category.
+    pub fn category(&self) -> &'static str {
+        match self {
+            RuleHit::Blocked { .. } => "blocked_pattern",
+            RuleHit::Flood { .. } => "flood",
+            RuleHit::Mentions { .. } => "mention_spam",
+            RuleHit::Links { .. } => "link_spam",
+        }
+    }
+}
+
+/// Discord user/role mentions (`<@123>`, `<@!123>`, `<@&123>`), `@everyone`/`@here`, and
+/// `@name` / Matrix ids (`@ana:example.org`) in plain text.
+static MENTION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"<@[!&]?\d+>|(?:^|[\s(])@[\w][\w.\-:]*").expect("mention pattern")
+});
+static LINK: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\b(?:https?://|www\.)\S+").expect("link pattern"));
+
+/// Forget rate-limit state of members who went quiet, every this many checks.
+const SWEEP_EVERY: u64 = 4096;
+
+/// The rules, with the state the flood rule keeps per member.
+pub struct Rules {
+    patterns: Vec<Regex>,
+    max_mentions: usize,
+    max_links: usize,
+    flood: Option<Flood>,
+    checks: AtomicU64,
+}
+
+struct Flood {
+    limiter: DefaultKeyedRateLimiter<String>,
+    messages: u32,
+    window: Duration,
+    /// Members caught flooding, until when their further messages are not reported again
+    /// (a burst already in flight would otherwise open one case per message).
+    caught: Mutex<HashMap<String, Instant>>,
+}
+
+impl Rules {
+    pub fn new(settings: &ModerationSettings) -> Self {
+        let flood = settings.flood.and_then(|limit| {
+            let burst = NonZeroU32::new(limit.messages)?;
+            let quota = Quota::with_period(limit.window / limit.messages)?.allow_burst(burst);
+            Some(Flood {
+                limiter: RateLimiter::keyed(quota),
+                messages: limit.messages,
+                window: limit.window,
+                caught: Mutex::new(HashMap::new()),
+            })
+        });
+        Self {
+            patterns: settings.blocked_patterns.clone(),
+            max_mentions: settings.max_mentions,
+            max_links: settings.max_links,
+            flood,
+            checks: AtomicU64::new(0),
+        }
+    }
+
+    /// The most serious rule `message` breaks, if any. Every message counts towards the
+    /// flood limit, whatever else it breaks.
+    pub fn check(&self, message: &Message) -> Option<RuleHit> {
+        let flooding = self
+            .flood
+            .as_ref()
+            .and_then(|flood| self.check_flood(flood, message));
+        if let Some(pattern) = self.patterns.iter().find(|p| p.is_match(&message.text)) {
+            return Some(RuleHit::Blocked {
+                pattern: pattern.as_str().to_string(),
+            });
+        }
+        if flooding.is_some() {
+            return flooding;
+        }
+        let count = MENTION.find_iter(&message.text).count();
+        if self.max_mentions > 0 && count > self.max_mentions {
+            return Some(RuleHit::Mentions {
+                count,
+                max: self.max_mentions,
+            });
+        }
+        let count = LINK.find_iter(&message.text).count();
+        if self.max_links > 0 && count > self.max_links {
+            return Some(RuleHit::Links {
+                count,
+                max: self.max_links,
+            });
+        }
+        None
+    }
+
+    fn check_flood(&self, flood: &Flood, message: &Message) -> Option<RuleHit> {
+        let key = format!(
+            "{}\u{0}{}\u{0}{}",
+            message.location.platform, message.location.community, message.author.id
+        );
+        if self.checks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
+            flood.limiter.retain_recent();
+            let now = Instant::now();
+            let mut caught = flood.caught.lock().expect("flood state lock");
+            caught.retain(|_, until| *until > now);
+        }
+        if flood.limiter.check_key(&key).is_ok() {
+            return None;
+        }
+        let now = Instant::now();
+        let mut caught = flood.caught.lock().expect("flood state lock");
+        if caught.get(&key).is_some_and(|until| *until > now) {
+            return None;
+        }
+        caught.insert(key, now + flood.window);
+        Some(RuleHit::Flood {
+            messages: flood.messages,
+            window: flood.window,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::SystemTime;
+
+    use super::*;
+    use crate::config::FloodLimit;
+    use crate::core::{
+        Author, ChannelId, CommunityId, Location, MessageId, Platform, Role, UserId,
+    };
+
+    fn message(user: &str, text: &str) -> Message {
+        Message {
+            id: MessageId::new("m"),
+            location: Location {
+                platform: Platform::Discord,
+                community: CommunityId::new("g"),
+                channel: ChannelId::new("c"),
+                thread: None,
+            },
+            author: Author {
+                id: UserId::new(user),
+                display_name: user.into(),
+                role: Role::Member,
+                is_bot: false,
+            },
+            text: text.into(),
+            created_at: SystemTime::now(),
+            reply_to: None,
+            mentions_bot: false,
+            replies_to_bot: false,
+        }
+    }
+
+    fn rules(flood: Option<FloodLimit>) -> Rules {
+        let settings = ModerationSettings {
+            blocked_patterns: vec![regex::RegexBuilder::new(r"free\s+nitro")
+                .case_insensitive(true)
+                .build()
+                .unwrap()],
+            max_mentions: 3,
+            max_links: 2,
+            flood,
+            ..Default::default()
+        };
+        Rules::new(&settings)
+    }
+
+    #[test]
+    fn rule_table() {
+        let rules = rules(None);
+        let blocked = Some(RuleHit::Blocked {
+            pattern: r"free\s+nitro".into(),
+        });
+        let cases = [
+            ("How do I borrow twice?", None),
+            ("Get FREE   Nitro now", blocked.clone()),
+            ("免费 free nitro 领取", blocked),
+            ("@a @b @c", None),
+            (
+                "@a @b @c @d hi",
+                Some(RuleHit::Mentions { count: 4, max: 3 }),
+            ),
+            (
+                "<@1> <@!2> <@&3> @everyone",
+                Some(RuleHit::Mentions { count: 4, max: 3 }),
+            ),
+            ("mail me: ana@example.org", None),
+            ("see https://a.example and https://b.example", None),
+            (
+                "https://a.example www.b.example http://c.example",
+                Some(RuleHit::Links { count: 3, max: 2 }),
+            ),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(rules.check(&message("ana", text)), expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn flood_is_per_member_and_reported_once() {
+        let limit = FloodLimit {
+            messages: 3,
+            window: Duration::from_secs(60),
+        };
+        let rules = rules(Some(limit));
+        for _ in 0..3 {
+            assert_eq!(rules.check(&message("ana", "hi")), None);
+        }
+        let flood = Some(RuleHit::Flood {
+            messages: 3,
+            window: Duration::from_secs(60),
+        });
+        assert_eq!(rules.check(&message("ana", "hi")), flood);
+        // The rest of the burst is not reported again.
+        assert_eq!(rules.check(&message("ana", "hi")), None);
+        // Someone else is not affected.
+        assert_eq!(rules.check(&message("bob", "hi")), None);
+        // A blocked pattern is still caught while flooding.
+        assert!(matches!(
+            rules.check(&message("ana", "free nitro")),
+            Some(RuleHit::Blocked { .. })
+        ));
+    }
+}
