@@ -202,19 +202,24 @@ impl Strings {
     /// The moderators' notice of a new case. `id` is `None` if the case could not be saved.
     pub fn case_opened(&self, id: Option<i64>, case: &NewCase, prefix: &str) -> String {
         let number = id.map_or_else(|| "?".to_string(), |id| id.to_string());
-        let done = self.status_label(&case.automatic);
-        let excerpt = quote(&case.excerpt);
         let decide = id.map_or_else(String::new, |id| {
             format!("\n`{prefix}case {id} dismiss|delete|timeout <minutes>|kick|ban`")
         });
+        format!("{}{decide}", self.case_summary(&number, case))
+    }
+
+    /// What a case is about: who, where, the excerpt, why, and what was done automatically.
+    fn case_summary(&self, number: &str, case: &NewCase) -> String {
+        let done = self.status_label(&case.automatic);
+        let excerpt = quote(&case.excerpt);
+        let (category, source, user) = (&case.category, &case.source, &case.user);
+        let (channel, reason) = (&case.location.channel, &case.reason);
         match self.language {
             Language::English => format!(
-                "Case #{number}: {} ({}) by {} in {}\n{excerpt}\nWhy: {}\nDone automatically: {done}{decide}",
-                case.category, case.source, case.user, case.location.channel, case.reason
+                "Case #{number}: {category} ({source}) by {user} in {channel}\n{excerpt}\nWhy: {reason}\nDone automatically: {done}"
             ),
             Language::Chinese => format!(
-                "案例 #{number}：{}（{}），用户 {}，频道 {}\n{excerpt}\n原因：{}\n自动处理：{done}{decide}",
-                case.category, case.source, case.user, case.location.channel, case.reason
+                "案例 #{number}：{category}（{source}），用户 {user}，频道 {channel}\n{excerpt}\n原因：{reason}\n自动处理：{done}"
             ),
         }
     }
@@ -249,34 +254,15 @@ impl Strings {
 
     /// One case in full.
     pub fn case_details(&self, case: &Case) -> String {
+        let summary = self.case_summary(&case.id.to_string(), &case.facts());
         let status = self.status_label(&case.status);
         let decided_by = case
             .decided_by
             .as_ref()
             .map_or_else(String::new, |user| format!(" ({user})"));
         match self.language {
-            Language::English => format!(
-                "Case #{}: {} ({}) by {} in {}\n{}\nWhy: {}\nDone automatically: {}\nStatus: {status}{decided_by}",
-                case.id,
-                case.category,
-                case.source,
-                case.user,
-                case.location.channel,
-                quote(&case.excerpt),
-                case.reason,
-                self.status_label(&case.automatic)
-            ),
-            Language::Chinese => format!(
-                "案例 #{}：{}（{}），用户 {}，频道 {}\n{}\n原因：{}\n自动处理：{}\n状态：{status}{decided_by}",
-                case.id,
-                case.category,
-                case.source,
-                case.user,
-                case.location.channel,
-                quote(&case.excerpt),
-                case.reason,
-                self.status_label(&case.automatic)
-            ),
+            Language::English => format!("{summary}\nStatus: {status}{decided_by}"),
+            Language::Chinese => format!("{summary}\n状态：{status}{decided_by}"),
         }
     }
 

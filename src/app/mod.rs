@@ -162,11 +162,16 @@ pub fn dispatcher(config: &Config, store: Arc<Store>, engine: Arc<dyn Engine>) -
         prompts,
         config.model.request_timeout,
     );
+    Dispatcher::new(dispatcher_settings(config), store, ask, moderation)
+}
+
+/// What the dispatcher knows about the bot, from the config.
+pub fn dispatcher_settings(config: &Config) -> DispatcherSettings {
     let mut settings = DispatcherSettings::new(config.bot.name.clone(), config.bot.language);
     if let Some(matrix) = &config.matrix {
         settings.matrix_command_prefix = format!("{} ", matrix.command_prefix);
     }
-    Dispatcher::new(settings, store, ask, moderation)
+    settings
 }
 
 /// Console options from the config.
@@ -212,4 +217,26 @@ pub async fn run_console(
     console::run(&dispatcher, &options, input, &mut output).await?;
     store.close().await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::Platform;
+
+    #[test]
+    fn help_texts_use_the_configured_matrix_prefix() {
+        let toml = "[matrix]\nhomeserver = \"https://m.example\"\nuser_id = \"@s:m.example\"\n\
+                    command_prefix = \"!bot\"\n";
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("steward.toml");
+        std::fs::write(&path, toml).unwrap();
+        let env = |name: &str| (name == "STEWARD_MATRIX_PASSWORD").then(|| "pw".to_string());
+        let config = Config::load_with_env(Some(&path), &env).unwrap();
+        let settings = dispatcher_settings(&config);
+        assert_eq!(settings.command_prefix(Platform::Matrix), "!bot ");
+        assert_eq!(settings.command_prefix(Platform::Discord), "/");
+        let defaults = dispatcher_settings(&Config::defaults());
+        assert_eq!(defaults.command_prefix(Platform::Matrix), "!steward ");
+    }
 }

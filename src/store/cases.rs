@@ -54,6 +54,20 @@ impl Case {
         self.status == OPEN
     }
 
+    /// What the case was opened with.
+    pub fn facts(&self) -> NewCase {
+        NewCase {
+            location: self.location.clone(),
+            message: self.message.clone(),
+            user: self.user.clone(),
+            excerpt: self.excerpt.clone(),
+            source: self.source.clone(),
+            category: self.category.clone(),
+            reason: self.reason.clone(),
+            automatic: self.automatic.clone(),
+        }
+    }
+
     fn from_row(platform: Platform, row: &AnyRow) -> Result<Self, sqlx::Error> {
         Ok(Case {
             id: row.try_get("id")?,

@@ -43,14 +43,24 @@ pub fn settings(double: &DiscordDouble, token: &str) -> DiscordSettings {
 }
 
 pub async fn start(engine: Arc<dyn Engine>, options: DoubleOptions) -> Bot {
+    start_with(engine, options, |_, _| {}).await
+}
+
+/// [`start`], after `adjust` has changed the config and the `[discord]` settings.
+pub async fn start_with(
+    engine: Arc<dyn Engine>,
+    options: DoubleOptions,
+    adjust: impl FnOnce(&mut Config, &mut DiscordSettings),
+) -> Bot {
     let double = DiscordDouble::start(options).await;
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::defaults();
     config.model.max_new_tokens = 48;
+    let mut settings = settings(&double, TOKEN);
+    adjust(&mut config, &mut settings);
     let url = format!("sqlite://{}/steward.db", dir.path().display());
     let store = Arc::new(Store::open(&url).await.unwrap());
     let dispatcher = Arc::new(steward::app::dispatcher(&config, store.clone(), engine));
-    let settings = settings(&double, TOKEN);
     let shutdown = CancellationToken::new();
     let stop = shutdown.clone();
     let task = tokio::spawn(async move { discord::run(&settings, dispatcher, stop).await });

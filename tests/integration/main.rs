@@ -8,6 +8,7 @@ mod discord;
 mod discord_commands;
 mod discord_double;
 mod discord_messages;
+mod discord_moderation;
 mod dispatch;
 mod engine;
 mod matrix;

@@ -463,14 +463,15 @@ async fn moderation_cases(store: &Store) {
     // A community never sees another community's case.
     assert_eq!(store.case(p, &community, foreign).await.unwrap(), None);
 
-    let open: Vec<i64> = store
-        .open_cases(p, &community, 10)
-        .await
-        .unwrap()
-        .iter()
-        .map(|c| c.id)
-        .collect();
-    assert_eq!(open, [second, first], "newest first, this community only");
+    let open_ids = || async {
+        let open = store.open_cases(p, &community, 10).await.unwrap();
+        open.iter().map(|c| c.id).collect::<Vec<i64>>()
+    };
+    assert_eq!(
+        open_ids().await,
+        [second, first],
+        "newest first, this community only"
+    );
     assert_eq!(store.open_cases(p, &community, 1).await.unwrap().len(), 1);
 
     let of_message = store
@@ -498,14 +499,7 @@ async fn moderation_cases(store: &Store) {
     assert_eq!(closed.status, "banned");
     assert_eq!(closed.decided_by, Some(moderator));
     assert_eq!(closed.decided_at, Some(at(10)));
-    let open: Vec<i64> = store
-        .open_cases(p, &community, 10)
-        .await
-        .unwrap()
-        .iter()
-        .map(|c| c.id)
-        .collect();
-    assert_eq!(open, [second]);
+    assert_eq!(open_ids().await, [second]);
     let of_message = store
         .open_case_for_message(p, &community, &MessageId::new("mallory-message"))
         .await

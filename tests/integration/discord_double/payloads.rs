@@ -158,6 +158,17 @@ pub fn slash_command(
         .iter()
         .map(|(name, value)| json!({"name": name, "type": 3, "value": value}))
         .collect();
+    slash_command_with(id, name, options, invoker, permissions)
+}
+
+/// [`slash_command`] with options as Discord sends them (`{"name", "type", "value"}`).
+pub fn slash_command_with(
+    id: u64,
+    name: &str,
+    options: Vec<Value>,
+    invoker: u64,
+    permissions: u64,
+) -> Value {
     merge(&[
         json!({"id": id.to_string(), "application_id": BOT.to_string(), "type": 2,
                "token": format!("token-{id}"), "version": 1, "guild_id": GUILD.to_string(),
@@ -213,4 +224,13 @@ pub fn application() -> Value {
     json!({"id": BOT.to_string(), "name": "Steward", "icon": null, "description": "",
            "bot_public": true, "bot_require_code_grant": false, "verify_key": "00",
            "owner": user(OWNER, "owner", false), "team": null, "flags": 0})
+}
+
+/// A MESSAGE_REACTION_ADD by a guild member.
+pub fn reaction_add(message: u64, channel: u64, user_id: u64, emoji: &str) -> Value {
+    json!({"user_id": user_id.to_string(), "channel_id": channel.to_string(),
+           "message_id": message.to_string(), "guild_id": GUILD.to_string(),
+           "emoji": {"id": null, "name": emoji}, "burst": false, "type": 0,
+           "member": {"user": user(user_id, "bob", false), "roles": [], "nick": null,
+                      "joined_at": TIMESTAMP, "deaf": false, "mute": false, "flags": 0}})
 }

@@ -1,0 +1,113 @@
+//! Moderation on Discord against the protocol double: a blocked message is deleted and logged
+//! in the mod-log channel without an answer, a 🚩 reaction opens a case reviewed by the
+//! (scripted) model, and a moderator's `/case` decision bans the member.
+
+use serde_json::json;
+use steward::core::{CommunityId, Platform};
+
+use crate::discord::start_with;
+use crate::discord_double::payloads::{
+    self, EVERYONE_PERMISSIONS, GENERAL, GUILD, MANAGE_MESSAGES, MEMBER, MOD_LOG, OWNER,
+};
+use crate::discord_double::DoubleOptions;
+use crate::scripted::scripted;
+
+/// A member's message without a mention of the bot.
+fn plain_message(id: u64, text: &str) -> serde_json::Value {
+    let mut message = payloads::mention(id, GENERAL, MEMBER, "");
+    message["content"] = json!(text);
+    message["mentions"] = json!([]);
+    message
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discord_moderation_deletes_logs_reports_and_bans_on_decision() {
+    let review = scripted(r#"{"category": "spam", "severity": "medium"}"#);
+    let bot = start_with(review, DoubleOptions::default(), |config, discord| {
+        config.moderation.blocked_patterns = vec![regex::RegexBuilder::new(r"free\s+nitro")
+            .case_insensitive(true)
+            .build()
+            .unwrap()];
+        discord.mod_log_channel = Some(MOD_LOG);
+    })
+    .await;
+    bot.ready().await;
+    let mod_log = MOD_LOG.to_string();
+
+    // A blocked pattern, even addressed to the bot: deleted, logged, not answered.
+    let blocked = payloads::mention(9101, GENERAL, MEMBER, "FREE nitro at scam.example");
+    bot.double.dispatch("MESSAGE_CREATE", blocked).await;
+    bot.double
+        .request(
+            "DELETE",
+            &format!("/api/v10/channels/{GENERAL}/messages/9101"),
+        )
+        .await;
+    let logged = bot.answer_in(&mod_log, "case #1").await;
+    let case = logged[0].content();
+    assert!(
+        case.starts_with(&format!("Case #1: blocked_pattern (rule) by {MEMBER}")),
+        "{case}"
+    );
+    assert!(case.contains("`/case 1 dismiss|"), "{case}");
+
+    // A report: one case, the model's label, nothing done automatically.
+    bot.double
+        .dispatch(
+            "MESSAGE_CREATE",
+            plain_message(9102, "join my server for cheap stuff"),
+        )
+        .await;
+    let reporter = MEMBER + 1;
+    let report = payloads::reaction_add(9102, GENERAL, reporter, "🚩");
+    bot.double.dispatch("MESSAGE_REACTION_ADD", report).await;
+    let logged = bot.answer_in(&mod_log, "case #2").await;
+    let case = logged.last().unwrap().content();
+    assert!(case.starts_with("Case #2: spam (report)"), "{case}");
+    assert!(case.contains(&format!("reported by {reporter}")), "{case}");
+    let general = GENERAL.to_string();
+    assert!(
+        bot.double.posted().iter().all(|p| p.channel != general),
+        "nothing was answered in #general"
+    );
+
+    // A moderator decides case 2: ban (the sixth choice).
+    let options = vec![
+        json!({"name": "number", "type": 4, "value": 2}),
+        json!({"name": "decision", "type": 4, "value": 5}),
+    ];
+    let decide = payloads::slash_command_with(
+        6101,
+        "case",
+        options,
+        OWNER,
+        EVERYONE_PERMISSIONS | MANAGE_MESSAGES,
+    );
+    bot.double.dispatch("INTERACTION_CREATE", decide).await;
+    bot.double
+        .request("PUT", &format!("/api/v10/guilds/{GUILD}/bans/{MEMBER}"))
+        .await;
+    let callback = bot
+        .double
+        .request("POST", "/api/v10/interactions/6101/token-6101/callback")
+        .await;
+    assert_eq!(
+        callback.body["data"]["content"], "Case #2 closed: member banned.",
+        "{}",
+        callback.body
+    );
+    assert_eq!(
+        callback.body["data"]["flags"], 64,
+        "only the moderator sees it"
+    );
+    bot.answer_in(&mod_log, "decided by").await;
+    let stored = bot
+        .store
+        .case(Platform::Discord, &CommunityId::new(GUILD.to_string()), 2)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.status, "banned");
+    assert_eq!(stored.decided_by.unwrap().as_str(), OWNER.to_string());
+    bot.stop().await;
+}
