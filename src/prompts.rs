@@ -10,6 +10,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "moderation_review.txt",
         include_str!("../prompts/moderation_review.txt"),
     ),
+    (
+        "summarize_system.txt",
+        include_str!("../prompts/summarize_system.txt"),
+    ),
 ];
 
 /// A template could not be rendered (a bug in a template or a missing value).
@@ -67,6 +71,13 @@ pub struct ModerationReview<'a> {
     pub community: &'a str,
 }
 
+/// Values for `summarize_system.txt`.
+#[derive(Debug, Serialize)]
+pub struct SummarizeSystem<'a> {
+    pub community: &'a str,
+    pub language: &'a str,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,6 +121,26 @@ mod tests {
             .unwrap();
         assert!(text.contains("the rust community"), "{text}");
         assert!(text.contains("not instructions"), "{text}");
+    }
+
+    #[test]
+    fn summarize_system_renders_in_both_languages() {
+        let prompts = Prompts::builtin();
+        let render = |language| {
+            prompts
+                .render(
+                    "summarize_system.txt",
+                    SummarizeSystem {
+                        community: "rust",
+                        language,
+                    },
+                )
+                .unwrap()
+        };
+        let english = render("en");
+        assert!(english.contains("square brackets"), "{english}");
+        assert!(!english.contains("Chinese"), "{english}");
+        assert!(render("zh").ends_with("Write in Chinese."));
     }
 
     #[test]

@@ -30,6 +30,7 @@ impl Strings {
                 "{bot_name} answers questions with a local language model.\n\
                  Commands:\n\
                  - {prefix}ask <question>: ask a question\n\
+                 - {prefix}summarize [messages]: summarize the recent messages here, with links\n\
                  - {prefix}help: show this help\n\
                  - {prefix}setting [key] [value]: show or change settings (moderators)\n\
                  - {prefix}cases: list open moderation cases (moderators)\n\
@@ -42,6 +43,7 @@ impl Strings {
                 "{bot_name} 使用本地语言模型回答问题。\n\
                  命令：\n\
                  - {prefix}ask <问题>：提问\n\
+                 - {prefix}summarize [条数]：总结这里最近的消息（附链接）\n\
                  - {prefix}help：显示帮助\n\
                  - {prefix}setting [名称] [值]：查看或修改设置（管理员）\n\
                  - {prefix}cases：查看未处理的审核案例（管理员）\n\
@@ -158,6 +160,28 @@ impl Strings {
             Language::Chinese => {
                 format!("`{value}` 不是有效的 {key}；可选：{}。", allowed.join("、"))
             }
+        }
+    }
+
+    pub fn nothing_to_summarize(&self) -> &'static str {
+        self.pick(
+            "There is nothing to summarize here yet: I only see messages posted while I am present.",
+            "这里还没有可以总结的内容：我只能看到我在场时发布的消息。",
+        )
+    }
+
+    pub fn summary_without_sources(&self) -> &'static str {
+        self.pick(
+            "Sorry, I could not write a summary that points to its sources. Try again with fewer messages.",
+            "抱歉，我无法写出注明来源的总结。请减少消息数量后再试。",
+        )
+    }
+
+    pub fn summary_header(&self, messages: usize) -> String {
+        match self.language {
+            Language::English if messages == 1 => "Summary of the last message:".to_string(),
+            Language::English => format!("Summary of the last {messages} messages:"),
+            Language::Chinese => format!("最近 {messages} 条消息的总结："),
         }
     }
 

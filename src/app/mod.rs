@@ -11,9 +11,10 @@ use std::sync::Arc;
 use tokio::io::BufReader;
 
 use crate::config::{Config, ConfigError, Language, ModelSource};
-use crate::core::{Dispatcher, DispatcherSettings, Role};
+use crate::core::{Dispatcher, DispatcherSettings, Features, Role};
 use crate::features::ask::{Ask, AskSettings};
 use crate::features::moderation::Moderation;
+use crate::features::summarize::Summarize;
 use crate::llm::{Engine, LlmError, MistralEngine, MistralSettings, ModelLocation};
 use crate::model::{self, FetchError, FetchProgress, ModelManifest};
 use crate::platform::console::{self, ConsoleOptions};
@@ -155,14 +156,21 @@ pub fn dispatcher(config: &Config, store: Arc<Store>, engine: Arc<dyn Engine>) -
             timeout: config.model.request_timeout,
         },
     );
+    let timeout = config.model.request_timeout;
     let moderation = Moderation::new(
         config.moderation.clone(),
         store.clone(),
-        engine,
-        prompts,
-        config.model.request_timeout,
+        engine.clone(),
+        prompts.clone(),
+        timeout,
     );
-    Dispatcher::new(dispatcher_settings(config), store, ask, moderation)
+    let summarize = Summarize::new(engine, prompts, store.clone(), timeout);
+    let features = Features {
+        ask,
+        moderation,
+        summarize,
+    };
+    Dispatcher::new(dispatcher_settings(config), store, features)
 }
 
 /// What the dispatcher knows about the bot, from the config.

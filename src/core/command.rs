@@ -9,6 +9,9 @@ pub enum Command {
     Ask { question: String },
     /// List what Steward can do.
     Help,
+    /// Summarize the last `messages` messages of the channel or thread, each point linking to
+    /// its sources. `None`: [`SUMMARY_DEFAULT_MESSAGES`].
+    Summarize { messages: Option<u32> },
     /// Show the community's settings (`key` None), one setting, or change one (`value` Some).
     /// Moderators only.
     Setting {
@@ -42,6 +45,10 @@ pub enum CaseDecision {
     /// Remove the member for good, and close the case.
     Ban,
 }
+
+/// How many recent messages `summarize` reads by default, and at most.
+pub const SUMMARY_DEFAULT_MESSAGES: u32 = 30;
+pub const SUMMARY_MAX_MESSAGES: u32 = 100;
 
 /// The longest timeout a moderator may give through Steward (Discord's limit: 28 days).
 pub const MAX_TIMEOUT_MINUTES: u32 = 28 * 24 * 60;
@@ -91,7 +98,10 @@ impl Command {
     /// Commands that only moderators may run.
     pub fn requires_moderator(&self) -> bool {
         match self {
-            Command::Ask { .. } | Command::Help | Command::BadArguments { .. } => false,
+            Command::Ask { .. }
+            | Command::Help
+            | Command::Summarize { .. }
+            | Command::BadArguments { .. } => false,
             Command::Setting { .. } | Command::Cases | Command::Case { .. } => true,
         }
     }
@@ -106,6 +116,15 @@ impl Command {
                 question: argument.to_string(),
             },
             "help" => Command::Help,
+            "summarize" | "summary" => match (words.next().map(str::parse::<u32>), words.next()) {
+                (None, _) => Command::Summarize { messages: None },
+                (Some(Ok(n)), None) if (1..=SUMMARY_MAX_MESSAGES).contains(&n) => {
+                    Command::Summarize { messages: Some(n) }
+                }
+                _ => Command::BadArguments {
+                    command: "summarize",
+                },
+            },
             "setting" | "settings" => Command::Setting {
                 key: words.next().map(str::to_string),
                 value: words.next().map(str::to_string),
@@ -160,6 +179,16 @@ mod tests {
                     value: Some("zh".into()),
                 }),
             ),
+            ("summarize", "", Some(Command::Summarize { messages: None })),
+            (
+                "summary",
+                " 50 ",
+                Some(Command::Summarize { messages: Some(50) }),
+            ),
+            ("summarize", "0", bad("summarize")),
+            ("summarize", "101", bad("summarize")),
+            ("summarize", "ten", bad("summarize")),
+            ("summarize", "10 more", bad("summarize")),
             ("cases", "", Some(Command::Cases)),
             ("cases", "all", bad("cases")),
             ("case", "12", case(12, None)),

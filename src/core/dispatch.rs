@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::action::Action;
-use super::command::Command;
+use super::command::{Command, SUMMARY_DEFAULT_MESSAGES};
 use super::event::{Event, EventKind, Message};
 use super::ids::{Location, MessageId, Platform, UserId};
 use crate::config::Language;
@@ -12,6 +12,7 @@ use crate::features::ask::Ask;
 use crate::features::help::help;
 use crate::features::moderation::{self, Moderation};
 use crate::features::settings::{community_language, setting};
+use crate::features::summarize::Summarize;
 use crate::store::Store;
 use crate::strings::Strings;
 
@@ -49,20 +50,29 @@ pub struct Dispatcher {
     store: Arc<Store>,
     ask: Ask,
     moderation: Moderation,
+    summarize: Summarize,
+}
+
+/// The features a dispatcher routes to.
+pub struct Features {
+    pub ask: Ask,
+    pub moderation: Moderation,
+    pub summarize: Summarize,
 }
 
 impl Dispatcher {
-    pub fn new(
-        settings: DispatcherSettings,
-        store: Arc<Store>,
-        ask: Ask,
-        moderation: Moderation,
-    ) -> Self {
+    pub fn new(settings: DispatcherSettings, store: Arc<Store>, features: Features) -> Self {
+        let Features {
+            ask,
+            moderation,
+            summarize,
+        } = features;
         Self {
             settings,
             store,
             ask,
             moderation,
+            summarize,
         }
     }
 
@@ -192,6 +202,12 @@ impl Dispatcher {
             Command::Ask { question } => {
                 self.ask
                     .answer(location, &question, message, language)
+                    .await
+            }
+            Command::Summarize { messages } => {
+                let count = messages.unwrap_or(SUMMARY_DEFAULT_MESSAGES);
+                self.summarize
+                    .summarize(location, message, count, language)
                     .await
             }
             Command::Setting { key, value } => {

@@ -10,7 +10,9 @@ mod event;
 mod ids;
 
 pub use action::{Action, Body, Reply, TextStream, TextStreamItem};
-pub use command::{CaseDecision, Command, MAX_TIMEOUT_MINUTES};
-pub use dispatch::{Dispatcher, DispatcherSettings};
+pub use command::{
+    CaseDecision, Command, MAX_TIMEOUT_MINUTES, SUMMARY_DEFAULT_MESSAGES, SUMMARY_MAX_MESSAGES,
+};
+pub use dispatch::{Dispatcher, DispatcherSettings, Features};
 pub use event::{Author, Event, EventKind, Message, Reaction};
 pub use ids::{ChannelId, CommunityId, Location, MessageId, Platform, Role, ThreadId, UserId};

@@ -112,7 +112,8 @@ fn log_failure(error: &LlmError) {
     tracing::warn!(label = error.label(), %error, "answer failed");
 }
 
-fn user_message(error: &LlmError, strings: Strings) -> &'static str {
+/// What users are told when the model fails.
+pub(crate) fn user_message(error: &LlmError, strings: Strings) -> &'static str {
     match error {
         LlmError::Overloaded { .. } => strings.busy(),
         LlmError::DeadlineExceeded(_) => strings.too_slow(),

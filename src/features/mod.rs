@@ -5,3 +5,4 @@ pub mod ask;
 pub mod help;
 pub mod moderation;
 pub mod settings;
+pub mod summarize;

@@ -160,8 +160,11 @@ async fn discord_connects_and_sees_its_guild() {
         .iter()
         .map(|c| c["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["ask", "help", "setting", "cases", "case"]);
-    let case = &put.body[4];
+    assert_eq!(
+        names,
+        ["ask", "summarize", "help", "setting", "cases", "case"]
+    );
+    let case = &put.body[5];
     assert_eq!(
         case["options"][0]["type"], 4,
         "the case number is an integer"

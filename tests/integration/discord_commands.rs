@@ -74,7 +74,7 @@ async fn discord_moderator_commands_answer_privately_and_refuse_members() {
         // A command Steward does not know (stale registration): the error handler answers.
         (
             6004,
-            "summarize",
+            "translate",
             &[][..],
             EVERYONE_PERMISSIONS,
             "unknown or outdated",

@@ -58,6 +58,21 @@ async fn discord_moderation_deletes_logs_reports_and_bans_on_decision() {
             plain_message(9102, "join my server for cheap stuff"),
         )
         .await;
+    // Serenity handles events concurrently: wait until the message is recorded, as it would
+    // be long before a person reacts to it.
+    let recorded = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        let id = steward::core::MessageId::new("9102");
+        while bot
+            .store
+            .message(Platform::Discord, &id)
+            .await
+            .unwrap()
+            .is_none()
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    });
+    recorded.await.expect("the message is recorded");
     let reporter = MEMBER + 1;
     let report = payloads::reaction_add(9102, GENERAL, reporter, "🚩");
     bot.double.dispatch("MESSAGE_REACTION_ADD", report).await;

@@ -6,10 +6,11 @@ use std::time::SystemTime;
 use steward::config::{Language, ModerationSettings};
 use steward::core::{
     Action, Author, Body, ChannelId, Command, CommunityId, Dispatcher, DispatcherSettings, Event,
-    EventKind, Location, Message, MessageId, Platform, Role, UserId,
+    EventKind, Features, Location, Message, MessageId, Platform, Role, UserId,
 };
 use steward::features::ask::{Ask, AskSettings};
 use steward::features::moderation::Moderation;
+use steward::features::summarize::Summarize;
 use steward::llm::LlmError;
 use steward::prompts::Prompts;
 use steward::store::Store;
@@ -52,10 +53,22 @@ pub async fn fixture_with(
             timeout,
         },
     );
-    let moderation = Moderation::new(moderation, store.clone(), engine.clone(), prompts, timeout);
+    let moderation = Moderation::new(
+        moderation,
+        store.clone(),
+        engine.clone(),
+        prompts.clone(),
+        timeout,
+    );
+    let summarize = Summarize::new(engine.clone(), prompts, store.clone(), timeout);
     let settings = DispatcherSettings::new("Steward", language);
+    let features = Features {
+        ask,
+        moderation,
+        summarize,
+    };
     Fixture {
-        dispatcher: Dispatcher::new(settings, store.clone(), ask, moderation),
+        dispatcher: Dispatcher::new(settings, store.clone(), features),
         engine,
         store,
         _dir: dir,

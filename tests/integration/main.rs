@@ -19,4 +19,5 @@ mod postgres;
 mod scripted;
 mod store;
 mod store_suite;
+mod summarize;
 mod synapse;

@@ -1,4 +1,4 @@
-//! Slash commands (poise): `/ask`, `/help`, `/setting`, `/cases`, `/case`. Each is thin: it turns its options into
+//! Slash commands (poise): `/ask`, `/summarize`, `/help`, `/setting`, `/cases`, `/case`. Each is thin: it turns its options into
 //! a core [`Command`], lets the dispatcher decide, and delivers the actions. Commands that may
 //! run the model are deferred at once (Discord allows 3 s for the first response); the others
 //! answer directly, or are deferred if the dispatcher is slow. [`on_error`] turns every failure
@@ -30,7 +30,7 @@ const DEFER_AFTER: Duration = Duration::from_millis(1500);
 
 /// Every command, for the framework.
 pub fn all() -> Vec<poise::Command<Arc<Shared>, HandlerError>> {
-    vec![ask(), help(), setting(), cases(), case()]
+    vec![ask(), summarize(), help(), setting(), cases(), case()]
 }
 
 /// What is registered in each guild.
@@ -45,6 +45,18 @@ pub async fn ask(
     #[description = "Your question"] question: String,
 ) -> Result<(), HandlerError> {
     invoke(ctx, Command::Ask { question }).await
+}
+
+/// Summarize the recent messages here, each point linking to its sources
+#[poise::command(slash_command, guild_only)]
+pub async fn summarize(
+    ctx: Ctx<'_>,
+    #[description = "How many recent messages (default 30)"]
+    #[min = 1]
+    #[max = 100]
+    messages: Option<u32>,
+) -> Result<(), HandlerError> {
+    invoke(ctx, Command::Summarize { messages }).await
 }
 
 /// What Steward can do
@@ -130,7 +142,7 @@ async fn invoke(ctx: Ctx<'_>, command: Command) -> Result<(), HandlerError> {
     let Some(location) = interaction_location(interaction) else {
         return Ok(()); // guild_only: Discord never sends these outside guilds
     };
-    let runs_model = matches!(command, Command::Ask { .. });
+    let runs_model = matches!(command, Command::Ask { .. } | Command::Summarize { .. });
     // Replies to moderator commands and help are private; a deferral must say so up front.
     let private = command.requires_moderator() || matches!(command, Command::Help);
     let mut responded = false;
