@@ -1,7 +1,7 @@
 //! The in-process mistral.rs backend.
 //!
-//! One owner task holds the model and takes jobs from a bounded queue; a full queue answers
-//! [`LlmError::Overloaded`] at once. Every generation is streamed internally, because dropping
+//! One owner task holds the model and takes jobs from two bounded queues, interactive before
+//! background; a full queue answers [`LlmError::Overloaded`] at once. Every generation is streamed internally, because dropping
 //! a streaming request is what stops mistral.rs from generating (dropping a non-streaming
 //! future does not), and every request carries a maximum token count.
 
@@ -18,7 +18,7 @@ use mistralrs::{
 use tokio::sync::{mpsc, Semaphore};
 
 use super::stream::{GenerationStats, LlmStream, StreamEvent};
-use super::{ChatRequest, ChatRole, Engine, EngineInfo, LlmError};
+use super::{ChatRequest, ChatRole, Engine, EngineInfo, LlmError, Priority};
 
 /// Where the model weights come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,7 +73,9 @@ struct Job {
 
 /// The mistral.rs engine. Cheap to share behind an `Arc`.
 pub struct MistralEngine {
-    jobs: mpsc::Sender<Job>,
+    interactive: mpsc::Sender<Job>,
+    /// Its own queue, so background work never takes an interactive request's place.
+    background: mpsc::Sender<Job>,
     capacity: usize,
     model: Arc<Model>,
     info: EngineInfo,
@@ -117,14 +119,19 @@ impl MistralEngine {
             ModelLocation::HubGguf { .. } => described,
         };
         let capacity = settings.queue_capacity.max(1);
-        let (jobs, queue) = mpsc::channel(capacity);
+        let (interactive, interactive_queue) = mpsc::channel(capacity);
+        let (background, background_queue) = mpsc::channel(capacity);
         tokio::spawn(run_owner(
             model.clone(),
-            queue,
+            Queues {
+                interactive: interactive_queue,
+                background: background_queue,
+            },
             settings.max_concurrent.max(1),
         ));
         Ok(Self {
-            jobs,
+            interactive,
+            background,
             capacity,
             model,
             info: EngineInfo {
@@ -148,7 +155,11 @@ impl MistralEngine {
             sink,
             enqueued: Instant::now(),
         };
-        match self.jobs.try_send(job) {
+        let queue = match job.request.priority {
+            Priority::Interactive => &self.interactive,
+            Priority::Background => &self.background,
+        };
+        match queue.try_send(job) {
             Ok(()) => Ok(stream),
             Err(mpsc::error::TrySendError::Full(_)) => Err(LlmError::Overloaded {
                 queued: self.capacity,
@@ -252,11 +263,33 @@ fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
     }
 }
 
-/// The owner task: takes jobs in order, runs at most `max_concurrent` at once.
-async fn run_owner(model: Arc<Model>, mut queue: mpsc::Receiver<Job>, max_concurrent: usize) {
+/// The owner task's queues.
+struct Queues {
+    interactive: mpsc::Receiver<Job>,
+    background: mpsc::Receiver<Job>,
+}
+
+impl Queues {
+    /// The next job: an interactive one if any waits. `None` once the engine is dropped.
+    async fn next(&mut self) -> Option<Job> {
+        tokio::select! {
+            biased;
+            Some(job) = self.interactive.recv() => Some(job),
+            Some(job) = self.background.recv() => Some(job),
+            else => None,
+        }
+    }
+}
+
+/// The owner task: runs at most `max_concurrent` jobs at once. It waits for a free slot before
+/// picking the next job, so the pick sees every job queued meanwhile and interactive ones win.
+async fn run_owner(model: Arc<Model>, mut queues: Queues, max_concurrent: usize) {
     let permits = Arc::new(Semaphore::new(max_concurrent));
-    while let Some(job) = queue.recv().await {
+    loop {
         let Ok(permit) = permits.clone().acquire_owned().await else {
+            break;
+        };
+        let Some(job) = queues.next().await else {
             break;
         };
         let model = model.clone();

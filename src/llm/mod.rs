@@ -2,7 +2,8 @@
 //!
 //! Features talk to [`Engine`] only. Requests are validated before a backend sees them
 //! ([`ChatRequest::validate`]); backends own their model behind one task with a bounded queue
-//! and answer [`LlmError::Overloaded`] instead of growing an unbounded backlog.
+//! per [`Priority`] (interactive requests first) and answer [`LlmError::Overloaded`] instead of
+//! growing an unbounded backlog.
 
 mod gguf_check;
 mod mistral;
@@ -14,7 +15,7 @@ use async_trait::async_trait;
 
 pub use gguf_check::{check_gguf, GgufProblem};
 pub use mistral::{MistralEngine, MistralSettings, ModelLocation};
-pub use request::{ChatMessage, ChatRequest, ChatRole};
+pub use request::{ChatMessage, ChatRequest, ChatRole, Priority};
 pub use stream::{Generated, GenerationStats, LlmStream, StreamEvent};
 pub use structured::generate_structured;
 

@@ -34,6 +34,17 @@ impl ChatMessage {
     }
 }
 
+/// Which requests the engine serves first when several wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Priority {
+    /// Someone is waiting for it (answers, summaries).
+    #[default]
+    Interactive,
+    /// Nobody is watching it happen (moderation reviews); runs when no interactive request
+    /// waits.
+    Background,
+}
+
 /// Upper bound on generated tokens for any request, whatever the caller asks.
 pub const MAX_NEW_TOKENS_LIMIT: usize = 8192;
 
@@ -52,6 +63,7 @@ pub struct ChatRequest {
     pub stop: Vec<String>,
     /// The whole request (queueing included) must finish within this time.
     pub deadline: Option<Duration>,
+    pub priority: Priority,
 }
 
 impl ChatRequest {
@@ -64,6 +76,7 @@ impl ChatRequest {
             temperature: None,
             stop: Vec::new(),
             deadline: None,
+            priority: Priority::Interactive,
         }
     }
 
@@ -79,6 +92,11 @@ impl ChatRequest {
 
     pub fn with_deadline(mut self, deadline: Duration) -> Self {
         self.deadline = Some(deadline);
+        self
+    }
+
+    pub fn with_priority(mut self, priority: Priority) -> Self {
+        self.priority = priority;
         self
     }
 

@@ -5,7 +5,8 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use steward::llm::{
-    generate_structured, ChatRequest, Engine, LlmError, MistralEngine, MistralSettings, StreamEvent,
+    generate_structured, ChatRequest, Engine, LlmError, MistralEngine, MistralSettings, Priority,
+    StreamEvent,
 };
 
 use crate::model_util::engine;
@@ -156,6 +157,43 @@ async fn full_queue_answers_overloaded_and_dropping_a_stream_cancels_it() {
     }
     let answer = answer.expect("the engine accepts work again after cancellation");
     assert!(answer.stats.generated_tokens > 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interactive_requests_are_served_before_background_ones() {
+    let engine = engine(8, 1).await;
+    let long = ChatRequest::new(SYSTEM, "Write a story about the sea.").with_max_new_tokens(40);
+    let mut running = engine.stream(long).await.unwrap();
+    // It is generating: it holds the only slot while the others queue.
+    assert!(matches!(
+        running.next_event().await,
+        Some(StreamEvent::Delta(_))
+    ));
+    let short = |priority| {
+        ChatRequest::new(SYSTEM, "Say hello.")
+            .with_max_new_tokens(4)
+            .with_priority(priority)
+    };
+    // The background request is queued first.
+    let background = engine.stream(short(Priority::Background)).await.unwrap();
+    let interactive = engine.stream(short(Priority::Interactive)).await.unwrap();
+    let order = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let finish = |stream: steward::llm::LlmStream, label: &'static str| {
+        let order = order.clone();
+        tokio::spawn(async move {
+            stream.collect().await.expect("generation succeeds");
+            order.lock().unwrap().push(label);
+        })
+    };
+    let tasks = [
+        finish(background, "background"),
+        finish(interactive, "interactive"),
+    ];
+    running.collect().await.unwrap();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert_eq!(*order.lock().unwrap(), ["interactive", "background"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -202,6 +202,11 @@ async fn a_report_reaches_the_moderators_and_the_model_cannot_ban() {
     {
         let seen = f.engine.seen.lock().unwrap();
         assert_eq!(seen.len(), 1);
+        assert_eq!(
+            seen[0].priority,
+            steward::llm::Priority::Background,
+            "reviews wait behind answers"
+        );
         assert!(
             seen[0].system.contains("not instructions"),
             "{}",

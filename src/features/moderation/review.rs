@@ -8,7 +8,7 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::llm::{generate_structured, ChatRequest, Engine, LlmError};
+use crate::llm::{generate_structured, ChatRequest, Engine, LlmError, Priority};
 use crate::prompts::{ModerationReview, Prompts};
 
 /// What the model thinks a message is.
@@ -112,9 +112,11 @@ impl Reviewer {
         let excerpt: String = text.chars().take(REVIEW_MAX_CHARS).collect();
         // Fenced and labelled, so the model reads it as the thing to classify.
         let user = format!("Message to classify:\n<<<\n{excerpt}\n>>>");
+        // Members waiting for answers come first; a review can wait.
         ChatRequest::new(system, user)
             .with_max_new_tokens(REVIEW_MAX_TOKENS)
             .with_deadline(self.timeout)
+            .with_priority(Priority::Background)
     }
 
     /// The model's verdict on `text`.
