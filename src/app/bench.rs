@@ -1,5 +1,6 @@
 //! `steward bench`: model load time, raw engine speed, and the same `/ask` through the full
-//! console path (dispatcher, store, streaming), with the ratio between them.
+//! console path (dispatcher, store, streaming), with the ratio between them; then moderation's
+//! costs: a member's message recorded and screened by the rules, and one model review.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -143,12 +144,100 @@ pub async fn run(config: &Config, options: &BenchOptions) -> Result<String, AppE
         full_rate / raw_rate,
         full_total.as_secs_f64() / raw_total.as_secs_f64()
     );
+    moderation_figures(config, &dispatcher, engine.clone(), runs, &mut out).await;
     if let Some(peak) = peak_rss_mib() {
         let _ = writeln!(out, "peak memory (RSS): {peak:.0} MiB");
     }
     store.close().await;
     let _ = std::fs::remove_dir_all(&scratch);
     Ok(out)
+}
+
+/// Messages pushed through the dispatcher to time the per-message cost of moderation.
+const SCREENED_MESSAGES: usize = 500;
+
+/// Every member's message is recorded and screened; every report costs one model review.
+async fn moderation_figures(
+    config: &Config,
+    dispatcher: &crate::core::Dispatcher,
+    engine: Arc<dyn Engine>,
+    runs: usize,
+    out: &mut String,
+) {
+    use crate::core::{
+        Author, ChannelId, CommunityId, Event, EventKind, Location, Message, MessageId, Platform,
+        UserId,
+    };
+    let location = Location {
+        platform: Platform::Console,
+        community: CommunityId::new(&config.console.community),
+        channel: ChannelId::new(&config.console.channel),
+        thread: None,
+    };
+    let mut screened = Vec::with_capacity(SCREENED_MESSAGES);
+    for n in 0..SCREENED_MESSAGES {
+        // A different member each time, so the flood rule measures its check, not its cases.
+        let message = Message {
+            id: MessageId::new(format!("bench-{n}")),
+            location: location.clone(),
+            author: Author {
+                id: UserId::new(format!("bench-member-{n}")),
+                display_name: format!("member {n}"),
+                role: Role::Member,
+                is_bot: false,
+            },
+            text: format!(
+                "Has anyone tried tokio 1.{n} with @ana? See https://docs.rs/tokio and the \
+                 changelog; it fixed the hang we saw in production last week."
+            ),
+            created_at: std::time::SystemTime::now(),
+            reply_to: None,
+            mentions_bot: false,
+            replies_to_bot: false,
+        };
+        let started = Instant::now();
+        dispatcher
+            .handle(Event::now(EventKind::MessagePosted(message)))
+            .await;
+        screened.push(started.elapsed());
+    }
+    screened.sort();
+    let p99 = screened[screened.len() * 99 / 100];
+    let _ = writeln!(
+        out,
+        "moderation: member message recorded + screened ({SCREENED_MESSAGES} messages, {} blocked patterns): {:.2} ms median, {:.2} ms p99",
+        config.moderation.blocked_patterns.len(),
+        median_ms(&mut screened) ,
+        p99.as_secs_f64() * 1000.0
+    );
+    let reviewer = crate::features::moderation::review::Reviewer::new(
+        engine,
+        Arc::new(crate::prompts::Prompts::builtin()),
+        config.model.request_timeout,
+    );
+    let mut reviews = Vec::new();
+    let mut failed = 0;
+    for _ in 0..runs {
+        let started = Instant::now();
+        match reviewer
+            .review(
+                &config.console.community,
+                "Buy cheap followers now at example.com!!!",
+            )
+            .await
+        {
+            Ok(_) => reviews.push(started.elapsed()),
+            Err(_) => failed += 1,
+        }
+    }
+    if !reviews.is_empty() {
+        let _ = writeln!(
+            out,
+            "moderation: model review of a reported message: {:.0} ms median ({} runs, {failed} failed)",
+            median_ms(&mut reviews),
+            reviews.len()
+        );
+    }
 }
 
 fn mean(values: &[f64]) -> f64 {
