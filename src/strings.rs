@@ -23,8 +23,18 @@ impl Strings {
         }
     }
 
-    /// The `/help` text. `prefix` is how commands are written on this platform ("/", "!steward ").
-    pub fn help(&self, bot_name: &str, prefix: &str) -> String {
+    /// The `/help` text. `prefix` is how commands are written on this platform ("/", "!steward ");
+    /// `report_emoji` is the reaction that reports a message, when reports are on.
+    pub fn help(&self, bot_name: &str, prefix: &str, report_emoji: Option<&str>) -> String {
+        let report = match (report_emoji, self.language) {
+            (None, _) => String::new(),
+            (Some(emoji), Language::English) => {
+                format!(" React with {emoji} to report a message to the moderators.")
+            }
+            (Some(emoji), Language::Chinese) => {
+                format!("用 {emoji} 回应某条消息即可向管理员举报。")
+            }
+        };
         match self.language {
             Language::English => format!(
                 "{bot_name} answers questions with a local language model.\n\
@@ -36,8 +46,7 @@ impl Strings {
                  - {prefix}cases: list open moderation cases (moderators)\n\
                  - {prefix}case <number> [dismiss|resolve|delete|timeout <minutes>|kick|ban]: \
                  show or decide a case (moderators)\n\
-                 You can also mention @{bot_name} with your question. \
-                 React with 🚩 to report a message to the moderators."
+                 You can also mention @{bot_name} with your question.{report}"
             ),
             Language::Chinese => format!(
                 "{bot_name} 使用本地语言模型回答问题。\n\
@@ -49,7 +58,7 @@ impl Strings {
                  - {prefix}cases：查看未处理的审核案例（管理员）\n\
                  - {prefix}case <编号> [dismiss|resolve|delete|timeout <分钟>|kick|ban]：\
                  查看或处理案例（管理员）\n\
-                 也可以 @{bot_name} 并附上你的问题。用 🚩 回应某条消息即可向管理员举报。"
+                 也可以 @{bot_name} 并附上你的问题。{report}"
             ),
         }
     }

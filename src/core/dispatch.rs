@@ -195,7 +195,14 @@ impl Dispatcher {
         let strings = Strings::new(language);
         let prefix = self.settings.command_prefix(location.platform);
         let action = match command {
-            Command::Help => help(strings, &self.settings.bot_name, prefix, location, message),
+            Command::Help => help(
+                strings,
+                &self.settings.bot_name,
+                prefix,
+                self.moderation.report_emoji(),
+                location,
+                message,
+            ),
             Command::Ask { question } if question.trim().is_empty() => {
                 text_reply(location, message, strings.empty_question(prefix))
             }

@@ -484,3 +484,31 @@ async fn the_real_model_reviews_into_labels() {
         eprintln!("review of {text:?}: {verdict:?}");
     }
 }
+
+#[tokio::test]
+async fn help_names_the_configured_report_reaction() {
+    use steward::core::Command;
+    let mut custom = settings();
+    custom.report_emoji = vec!["⚠️".into()];
+    let f = moderated("unused", custom).await;
+    let help = reply_text(
+        f.dispatcher
+            .handle(command(Role::Member, Command::Help))
+            .await,
+    )
+    .await;
+    assert!(
+        help.ends_with("React with ⚠️ to report a message to the moderators."),
+        "{help}"
+    );
+    let mut off = settings();
+    off.enabled = false;
+    let f = moderated("unused", off).await;
+    let help = reply_text(
+        f.dispatcher
+            .handle(command(Role::Member, Command::Help))
+            .await,
+    )
+    .await;
+    assert!(!help.contains("report"), "{help}");
+}

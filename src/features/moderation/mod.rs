@@ -69,6 +69,15 @@ impl Moderation {
         }
     }
 
+    /// The reaction that reports a message, if reports are on.
+    pub fn report_emoji(&self) -> Option<&str> {
+        self.settings
+            .report_emoji
+            .first()
+            .map(String::as_str)
+            .filter(|_| self.settings.enabled)
+    }
+
     /// Whether automatic moderation runs in the community of `location`: its `moderation`
     /// setting (`on`/`off`), else the configuration.
     async fn enabled_in(&self, location: &Location) -> bool {
