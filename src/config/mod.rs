@@ -91,6 +91,25 @@ pub enum Language {
     Chinese,
 }
 
+impl Language {
+    /// The code used in config files, settings and prompts: `en` or `zh`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Language::English => "en",
+            Language::Chinese => "zh",
+        }
+    }
+
+    /// The language with `code`, if Steward speaks it.
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "en" => Some(Language::English),
+            "zh" => Some(Language::Chinese),
+            _ => None,
+        }
+    }
+}
+
 /// Validated `[model]` settings.
 #[derive(Debug, Clone)]
 pub struct ModelSettings {

@@ -32,15 +32,12 @@ pub fn validate(
     if name.trim().is_empty() || name.len() > 64 {
         return Err(invalid("bot.name", "must be 1 to 64 characters".into()));
     }
-    let language = match raw.bot.language.as_deref().unwrap_or("en") {
-        "en" => Language::English,
-        "zh" => Language::Chinese,
-        other => {
-            return Err(invalid(
-                "bot.language",
-                format!("unknown language {other:?}; use \"en\" or \"zh\""),
-            ))
-        }
+    let code = raw.bot.language.as_deref().unwrap_or("en");
+    let Some(language) = Language::from_code(code) else {
+        return Err(invalid(
+            "bot.language",
+            format!("unknown language {code:?}; use \"en\" or \"zh\""),
+        ));
     };
 
     let model = raw.model;

@@ -38,10 +38,7 @@ impl Ask {
 
     /// The request sent to the model for `question`, answered in `language`.
     pub fn request(&self, community: &str, question: &str, language: Language) -> ChatRequest {
-        let language = match language {
-            Language::English => "en",
-            Language::Chinese => "zh",
-        };
+        let language = language.code();
         let system = self
             .prompts
             .render(

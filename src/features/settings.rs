@@ -29,20 +29,12 @@ pub async fn community_language(store: &Store, location: &Location, default: Lan
         .setting(location.platform, &location.community, "language")
         .await
     {
-        Ok(Some(value)) => parse_language(&value).unwrap_or(default),
+        Ok(Some(value)) => Language::from_code(&value).unwrap_or(default),
         Ok(None) => default,
         Err(error) => {
             tracing::warn!(label = error.label(), %error, "reading the language setting failed");
             default
         }
-    }
-}
-
-pub fn parse_language(value: &str) -> Option<Language> {
-    match value {
-        "en" => Some(Language::English),
-        "zh" => Some(Language::Chinese),
-        _ => None,
     }
 }
 

@@ -129,10 +129,7 @@ impl Summarize {
         messages: &[StoredMessage],
         language: Language,
     ) -> ChatRequest {
-        let language = match language {
-            Language::English => "en",
-            Language::Chinese => "zh",
-        };
+        let language = language.code();
         let system = self
             .prompts
             .render(

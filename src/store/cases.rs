@@ -158,11 +158,8 @@ impl Store {
         .bind(community.as_str())
         .bind(id)
         .fetch_optional(&self.pool)
-        .await
-        .map_err(StoreError::query(OPERATION))?;
-        row.map(|row| Case::from_row(platform, &row))
-            .transpose()
-            .map_err(StoreError::query(OPERATION))
+        .await;
+        optional_case(platform, row, OPERATION)
     }
 
     /// The open case about `message`, if there is one (so repeated reports open one case).
@@ -182,11 +179,8 @@ impl Store {
         .bind(message.as_str())
         .bind(OPEN)
         .fetch_optional(&self.pool)
-        .await
-        .map_err(StoreError::query(OPERATION))?;
-        row.map(|row| Case::from_row(platform, &row))
-            .transpose()
-            .map_err(StoreError::query(OPERATION))
+        .await;
+        optional_case(platform, row, OPERATION)
     }
 
     /// The community's open cases, newest first, at most `limit`.
@@ -241,4 +235,14 @@ impl Store {
         .map_err(StoreError::query("close a moderation case"))?;
         Ok(result.rows_affected() > 0)
     }
+}
+
+/// One row, if any, as a case.
+fn optional_case(
+    platform: Platform,
+    row: Result<Option<AnyRow>, sqlx::Error>,
+    operation: &'static str,
+) -> Result<Option<Case>, StoreError> {
+    row.and_then(|row| row.map(|row| Case::from_row(platform, &row)).transpose())
+        .map_err(StoreError::query(operation))
 }
