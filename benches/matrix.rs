@@ -49,7 +49,12 @@ async fn main() {
     let engine = Arc::new(model_util::engine(8, 1).await);
     let url = format!("sqlite://{}/steward.db", dir.path().display());
     let store = Arc::new(Store::open(&url).await.unwrap());
-    let dispatcher = Arc::new(steward::app::dispatcher(&config, store, engine.clone()));
+    let router = Arc::new(steward::app::router(
+        &config,
+        store,
+        engine.clone(),
+        steward::metrics::Metrics::new(),
+    ));
     let synapse = synapse.await.unwrap();
     println!(
         "model: {} on {}",
@@ -58,10 +63,10 @@ async fn main() {
     );
     println!("synapse: started in {:.1} s", synapse.startup.as_secs_f64());
 
-    // Through Matrix: member message -> homeserver -> adapter -> dispatcher -> engine -> reply
+    // Through Matrix: member message -> homeserver -> adapter -> router -> engine -> reply
     // event -> homeserver -> member.
     let settings = bot_settings(&synapse, &dir.path().join("bot"), &[SERVER_NAME]);
-    let bot = TestBot::start(settings, dispatcher).await;
+    let bot = TestBot::start(settings, router).await;
     let ana = Member::login(&synapse, "ana").await;
     let room = ana.create_room(&[&Synapse::user_id(BOT)], false).await;
     let bot_id = Synapse::user_id(BOT);

@@ -60,6 +60,13 @@ enum Command {
         )]
         question: String,
     },
+    /// Print a running Steward's numbers (engine queues, features, quotas, platform events)
+    /// from its metrics endpoint.
+    Status {
+        /// The metrics URL (default: http://<[metrics] listen>/metrics).
+        #[arg(long)]
+        url: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -100,7 +107,7 @@ fn main() -> ExitCode {
         Err(error) => {
             let is_config = error
                 .downcast_ref::<AppError>()
-                .is_some_and(|e| matches!(e, AppError::Config(_)));
+                .is_some_and(|e| matches!(e, AppError::Config(_) | AppError::MetricsBind(_)));
             eprintln!("steward: error: {error}");
             for cause in error.chain().skip(1) {
                 eprintln!("  caused by: {cause}");
@@ -160,6 +167,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = load()?;
             let options = app::bench::BenchOptions { runs, question };
             print!("{}", app::bench::run(&config, &options).await?);
+        }
+        Command::Status { url } => {
+            use steward::metrics::status;
+            let url = match url {
+                Some(url) => url,
+                None => match load()?.metrics.listen {
+                    Some(listen) => status::default_url(listen),
+                    None => return Err(status::StatusError::Off.into()),
+                },
+            };
+            let text = status::fetch(&url).await?;
+            println!("Steward status from {url}");
+            print!("{}", status::render(&status::parse(&text)));
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -1,12 +1,12 @@
 //! `steward bench`: model load time, raw engine speed, and the same `/ask` through the full
-//! console path (dispatcher, store, streaming), with the ratio between them; then moderation's
+//! console path (router, store, streaming), with the ratio between them; then moderation's
 //! costs: a member's message recorded and screened by the rules, and one model review.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::{console_options, dispatcher, load_engine, AppError};
+use super::{console_options, load_engine, router, AppError};
 use crate::config::Config;
 use crate::core::Role;
 use crate::llm::Engine;
@@ -26,7 +26,8 @@ pub async fn run(config: &Config, options: &BenchOptions) -> Result<String, AppE
     let mut out = String::new();
 
     let started = Instant::now();
-    let engine = Arc::new(load_engine(config, true).await?);
+    let metrics = crate::metrics::Metrics::new();
+    let engine = load_engine(config, true, metrics.clone()).await?;
     let load = started.elapsed();
     let info = engine.info();
     let _ = writeln!(out, "model: {} on {}", info.model, info.backend);
@@ -36,7 +37,10 @@ pub async fn run(config: &Config, options: &BenchOptions) -> Result<String, AppE
     let scratch = std::env::temp_dir().join(format!("steward-bench-{}", std::process::id()));
     let url = format!("sqlite://{}/bench.db", scratch.display());
     let store = Arc::new(Store::open(&url).await?);
-    let dispatcher = dispatcher(config, store.clone(), engine.clone());
+    // The bench asks more often than a member may: quotas would refuse its runs.
+    let mut unlimited = config.clone();
+    unlimited.quotas.enabled = false;
+    let router = router(&unlimited, store.clone(), engine.clone(), metrics.clone());
 
     let ask = crate::features::ask::Ask::new(
         engine.clone(),
@@ -121,8 +125,7 @@ pub async fn run(config: &Config, options: &BenchOptions) -> Result<String, AppE
         let input = format!("/ask {}\n", options.question);
         let mut sink = Vec::new();
         let started = Instant::now();
-        let summary =
-            console::run(&dispatcher, &console_options, input.as_bytes(), &mut sink).await?;
+        let summary = console::run(&router, &console_options, input.as_bytes(), &mut sink).await?;
         full_wall.push(started.elapsed());
         full_tokens += summary.generated_tokens;
     }
@@ -144,7 +147,13 @@ pub async fn run(config: &Config, options: &BenchOptions) -> Result<String, AppE
         full_rate / raw_rate,
         full_total.as_secs_f64() / raw_total.as_secs_f64()
     );
-    moderation_figures(config, &dispatcher, engine.clone(), runs, &mut out).await;
+    if let Some(micros) = scheduler_overhead_micros(&metrics) {
+        let _ = writeln!(
+            out,
+            "scheduler: {micros:.1} µs of its own per request (mean over the runs above: validation, queueing, bookkeeping; the wait for the model excluded)"
+        );
+    }
+    moderation_figures(config, &router, engine.clone(), runs, &mut out).await;
     if let Some(peak) = peak_rss_mib() {
         let _ = writeln!(out, "peak memory (RSS): {peak:.0} MiB");
     }
@@ -153,13 +162,13 @@ pub async fn run(config: &Config, options: &BenchOptions) -> Result<String, AppE
     Ok(out)
 }
 
-/// Messages pushed through the dispatcher to time the per-message cost of moderation.
+/// Messages pushed through the router to time the per-message cost of moderation.
 const SCREENED_MESSAGES: usize = 500;
 
 /// Every member's message is recorded and screened; every report costs one model review.
 async fn moderation_figures(
     config: &Config,
-    dispatcher: &crate::core::Dispatcher,
+    router: &crate::community::Router,
     engine: Arc<dyn Engine>,
     runs: usize,
     out: &mut String,
@@ -196,7 +205,7 @@ async fn moderation_figures(
             replies_to_bot: false,
         };
         let started = Instant::now();
-        dispatcher
+        router
             .handle(Event::now(EventKind::MessagePosted(message)))
             .await;
         screened.push(started.elapsed());
@@ -238,6 +247,20 @@ async fn moderation_figures(
             reviews.len()
         );
     }
+}
+
+/// The scheduler's mean cost per request, from its histogram.
+fn scheduler_overhead_micros(metrics: &crate::metrics::Metrics) -> Option<f64> {
+    let samples = crate::metrics::status::parse(&metrics.encode());
+    let value = |name: &str| {
+        samples
+            .iter()
+            .find(|sample| sample.name == name)
+            .map(|sample| sample.value)
+    };
+    let sum = value("steward_scheduler_overhead_microseconds_sum")?;
+    let count = value("steward_scheduler_overhead_microseconds_count")?;
+    (count > 0.0).then(|| sum / count)
 }
 
 fn mean(values: &[f64]) -> f64 {

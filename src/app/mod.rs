@@ -1,4 +1,4 @@
-//! Wiring: turns a validated config into a running store, engine and dispatcher, and runs the
+//! Wiring: turns a validated config into a running store, engine and router, and runs the
 //! commands of the binary (`console`, `doctor`, `model fetch`, `bench`).
 
 pub mod bench;
@@ -7,16 +7,26 @@ pub mod run;
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::io::BufReader;
 
+use crate::community::{Background, Features, Router, RouterSettings};
+use crate::config::ModelReview;
 use crate::config::{Config, ConfigError, Language, ModelSource};
-use crate::core::{Dispatcher, DispatcherSettings, Features, Role};
+use crate::core::Role;
 use crate::features::ask::{Ask, AskSettings};
+use crate::features::moderation::review::Reviewer;
+use crate::features::moderation::review_job::{self, ReviewJobs};
 use crate::features::moderation::Moderation;
 use crate::features::summarize::Summarize;
-use crate::llm::{Engine, LlmError, MistralEngine, MistralSettings, ModelLocation};
+use crate::jobs::{Worker, WorkerSettings};
+use crate::llm::{
+    Engine, LlmError, MistralBackend, MistralSettings, ModelLocation, Scheduler, SchedulerSettings,
+};
+use crate::metrics::Metrics;
 use crate::model::{self, FetchError, FetchProgress, ModelManifest};
+use crate::outbox::Outbox;
 use crate::platform::console::{self, ConsoleOptions};
 use crate::prompts::Prompts;
 use crate::store::{Store, StoreError};
@@ -36,6 +46,8 @@ pub enum AppError {
     Io(#[from] std::io::Error),
     #[error("nothing to run: the config has no [matrix] or [discord] section (see docs/matrix.md and docs/discord.md); `steward console` needs none")]
     NothingToRun,
+    #[error(transparent)]
+    MetricsBind(#[from] crate::metrics::MetricsError),
     #[error("adapters stopped with errors: {0}")]
     AdaptersFailed(String),
 }
@@ -115,11 +127,13 @@ fn describe_progress(progress: &FetchProgress) -> String {
     }
 }
 
-/// Loads the engine; with `fetch_if_missing`, the default model is fetched first when absent.
+/// Loads the model and puts the scheduler in front of it, counting into `metrics`; with
+/// `fetch_if_missing`, the default model is fetched first when absent.
 pub async fn load_engine(
     config: &Config,
     fetch_if_missing: bool,
-) -> Result<MistralEngine, AppError> {
+    metrics: Arc<Metrics>,
+) -> Result<Arc<dyn Engine>, AppError> {
     if fetch_if_missing
         && config.model.source == ModelSource::Default
         && !default_model_path(config).is_file()
@@ -129,13 +143,22 @@ pub async fn load_engine(
             .await
             .map_err(|e| std::io::Error::other(e.to_string()))??;
     }
-    let settings = MistralSettings {
+    let backend = MistralBackend::load(MistralSettings {
         location: model_location(config),
-        queue_capacity: config.model.queue_capacity,
+        // As many sequences as the scheduler starts, so none waits inside mistral.rs.
         max_concurrent: config.model.max_concurrent,
         force_cpu: config.model.force_cpu,
+    })
+    .await?;
+    let settings = SchedulerSettings {
+        queue_capacity: config.model.queue_capacity,
+        max_concurrent: config.model.max_concurrent,
     };
-    Ok(MistralEngine::load(settings).await?)
+    Ok(Arc::new(Scheduler::new(
+        Arc::new(backend),
+        settings,
+        metrics,
+    )))
 }
 
 /// Opens the configured store (running migrations).
@@ -143,8 +166,14 @@ pub async fn open_store(config: &Config) -> Result<Store, StoreError> {
     Store::open(config.store.url.expose()).await
 }
 
-/// Builds the dispatcher with every feature.
-pub fn dispatcher(config: &Config, store: Arc<Store>, engine: Arc<dyn Engine>) -> Dispatcher {
+/// Builds the router with every feature. Adapters register their platform's capabilities
+/// with it when they start.
+pub fn router(
+    config: &Config,
+    store: Arc<Store>,
+    engine: Arc<dyn Engine>,
+    metrics: Arc<Metrics>,
+) -> Router {
     let prompts = Arc::new(Prompts::builtin());
     let ask = Ask::new(
         engine.clone(),
@@ -157,29 +186,51 @@ pub fn dispatcher(config: &Config, store: Arc<Store>, engine: Arc<dyn Engine>) -
         },
     );
     let timeout = config.model.request_timeout;
-    let moderation = Moderation::new(
-        config.moderation.clone(),
-        store.clone(),
-        engine.clone(),
-        prompts.clone(),
-        timeout,
-    );
+    let outbox = Arc::new(Outbox::new());
+    let mut workers = Vec::new();
+    let reviews = (config.moderation.model_review != ModelReview::Off).then(|| {
+        let reviewer = Reviewer::new(engine.clone(), prompts.clone(), timeout);
+        let handler = ReviewJobs::new(
+            reviewer,
+            store.clone(),
+            outbox.clone(),
+            config.moderation.clone(),
+        );
+        let settings = WorkerSettings {
+            // Two in hand keep the engine's moderation queue fed while one generates.
+            concurrency: 2,
+            // A review never runs longer than the request timeout; the heartbeat extends it.
+            lease: timeout + Duration::from_secs(30),
+            ..WorkerSettings::new(review_job::KIND)
+        };
+        let worker = Worker::new(store.clone(), Arc::new(handler), settings, metrics.clone());
+        workers.push(worker.clone());
+        worker
+    });
+    let moderation = Moderation::new(config.moderation.clone(), store.clone(), reviews);
     let summarize = Summarize::new(engine, prompts, store.clone(), timeout);
     let features = Features {
         ask,
         moderation,
         summarize,
     };
-    Dispatcher::new(dispatcher_settings(config), store, features)
+    Router::new(
+        router_settings(config),
+        store,
+        features,
+        Background { outbox, workers },
+        &config.quotas,
+        metrics,
+    )
 }
 
-/// What the dispatcher knows about the bot, from the config.
-pub fn dispatcher_settings(config: &Config) -> DispatcherSettings {
-    let mut settings = DispatcherSettings::new(config.bot.name.clone(), config.bot.language);
-    if let Some(matrix) = &config.matrix {
-        settings.matrix_command_prefix = format!("{} ", matrix.command_prefix);
+/// What the router knows about the bot, from the config.
+pub fn router_settings(config: &Config) -> RouterSettings {
+    RouterSettings {
+        bot_name: config.bot.name.clone(),
+        language: config.bot.language,
+        max_question_chars: config.bot.max_question_chars,
     }
-    settings
 }
 
 /// Console options from the config.
@@ -206,8 +257,11 @@ pub async fn run_console(
     if interactive {
         eprintln!("steward: loading {} ...", model_location(config).describe());
     }
-    let engine = Arc::new(load_engine(config, fetch_if_missing).await?);
-    let dispatcher = dispatcher(config, store.clone(), engine.clone());
+    let metrics = Metrics::new();
+    let engine = load_engine(config, fetch_if_missing, metrics.clone()).await?;
+    let router = router(config, store.clone(), engine.clone(), metrics);
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let workers = router.start_background(&shutdown);
     if interactive {
         let hello = match config.bot.language {
             Language::English => "type a question after /ask, /help for commands, /quit to leave",
@@ -222,8 +276,14 @@ pub async fn run_console(
     let options = console_options(config, role, interactive);
     let input = BufReader::new(tokio::io::stdin());
     let mut output = tokio::io::stdout();
-    console::run(&dispatcher, &options, input, &mut output).await?;
+    let result = console::run(&router, &options, input, &mut output).await;
+    // Queued reviews stay in the store for the next start; the one in hand finishes.
+    shutdown.cancel();
+    for worker in workers {
+        let _ = worker.await;
+    }
     store.close().await;
+    result?;
     Ok(())
 }
 
@@ -241,10 +301,9 @@ mod tests {
         std::fs::write(&path, toml).unwrap();
         let env = |name: &str| (name == "STEWARD_MATRIX_PASSWORD").then(|| "pw".to_string());
         let config = Config::load_with_env(Some(&path), &env).unwrap();
-        let settings = dispatcher_settings(&config);
-        assert_eq!(settings.command_prefix(Platform::Matrix), "!bot ");
-        assert_eq!(settings.command_prefix(Platform::Discord), "/");
-        let defaults = dispatcher_settings(&Config::defaults());
-        assert_eq!(defaults.command_prefix(Platform::Matrix), "!steward ");
+        let matrix = config.matrix.as_ref().unwrap();
+        let capabilities = crate::platform::matrix::capabilities(matrix);
+        assert_eq!(capabilities.platform, Platform::Matrix);
+        assert_eq!(capabilities.command_prefix, "!bot ");
     }
 }

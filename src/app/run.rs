@@ -1,5 +1,5 @@
 //! `steward run`: the bot on every configured platform in one process, sharing one engine,
-//! store and dispatcher, until Ctrl-C or SIGTERM.
+//! store and router, until Ctrl-C or SIGTERM.
 //!
 //! Shutdown: a signal cancels one shared token; each adapter finishes the work in hand and
 //! returns; every adapter's end is reported (clean stop or error).
@@ -9,8 +9,9 @@ use std::sync::Arc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use super::{dispatcher, load_engine, open_store, AppError};
+use super::{load_engine, open_store, router, AppError};
 use crate::config::Config;
+use crate::metrics::Metrics;
 use crate::platform;
 
 /// Runs the configured adapters. Returns an error if no platform is configured or if an
@@ -19,22 +20,33 @@ pub async fn run_bots(config: &Config) -> Result<(), AppError> {
     if config.matrix.is_none() && config.discord.is_none() {
         return Err(AppError::NothingToRun);
     }
+    // Bound first: a bad or busy address stops the start before anything connects.
+    let metrics_listener = match config.metrics.listen {
+        Some(address) => Some(crate::metrics::bind(address).await?),
+        None => None,
+    };
+    let metrics = Metrics::new();
     let store = Arc::new(open_store(config).await?);
-    let engine = Arc::new(load_engine(config, true).await?);
-    let dispatcher = Arc::new(dispatcher(config, store.clone(), engine));
+    let engine = load_engine(config, true, metrics.clone()).await?;
+    let router = Arc::new(router(config, store.clone(), engine, metrics.clone()));
     let shutdown = CancellationToken::new();
+    let workers = router.start_background(&shutdown);
+    if let Some(listener) = metrics_listener {
+        tracing::info!(address = ?listener.local_addr().ok(), "serving metrics");
+        tokio::spawn(crate::metrics::serve(metrics, listener, shutdown.clone()));
+    }
     let mut adapters = JoinSet::new();
     if let Some(settings) = config.matrix.clone() {
-        let (dispatcher, shutdown) = (dispatcher.clone(), shutdown.clone());
+        let (router, shutdown) = (router.clone(), shutdown.clone());
         adapters.spawn(async move {
-            let result = platform::matrix::run(&settings, dispatcher, shutdown).await;
+            let result = platform::matrix::run(&settings, router, shutdown).await;
             ("matrix", result.map_err(|e| e.to_string()))
         });
     }
     if let Some(settings) = config.discord.clone() {
-        let (dispatcher, shutdown) = (dispatcher.clone(), shutdown.clone());
+        let (router, shutdown) = (router.clone(), shutdown.clone());
         adapters.spawn(async move {
-            let result = platform::discord::run(&settings, dispatcher, shutdown).await;
+            let result = platform::discord::run(&settings, router, shutdown).await;
             ("discord", result.map_err(|e| e.to_string()))
         });
     }
@@ -63,6 +75,12 @@ pub async fn run_bots(config: &Config) -> Result<(), AppError> {
                     failures.push(format!("adapter task: {join_error}"));
                 }
             },
+        }
+    }
+    shutdown.cancel();
+    for worker in workers {
+        if let Err(join_error) = worker.await {
+            tracing::error!(%join_error, "a background worker panicked");
         }
     }
     store.close().await;

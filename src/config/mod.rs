@@ -6,7 +6,9 @@
 
 mod discord;
 mod matrix;
+mod metrics;
 mod moderation;
+mod quotas;
 mod raw;
 mod secret;
 mod validate;
@@ -16,7 +18,9 @@ use std::time::Duration;
 
 pub use discord::DiscordSettings;
 pub use matrix::{MatrixAuth, MatrixSettings};
+pub use metrics::MetricsSettings;
 pub use moderation::{FloodLimit, ModelReview, ModerationSettings};
+pub use quotas::QuotaSettings;
 pub use raw::RawConfig;
 pub use secret::Secret;
 
@@ -82,33 +86,11 @@ pub enum ModelSource {
 pub struct BotSettings {
     pub name: String,
     pub language: Language,
+    /// Longer questions are refused before the model sees them.
+    pub max_question_chars: usize,
 }
 
-/// Language of Steward's own messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Language {
-    English,
-    Chinese,
-}
-
-impl Language {
-    /// The code used in config files, settings and prompts: `en` or `zh`.
-    pub fn code(self) -> &'static str {
-        match self {
-            Language::English => "en",
-            Language::Chinese => "zh",
-        }
-    }
-
-    /// The language with `code`, if Steward speaks it.
-    pub fn from_code(code: &str) -> Option<Self> {
-        match code {
-            "en" => Some(Language::English),
-            "zh" => Some(Language::Chinese),
-            _ => None,
-        }
-    }
-}
+pub use crate::core::Language;
 
 /// Validated `[model]` settings.
 #[derive(Debug, Clone)]
@@ -149,10 +131,14 @@ pub struct Config {
     pub store: StoreSettings,
     pub console: ConsoleSettings,
     pub moderation: ModerationSettings,
+    /// `[quotas]`: how much model time members, channels and communities may use.
+    pub quotas: QuotaSettings,
     /// Present when the file has a `[matrix]` section.
     pub matrix: Option<MatrixSettings>,
     /// Present when the file has a `[discord]` section.
     pub discord: Option<DiscordSettings>,
+    /// `[metrics]`: the scrape endpoint, off unless `listen` is set.
+    pub metrics: MetricsSettings,
 }
 
 impl Config {

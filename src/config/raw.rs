@@ -17,8 +17,12 @@ pub struct RawConfig {
     pub console: RawConsole,
     #[serde(default)]
     pub moderation: super::moderation::RawModeration,
+    #[serde(default)]
+    pub quotas: super::quotas::RawQuotas,
     pub matrix: Option<super::matrix::RawMatrix>,
     pub discord: Option<super::discord::RawDiscord>,
+    #[serde(default)]
+    pub metrics: super::metrics::RawMetrics,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -26,6 +30,7 @@ pub struct RawConfig {
 pub struct RawBot {
     pub name: Option<String>,
     pub language: Option<String>,
+    pub max_question_chars: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

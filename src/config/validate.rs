@@ -101,6 +101,13 @@ pub fn validate(
     )?;
     let queue_capacity = in_range("model.queue_capacity", model.queue_capacity, 16, 1, 10_000)?;
     let max_concurrent = in_range("model.max_concurrent", model.max_concurrent, 2, 1, 256)?;
+    let max_question_chars = in_range(
+        "bot.max_question_chars",
+        raw.bot.max_question_chars,
+        4000,
+        1,
+        100_000,
+    )?;
     let temperature = match model.temperature.unwrap_or(0.0) {
         0.0 => None,
         t if t > 0.0 && t <= 2.0 => Some(t),
@@ -129,6 +136,7 @@ pub fn validate(
 
     let invalid_dyn = |key: &str, message: String| invalid(key, message);
     let moderation = super::moderation::validate(raw.moderation, &invalid_dyn)?;
+    let quotas = super::quotas::validate(raw.quotas, &invalid_dyn)?;
     let matrix = raw
         .matrix
         .map(|m| super::matrix::validate(m, env, &invalid_dyn))
@@ -137,6 +145,7 @@ pub fn validate(
         .discord
         .map(|d| super::discord::validate(d, env, &invalid_dyn))
         .transpose()?;
+    let metrics = super::metrics::validate(raw.metrics, &invalid_dyn)?;
 
     let console_user = raw
         .console
@@ -146,7 +155,11 @@ pub fn validate(
 
     Ok(Config {
         source,
-        bot: BotSettings { name, language },
+        bot: BotSettings {
+            name,
+            language,
+            max_question_chars: max_question_chars as usize,
+        },
         model: ModelSettings {
             source: source_kind,
             models_dir: PathBuf::from(model.models_dir.unwrap_or_else(|| "models".to_string())),
@@ -169,7 +182,9 @@ pub fn validate(
             user: console_user,
         },
         moderation,
+        quotas,
         matrix,
         discord,
+        metrics,
     })
 }

@@ -2,6 +2,8 @@
 //! (`/ask` on the console, `!steward ask` on Matrix). Discord's slash commands build
 //! [`Command`] values from their options directly.
 
+use super::case::CaseStatus;
+
 /// A command with typed arguments.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
@@ -50,11 +52,9 @@ pub enum CaseDecision {
 pub const SUMMARY_DEFAULT_MESSAGES: u32 = 30;
 pub const SUMMARY_MAX_MESSAGES: u32 = 100;
 
-/// The longest timeout a moderator may give through Steward (Discord's limit: 28 days).
-pub const MAX_TIMEOUT_MINUTES: u32 = 28 * 24 * 60;
-
 impl CaseDecision {
-    /// Parses `dismiss`, `resolve`, `delete`, `timeout [minutes]`, `kick`, `ban`.
+    /// Parses `dismiss`, `resolve`, `delete`, `timeout [minutes]`, `kick`, `ban`. Any positive
+    /// number of minutes parses; the router checks it against the platform's longest timeout.
     pub fn parse(word: &str, minutes: Option<&str>) -> Option<Self> {
         let decision = match word.to_lowercase().as_str() {
             "dismiss" => Self::Dismiss,
@@ -65,7 +65,7 @@ impl CaseDecision {
                     None => 60,
                     Some(text) => text.parse().ok()?,
                 };
-                if !(1..=MAX_TIMEOUT_MINUTES).contains(&minutes) {
+                if minutes == 0 {
                     return None;
                 }
                 Self::Timeout { minutes }
@@ -81,15 +81,15 @@ impl CaseDecision {
         Some(decision)
     }
 
-    /// Stable lowercase label, stored with the case.
-    pub fn as_str(self) -> &'static str {
+    /// The status a case gets when a moderator decides this.
+    pub fn status(self) -> CaseStatus {
         match self {
-            Self::Dismiss => "dismissed",
-            Self::Resolve => "resolved",
-            Self::Delete => "deleted",
-            Self::Timeout { .. } => "timed_out",
-            Self::Kick => "kicked",
-            Self::Ban => "banned",
+            Self::Dismiss => CaseStatus::Dismissed,
+            Self::Resolve => CaseStatus::Resolved,
+            Self::Delete => CaseStatus::Deleted,
+            Self::Timeout { .. } => CaseStatus::TimedOut,
+            Self::Kick => CaseStatus::Kicked,
+            Self::Ban => CaseStatus::Banned,
         }
     }
 }
@@ -205,7 +205,12 @@ mod tests {
                 case(3, Some(CaseDecision::Timeout { minutes: 10 })),
             ),
             ("case", "3 timeout 0", bad("case")),
-            ("case", "3 timeout 99999999", bad("case")),
+            (
+                "case",
+                "3 timeout 99999999",
+                case(3, Some(CaseDecision::Timeout { minutes: 99999999 })),
+            ),
+            ("case", "3 timeout 99999999999", bad("case")),
             ("case", "3 ban 10", bad("case")),
             ("case", "3 ban now please", bad("case")),
             ("case", "three", bad("case")),

@@ -22,6 +22,16 @@ impl Platform {
             Platform::Matrix => "matrix",
         }
     }
+
+    /// The platform with the label `text` (as [`Platform::as_str`] writes it).
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "console" => Some(Platform::Console),
+            "discord" => Some(Platform::Discord),
+            "matrix" => Some(Platform::Matrix),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for Platform {
@@ -85,24 +95,6 @@ pub struct Location {
 }
 
 impl Location {
-    /// A link that opens `message` in this location, where the platform has one.
-    pub fn message_link(&self, message: &MessageId) -> Option<String> {
-        match self.platform {
-            // A thread is a channel of its own on Discord.
-            Platform::Discord => Some(format!(
-                "https://discord.com/channels/{}/{}/{}",
-                self.community,
-                self.thread
-                    .as_ref()
-                    .map_or(self.channel.as_str(), |t| t.as_str()),
-                message
-            )),
-            // matrix.to links open in any client; room and event ids need no escaping there.
-            Platform::Matrix => Some(format!("https://matrix.to/#/{}/{}", self.channel, message)),
-            Platform::Console => None,
-        }
-    }
-
     /// The same place, inside `thread`.
     pub fn in_thread(&self, thread: ThreadId) -> Self {
         Self {
@@ -124,44 +116,5 @@ impl Role {
     /// True for moderators and owners.
     pub fn can_moderate(self) -> bool {
         self >= Role::Moderator
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn message_links() {
-        let at = |platform, thread: Option<&str>| Location {
-            platform,
-            community: CommunityId::new("100"),
-            channel: ChannelId::new("300"),
-            thread: thread.map(ThreadId::new),
-        };
-        let message = MessageId::new("9001");
-        assert_eq!(
-            at(Platform::Discord, None)
-                .message_link(&message)
-                .as_deref(),
-            Some("https://discord.com/channels/100/300/9001")
-        );
-        assert_eq!(
-            at(Platform::Discord, Some("777"))
-                .message_link(&message)
-                .as_deref(),
-            Some("https://discord.com/channels/100/777/9001")
-        );
-        let room = Location {
-            platform: Platform::Matrix,
-            community: CommunityId::new("!room:example.org"),
-            channel: ChannelId::new("!room:example.org"),
-            thread: Some(ThreadId::new("$root")),
-        };
-        assert_eq!(
-            room.message_link(&MessageId::new("$event")).as_deref(),
-            Some("https://matrix.to/#/!room:example.org/$event")
-        );
-        assert_eq!(at(Platform::Console, None).message_link(&message), None);
     }
 }

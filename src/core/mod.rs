@@ -1,18 +1,21 @@
-//! The platform-agnostic community core: events in, actions out.
+//! The platform-agnostic community core: plain types only. Events in, actions out, commands,
+//! ids, roles, case labels, settings keys and the platform's capabilities as data.
 //!
-//! Nothing in this module (or below it) may name a platform crate (serenity, poise,
-//! matrix-sdk, ruma, ...); `tests/core_isolation.rs` enforces that.
+//! Nothing here does work, and nothing here imports another module of the crate or any
+//! platform crate; `tests/integration/core_isolation.rs` enforces both.
 
 mod action;
+mod capabilities;
+mod case;
 mod command;
-mod dispatch;
 mod event;
 mod ids;
+pub mod settings;
 
 pub use action::{Action, Body, Reply, TextStream, TextStreamItem};
-pub use command::{
-    CaseDecision, Command, MAX_TIMEOUT_MINUTES, SUMMARY_DEFAULT_MESSAGES, SUMMARY_MAX_MESSAGES,
-};
-pub use dispatch::{Dispatcher, DispatcherSettings, Features};
+pub use capabilities::Capabilities;
+pub use case::{Automatic, CaseCategory, CaseSource, CaseStatus};
+pub use command::{CaseDecision, Command, SUMMARY_DEFAULT_MESSAGES, SUMMARY_MAX_MESSAGES};
 pub use event::{Author, Event, EventKind, Message, Reaction};
 pub use ids::{ChannelId, CommunityId, Location, MessageId, Platform, Role, ThreadId, UserId};
+pub use settings::Language;

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use futures::StreamExt;
 
-use crate::config::Language;
-use crate::core::{Action, Body, Location, MessageId, Reply, TextStream, TextStreamItem};
+use crate::core::{Language, TextStream, TextStreamItem};
+use crate::features::Context;
 use crate::llm::{ChatRequest, Engine, LlmError, StreamEvent};
 use crate::prompts::{AskSystem, Prompts};
 use crate::strings::Strings;
@@ -56,29 +56,12 @@ impl Ask {
             .with_deadline(self.settings.timeout)
     }
 
-    /// Starts answering `question`; the reply streams as the model generates.
-    pub async fn answer(
-        &self,
-        location: &Location,
-        question: &str,
-        in_reply_to: Option<MessageId>,
-        language: Language,
-    ) -> Action {
-        let strings = Strings::new(language);
-        let request = self.request(location.community.as_str(), question, language);
-        let body = match self.engine.stream(request).await {
-            Ok(stream) => Body::Streaming(to_text_stream(stream, strings)),
-            Err(error) => {
-                log_failure(&error);
-                Body::Text(user_message(&error, strings).to_string())
-            }
-        };
-        Action::Reply(Reply {
-            location: location.clone(),
-            in_reply_to,
-            body,
-            only_invoker: false,
-        })
+    /// Starts answering `question`; the text streams as the model generates. An error
+    /// before any text (a full queue, an invalid request) comes back for the router to word.
+    pub async fn answer(&self, ctx: &Context, question: &str) -> Result<TextStream, LlmError> {
+        let request = self.request(ctx.location.community.as_str(), question, ctx.language);
+        let stream = self.engine.stream(request).await?;
+        Ok(to_text_stream(stream, ctx.strings))
     }
 }
 

@@ -1,21 +1,9 @@
-//! `help`: what Steward can do.
+//! `help`: what Steward can do, written the way commands are written on this platform.
 
-use crate::core::{Action, Body, Location, MessageId, Reply};
-use crate::strings::Strings;
+use crate::features::Context;
 
-/// The help reply for `location`.
-pub fn help(
-    strings: Strings,
-    bot_name: &str,
-    prefix: &str,
-    report_emoji: Option<&str>,
-    location: &Location,
-    in_reply_to: Option<MessageId>,
-) -> Action {
-    Action::Reply(Reply {
-        location: location.clone(),
-        in_reply_to,
-        body: Body::Text(strings.help(bot_name, prefix, report_emoji)),
-        only_invoker: true,
-    })
+/// The help text for `ctx`; `report_emoji` is the reaction that reports a message, when
+/// reports are on.
+pub fn help(ctx: &Context, bot_name: &str, report_emoji: Option<&str>) -> String {
+    ctx.strings.help(bot_name, ctx.prefix(), report_emoji)
 }

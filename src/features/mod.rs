@@ -2,7 +2,10 @@
 //! platform API.
 
 pub mod ask;
+pub mod context;
 pub mod help;
 pub mod moderation;
 pub mod settings;
 pub mod summarize;
+
+pub use context::{CommunitySettings, Context};

@@ -1,91 +1,46 @@
-//! `setting`: moderators read and change per-community settings (stored in the store).
+//! `setting`: moderators read and change per-community settings (stored in the store). The
+//! settings themselves and their allowed values are listed in [`crate::core::settings`].
 
-use crate::config::Language;
-use crate::core::{Action, Body, Location, MessageId, Reply};
+use crate::core::settings::{known, KNOWN};
+use crate::features::Context;
 use crate::store::{Store, StoreError};
-use crate::strings::Strings;
 
-/// A setting moderators may change, with its allowed values.
-pub struct Known {
-    pub key: &'static str,
-    pub values: &'static [&'static str],
-}
-
-/// Every setting moderators may change.
-pub const KNOWN: &[Known] = &[
-    Known {
-        key: "language",
-        values: &["en", "zh"],
-    },
-    Known {
-        key: crate::features::moderation::SETTING,
-        values: &["on", "off"],
-    },
-];
-
-/// The community's language: its `language` setting, else the configured default.
-pub async fn community_language(store: &Store, location: &Location, default: Language) -> Language {
-    match store
-        .setting(location.platform, &location.community, "language")
-        .await
-    {
-        Ok(Some(value)) => Language::from_code(&value).unwrap_or(default),
-        Ok(None) => default,
+/// Handles `setting [key [value]]`; the router has checked the invoker is a moderator.
+pub async fn setting(
+    store: &Store,
+    ctx: &Context,
+    key: Option<String>,
+    value: Option<String>,
+) -> String {
+    match run(store, ctx, key, value).await {
+        Ok(text) => text,
         Err(error) => {
-            tracing::warn!(label = error.label(), %error, "reading the language setting failed");
-            default
+            tracing::error!(label = error.label(), %error, "setting command failed");
+            ctx.strings.failed().to_string()
         }
     }
 }
 
-/// Handles `setting [key [value]]`; the caller has checked the invoker is a moderator.
-pub async fn setting(
-    store: &Store,
-    strings: Strings,
-    location: &Location,
-    in_reply_to: Option<MessageId>,
-    key: Option<String>,
-    value: Option<String>,
-) -> Action {
-    let text = match run(store, strings, location, key, value).await {
-        Ok(text) => text,
-        Err(error) => {
-            tracing::error!(label = error.label(), %error, "setting command failed");
-            strings.failed().to_string()
-        }
-    };
-    Action::Reply(Reply {
-        location: location.clone(),
-        in_reply_to,
-        body: Body::Text(text),
-        only_invoker: true,
-    })
-}
-
 async fn run(
     store: &Store,
-    strings: Strings,
-    location: &Location,
+    ctx: &Context,
     key: Option<String>,
     value: Option<String>,
 ) -> Result<String, StoreError> {
-    let (platform, community) = (location.platform, &location.community);
+    let strings = ctx.strings;
+    let (platform, community) = (ctx.location.platform, &ctx.location.community);
     let Some(key) = key else {
-        let current = store.settings(platform, community).await?;
-        return Ok(strings.settings_list(&current, KNOWN));
+        return Ok(strings.settings_list(ctx.settings.all(), KNOWN));
     };
-    let Some(known) = KNOWN.iter().find(|k| k.key == key) else {
+    let Some(setting) = known(&key) else {
         return Ok(strings.unknown_setting(&key, KNOWN));
     };
     match value {
-        None => {
-            let current = store.setting(platform, community, &key).await?;
-            Ok(strings.setting_value(&key, current.as_deref()))
-        }
-        Some(value) if known.values.contains(&value.as_str()) => {
+        None => Ok(strings.setting_value(&key, ctx.settings.get(&key))),
+        Some(value) if setting.values.allows(&value) => {
             store.set_setting(platform, community, &key, &value).await?;
             Ok(strings.setting_changed(&key, &value))
         }
-        Some(value) => Ok(strings.bad_setting_value(&key, &value, known.values)),
+        Some(value) => Ok(strings.bad_setting_value(&key, &value, &setting.values)),
     }
 }

@@ -10,12 +10,13 @@ use std::time::Duration;
 
 use regex::Regex;
 
-use crate::config::Language;
-use crate::core::{Action, Body, Location, MessageId, Reply};
-use crate::llm::{ChatRequest, Engine};
+use async_trait::async_trait;
+
+use crate::core::{Language, Location};
+use crate::features::Context;
+use crate::llm::{ChatRequest, Engine, LlmError};
 use crate::prompts::{Prompts, SummarizeSystem};
-use crate::store::{Store, StoredMessage};
-use crate::strings::Strings;
+use crate::store::{Store, StoreError, StoredMessage};
 
 /// At most this many points.
 const MAX_POINTS: usize = 5;
@@ -44,11 +45,34 @@ pub struct Point {
     pub sources: Vec<usize>,
 }
 
+/// The conversation history a summary reads: a narrow view of the store, so the feature can
+/// be tested with an in-memory fake.
+#[async_trait]
+pub trait History: Send + Sync {
+    /// The last `count` messages at `location`, oldest first.
+    async fn recent(
+        &self,
+        location: &Location,
+        count: u32,
+    ) -> Result<Vec<StoredMessage>, StoreError>;
+}
+
+#[async_trait]
+impl History for Store {
+    async fn recent(
+        &self,
+        location: &Location,
+        count: u32,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        self.recent_messages(location, count).await
+    }
+}
+
 /// Summarizes conversations.
 pub struct Summarize {
     engine: Arc<dyn Engine>,
     prompts: Arc<Prompts>,
-    store: Arc<Store>,
+    history: Arc<dyn History>,
     timeout: Duration,
 }
 
@@ -56,70 +80,40 @@ impl Summarize {
     pub fn new(
         engine: Arc<dyn Engine>,
         prompts: Arc<Prompts>,
-        store: Arc<Store>,
+        history: Arc<dyn History>,
         timeout: Duration,
     ) -> Self {
         Self {
             engine,
             prompts,
-            store,
+            history,
             timeout,
         }
     }
 
-    /// Summarizes the last `count` messages at `location`.
-    pub async fn summarize(
-        &self,
-        location: &Location,
-        in_reply_to: Option<MessageId>,
-        count: u32,
-        language: Language,
-    ) -> Action {
-        let strings = Strings::new(language);
-        let text = match self.store.recent_messages(location, count).await {
+    /// Summarizes the last `count` messages at the context's location. `Ok` is the text to
+    /// post (a summary or an explanation); `Err` is a model error for the router to word.
+    pub async fn summarize(&self, ctx: &Context, count: u32) -> Result<String, LlmError> {
+        let strings = ctx.strings;
+        let messages = match self.history.recent(&ctx.location, count).await {
+            Ok(messages) => messages,
             Err(error) => {
                 tracing::error!(label = error.label(), %error, "reading messages to summarize failed");
-                strings.failed().to_string()
-            }
-            Ok(messages) => {
-                let shown = fit(&messages);
-                if shown.is_empty() {
-                    strings.nothing_to_summarize().to_string()
-                } else {
-                    self.points_text(location, shown, language).await
-                }
+                return Ok(strings.failed().to_string());
             }
         };
-        Action::Reply(Reply {
-            location: location.clone(),
-            in_reply_to,
-            body: Body::Text(text),
-            only_invoker: false,
-        })
-    }
-
-    async fn points_text(
-        &self,
-        location: &Location,
-        messages: &[StoredMessage],
-        language: Language,
-    ) -> String {
-        let strings = Strings::new(language);
-        let request = self.request(location.community.as_str(), messages, language);
-        match self.engine.generate(request).await {
-            Ok(generated) => {
-                let points = parse_points(&generated.text, messages.len());
-                if points.is_empty() {
-                    tracing::info!(output = %generated.text, "the summary cited no shown message");
-                    return strings.summary_without_sources().to_string();
-                }
-                render(&points, messages, strings)
-            }
-            Err(error) => {
-                tracing::warn!(label = error.label(), %error, "summary failed");
-                super::ask::user_message(&error, strings).to_string()
-            }
+        let shown = fit(&messages);
+        if shown.is_empty() {
+            return Ok(strings.nothing_to_summarize().to_string());
         }
+        let request = self.request(ctx.location.community.as_str(), shown, ctx.language);
+        let generated = self.engine.generate(request).await?;
+        let points = parse_points(&generated.text, shown.len());
+        if points.is_empty() {
+            tracing::info!(output = %generated.text, "the summary cited no shown message");
+            return Ok(strings.summary_without_sources().to_string());
+        }
+        Ok(render(&points, shown, ctx))
     }
 
     /// The request: the system prompt and the numbered conversation.
@@ -212,15 +206,18 @@ pub fn parse_points(output: &str, shown: usize) -> Vec<Point> {
 }
 
 /// The points as Markdown, each with links to its sources where the platform has them.
-fn render(points: &[Point], messages: &[StoredMessage], strings: Strings) -> String {
-    let mut lines = vec![strings.summary_header(messages.len())];
+fn render(points: &[Point], messages: &[StoredMessage], ctx: &Context) -> String {
+    let mut lines = vec![ctx.strings.summary_header(messages.len())];
     for point in points {
         let sources: Vec<String> = point
             .sources
             .iter()
             .map(|&n| {
                 let message = &messages[n - 1];
-                match message.location.message_link(&message.id) {
+                match ctx
+                    .capabilities
+                    .message_link(&message.location, &message.id)
+                {
                     Some(link) => format!("[{n}]({link})"),
                     None => format!("#{}", message.id),
                 }

@@ -1,13 +1,12 @@
-//! The in-process mistral.rs backend.
+//! The in-process mistral.rs backend: loads a GGUF model and runs one generation per
+//! [`BackendJob`]. Queues, priorities and deadlines are the [`Scheduler`](super::Scheduler)'s.
 //!
-//! One owner task holds the model and takes jobs from two bounded queues, interactive before
-//! background; a full queue answers [`LlmError::Overloaded`] at once. Every generation is streamed internally, because dropping
-//! a streaming request is what stops mistral.rs from generating (dropping a non-streaming
-//! future does not), and every request carries a maximum token count.
+//! Every generation is streamed internally, because dropping a streaming request is what stops
+//! mistral.rs from generating (dropping a non-streaming future does not), and every request
+//! carries a maximum token count.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use async_trait::async_trait;
 use either::Either;
@@ -15,10 +14,10 @@ use mistralrs::{
     Constraint, GgufModelBuilder, Model, RequestBuilder, Response, SamplingParams, StopTokens,
     TextMessageRole, TokenSource,
 };
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::mpsc;
 
-use super::stream::{GenerationStats, LlmStream, StreamEvent};
-use super::{ChatRequest, ChatRole, Engine, EngineInfo, LlmError, Priority};
+use super::stream::{GenerationStats, StreamEvent};
+use super::{Backend, BackendJob, ChatRequest, ChatRole, EngineInfo, LlmError};
 
 /// Where the model weights come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,47 +42,36 @@ impl ModelLocation {
 #[derive(Debug, Clone)]
 pub struct MistralSettings {
     pub location: ModelLocation,
-    /// Requests that may wait for the model; more are refused with `Overloaded`.
-    pub queue_capacity: usize,
-    /// Generations handed to mistral.rs at once. On CPU it runs them largely one after another,
-    /// so a small number keeps latency predictable.
+    /// Sequences mistral.rs runs at once (`with_max_num_seqs`); give it the scheduler's
+    /// `max_concurrent`, so every job the scheduler starts is really running. On CPU mistral.rs
+    /// runs them largely one after another, so a small number keeps latency predictable.
     pub max_concurrent: usize,
     /// Run on the CPU even when a GPU build finds a GPU.
     pub force_cpu: bool,
 }
 
 impl MistralSettings {
+    /// A local GGUF file with the default concurrency (2) on the best device.
     pub fn local(path: impl Into<PathBuf>) -> Self {
         Self {
             location: ModelLocation::LocalGguf { path: path.into() },
-            queue_capacity: 16,
             max_concurrent: 2,
             force_cpu: false,
         }
     }
 }
 
-/// A queued generation.
-struct Job {
-    request: ChatRequest,
-    constraint: Option<serde_json::Value>,
-    sink: mpsc::Sender<StreamEvent>,
-    enqueued: Instant,
-}
-
-/// The mistral.rs engine. Cheap to share behind an `Arc`.
-pub struct MistralEngine {
-    interactive: mpsc::Sender<Job>,
-    /// Its own queue, so background work never takes an interactive request's place.
-    background: mpsc::Sender<Job>,
-    capacity: usize,
-    model: Arc<Model>,
+/// The mistral.rs model, loaded in process. The [`Scheduler`](super::Scheduler) in front of it
+/// decides what runs when; this type only turns one job into one streamed generation.
+pub struct MistralBackend {
+    model: Model,
     info: EngineInfo,
 }
 
-impl MistralEngine {
-    /// Loads the model and starts the owner task. Load errors and panics inside mistral.rs
-    /// come back as [`LlmError::LoadFailed`].
+impl MistralBackend {
+    /// Loads the model. A missing local file is [`LlmError::ModelMissing`] (checked here:
+    /// mistral.rs would silently ask the Hugging Face hub); load errors and panics inside
+    /// mistral.rs come back as [`LlmError::LoadFailed`].
     pub async fn load(settings: MistralSettings) -> Result<Self, LlmError> {
         let described = settings.location.describe();
         let builder = builder_for(&settings)?;
@@ -109,7 +97,6 @@ impl MistralEngine {
                 });
             }
         };
-        let model = Arc::new(model);
         let context_tokens = model.max_sequence_length().ok().flatten();
         let model_name = match &settings.location {
             ModelLocation::LocalGguf { path } => path
@@ -118,21 +105,7 @@ impl MistralEngine {
                 .unwrap_or(described),
             ModelLocation::HubGguf { .. } => described,
         };
-        let capacity = settings.queue_capacity.max(1);
-        let (interactive, interactive_queue) = mpsc::channel(capacity);
-        let (background, background_queue) = mpsc::channel(capacity);
-        tokio::spawn(run_owner(
-            model.clone(),
-            Queues {
-                interactive: interactive_queue,
-                background: background_queue,
-            },
-            settings.max_concurrent.max(1),
-        ));
         Ok(Self {
-            interactive,
-            background,
-            capacity,
             model,
             info: EngineInfo {
                 model: model_name,
@@ -141,54 +114,20 @@ impl MistralEngine {
             },
         })
     }
-
-    fn enqueue(
-        &self,
-        request: ChatRequest,
-        constraint: Option<serde_json::Value>,
-    ) -> Result<LlmStream, LlmError> {
-        request.validate()?;
-        let (sink, stream) = LlmStream::channel();
-        let job = Job {
-            request,
-            constraint,
-            sink,
-            enqueued: Instant::now(),
-        };
-        let queue = match job.request.priority {
-            Priority::Interactive => &self.interactive,
-            Priority::Background => &self.background,
-        };
-        match queue.try_send(job) {
-            Ok(()) => Ok(stream),
-            Err(mpsc::error::TrySendError::Full(_)) => Err(LlmError::Overloaded {
-                queued: self.capacity,
-                capacity: self.capacity,
-            }),
-            Err(mpsc::error::TrySendError::Closed(_)) => Err(LlmError::ShutDown),
-        }
-    }
 }
 
 #[async_trait]
-impl Engine for MistralEngine {
+impl Backend for MistralBackend {
     fn info(&self) -> EngineInfo {
         self.info.clone()
     }
 
-    async fn stream(&self, request: ChatRequest) -> Result<LlmStream, LlmError> {
-        self.enqueue(request, None)
-    }
-
-    async fn generate_json(
+    async fn generate(
         &self,
-        request: ChatRequest,
-        schema: serde_json::Value,
-    ) -> Result<serde_json::Value, LlmError> {
-        let generated = self.enqueue(request, Some(schema))?.collect().await?;
-        serde_json::from_str(generated.text.trim()).map_err(|e| {
-            LlmError::BadStructuredOutput(format!("{e}; the model wrote: {}", generated.text))
-        })
+        job: BackendJob,
+        sink: mpsc::Sender<StreamEvent>,
+    ) -> Result<(), LlmError> {
+        forward(&self.model, job, sink).await
     }
 
     async fn count_tokens(&self, text: &str) -> Result<usize, LlmError> {
@@ -263,66 +202,8 @@ fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
     }
 }
 
-/// The owner task's queues.
-struct Queues {
-    interactive: mpsc::Receiver<Job>,
-    background: mpsc::Receiver<Job>,
-}
-
-impl Queues {
-    /// The next job: an interactive one if any waits. `None` once the engine is dropped.
-    async fn next(&mut self) -> Option<Job> {
-        tokio::select! {
-            biased;
-            Some(job) = self.interactive.recv() => Some(job),
-            Some(job) = self.background.recv() => Some(job),
-            else => None,
-        }
-    }
-}
-
-/// The owner task: runs at most `max_concurrent` jobs at once. It waits for a free slot before
-/// picking the next job, so the pick sees every job queued meanwhile and interactive ones win.
-async fn run_owner(model: Arc<Model>, mut queues: Queues, max_concurrent: usize) {
-    let permits = Arc::new(Semaphore::new(max_concurrent));
-    loop {
-        let Ok(permit) = permits.clone().acquire_owned().await else {
-            break;
-        };
-        let Some(job) = queues.next().await else {
-            break;
-        };
-        let model = model.clone();
-        tokio::spawn(async move {
-            run_job(&model, job).await;
-            drop(permit);
-        });
-    }
-    tracing::debug!("engine queue closed; owner task ends");
-}
-
-async fn run_job(model: &Model, job: Job) {
-    if job.sink.is_closed() {
-        return; // The caller gave up while waiting.
-    }
-    let queued = job.enqueued.elapsed();
-    let sink = job.sink.clone();
-    let Some(deadline) = job.request.deadline else {
-        if let Err(error) = forward(model, job, queued).await {
-            let _ = sink.send(StreamEvent::Error(error)).await;
-        }
-        return;
-    };
-    let remaining = deadline.saturating_sub(queued);
-    let outcome = tokio::time::timeout(remaining, forward(model, job, queued)).await;
-    let error = match outcome {
-        Ok(Ok(())) => return,
-        Ok(Err(error)) => error,
-        Err(_elapsed) => LlmError::DeadlineExceeded(deadline),
-    };
-    let _ = sink.send(StreamEvent::Error(error)).await;
-}
-
+/// Translates a validated request into mistral.rs terms: Steward's system prompt always first,
+/// greedy decoding unless a temperature is set, and always a maximum token count.
 fn build_request(request: &ChatRequest, constraint: Option<serde_json::Value>) -> RequestBuilder {
     let mut builder = RequestBuilder::new().add_message(TextMessageRole::System, &request.system);
     for message in &request.messages {
@@ -348,19 +229,21 @@ fn build_request(request: &ChatRequest, constraint: Option<serde_json::Value>) -
     builder
 }
 
-/// Streams one job's output into its sink. Returns early (dropping the mistral.rs stream, which
-/// cancels generation) when the caller has dropped its end.
-async fn forward(model: &Model, job: Job, queued: Duration) -> Result<(), LlmError> {
+/// Streams one job's output into `sink`. Returns early (dropping the mistral.rs stream, which
+/// cancels generation; dropping a non-streaming request would not) when `sink` is closed.
+async fn forward(
+    model: &Model,
+    job: BackendJob,
+    sink: mpsc::Sender<StreamEvent>,
+) -> Result<(), LlmError> {
     let started = Instant::now();
-    let request = build_request(&job.request, job.constraint);
+    let request = build_request(&job.request, job.json_schema);
     let mut stream = model
         .stream_chat_request(request)
         .await
         .map_err(|e| LlmError::Generation(e.to_string()))?;
-    let mut stats = GenerationStats {
-        queued,
-        ..GenerationStats::default()
-    };
+    // The scheduler stamps the queue time, class and start on the way to the caller.
+    let mut stats = GenerationStats::default();
     let mut pieces = 0usize;
     while let Some(response) = stream.next().await {
         match response {
@@ -371,7 +254,7 @@ async fn forward(model: &Model, job: Job, queued: Duration) -> Result<(), LlmErr
                         stats
                             .first_text_after
                             .get_or_insert_with(|| started.elapsed());
-                        if job.sink.send(StreamEvent::Delta(text)).await.is_err() {
+                        if sink.send(StreamEvent::Delta(text)).await.is_err() {
                             return Ok(()); // Cancelled by the caller.
                         }
                     }
@@ -398,7 +281,8 @@ async fn forward(model: &Model, job: Job, queued: Duration) -> Result<(), LlmErr
         stats.generated_tokens = pieces;
     }
     stats.total = started.elapsed();
-    let _ = job.sink.send(StreamEvent::Done(stats)).await;
+    // A closed sink here means the caller left after the last piece: nothing to report.
+    let _ = sink.send(StreamEvent::Done(stats)).await;
     Ok(())
 }
 

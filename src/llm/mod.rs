@@ -1,21 +1,36 @@
-//! The LLM engine: a trait for chat generation and constrained output, and its backends.
+//! The LLM engine: the interface features use, the scheduler behind it, and the backends.
 //!
-//! Features talk to [`Engine`] only. Requests are validated before a backend sees them
-//! ([`ChatRequest::validate`]); backends own their model behind one task with a bounded queue
-//! per [`Priority`] (interactive requests first) and answer [`LlmError::Overloaded`] instead of
-//! growing an unbounded backlog.
+//! Features talk to [`Engine`] only (`Arc<dyn Engine>`). The engine they get is a [`Scheduler`]:
+//! it validates requests before a backend sees them ([`ChatRequest::validate`]), keeps one
+//! bounded queue per [`Priority`] class (interactive, then moderation, then background), answers
+//! [`LlmError::Overloaded`] instead of growing an unbounded backlog, enforces deadlines,
+//! cancels a generation when its [`LlmStream`] is dropped, limits how many generations run at
+//! once, and counts every outcome in [`crate::metrics::Metrics`]. Models plug in behind the small
+//! [`Backend`] trait; [`MistralBackend`] runs mistral.rs in process.
+//!
+//! - `request`: [`ChatRequest`], its classes and validation.
+//! - `stream`: [`LlmStream`], the partial text a caller reads.
+//! - `scheduler`: [`Scheduler`], the [`Engine`] over any [`Backend`].
+//! - `mistral`: the mistral.rs backend.
+//! - `structured`: JSON output parsed into a Rust type.
+//! - `gguf_check`: a GGUF header check run before mistral.rs touches a file.
 
 mod gguf_check;
 mod mistral;
 mod request;
+mod scheduler;
 mod stream;
 mod structured;
 
+use std::time::Duration;
+
 use async_trait::async_trait;
+use tokio::sync::mpsc;
 
 pub use gguf_check::{check_gguf, GgufProblem};
-pub use mistral::{MistralEngine, MistralSettings, ModelLocation};
+pub use mistral::{MistralBackend, MistralSettings, ModelLocation};
 pub use request::{ChatMessage, ChatRequest, ChatRole, Priority};
+pub use scheduler::{Scheduler, SchedulerSettings};
 pub use stream::{Generated, GenerationStats, LlmStream, StreamEvent};
 pub use structured::generate_structured;
 
@@ -67,9 +82,10 @@ pub struct EngineInfo {
     pub context_tokens: Option<usize>,
 }
 
-/// A chat-generation engine.
+/// A chat-generation engine: what features call.
 ///
-/// Implementations own their model; callers hold `Arc<dyn Engine>`.
+/// The real one is a [`Scheduler`] over a [`Backend`]; tests script their own. Callers hold
+/// `Arc<dyn Engine>`.
 #[async_trait]
 pub trait Engine: Send + Sync {
     /// Describes the model and backend.
@@ -93,4 +109,36 @@ pub trait Engine: Send + Sync {
     async fn generate(&self, request: ChatRequest) -> Result<Generated, LlmError> {
         self.stream(request).await?.collect().await
     }
+}
+
+/// A model that runs one generation per call; the [`Scheduler`] in front of it decides what runs
+/// when, so a backend has no queue, priorities or deadlines of its own.
+#[async_trait]
+pub trait Backend: Send + Sync {
+    /// Describes the model and where it runs.
+    fn info(&self) -> EngineInfo;
+
+    /// Runs one generation, sending [`StreamEvent::Delta`] events then [`StreamEvent::Done`] into
+    /// `sink`; returns early (dropping its own model stream) when `sink` is closed. Errors are
+    /// returned, not sent. The scheduler fills `queued`, `class` and `started_at` of the final
+    /// [`GenerationStats`] and hands `Done` to the caller once this returns. Dropping the
+    /// returned future (on a deadline) must stop the generation too.
+    async fn generate(
+        &self,
+        job: BackendJob,
+        sink: mpsc::Sender<StreamEvent>,
+    ) -> Result<(), LlmError>;
+
+    /// Counts the tokens of `text` with the model's own tokenizer (no special tokens).
+    async fn count_tokens(&self, text: &str) -> Result<usize, LlmError>;
+}
+
+/// One validated request, handed to a [`Backend`] when its turn comes.
+#[derive(Debug, Clone)]
+pub struct BackendJob {
+    pub request: ChatRequest,
+    /// Constrain decoding to this JSON schema.
+    pub json_schema: Option<serde_json::Value>,
+    /// How long the request waited in its queue.
+    pub queued: Duration,
 }

@@ -34,15 +34,36 @@ impl ChatMessage {
     }
 }
 
-/// Which requests the engine serves first when several wait.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// A request's class: which requests the engine serves first when several wait. Each class has
+/// its own bounded queue in the [`Scheduler`](super::Scheduler).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Priority {
-    /// Someone is waiting for it (answers, summaries).
+    /// Someone is waiting for it (ask, summarize); always served first.
     #[default]
     Interactive,
-    /// Nobody is watching it happen (moderation reviews); runs when no interactive request
-    /// waits.
+    /// Model reviews of reported messages: served when no interactive request waits, before
+    /// background work.
+    Moderation,
+    /// Nobody is waiting for it (sentiment, indexing): served last.
     Background,
+}
+
+impl Priority {
+    /// Every class, most urgent first.
+    pub const ALL: [Priority; 3] = [
+        Priority::Interactive,
+        Priority::Moderation,
+        Priority::Background,
+    ];
+
+    /// A short stable name for logs and metric labels.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::Interactive => "interactive",
+            Priority::Moderation => "moderation",
+            Priority::Background => "background",
+        }
+    }
 }
 
 /// Upper bound on generated tokens for any request, whatever the caller asks.
@@ -137,6 +158,13 @@ impl ChatRequest {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn priority_names_are_stable_and_ordered() {
+        let names: Vec<&str> = Priority::ALL.iter().map(|p| p.as_str()).collect();
+        assert_eq!(names, ["interactive", "moderation", "background"]);
+        assert_eq!(Priority::default(), Priority::Interactive);
+    }
 
     #[test]
     fn validation_table() {

@@ -2,13 +2,14 @@
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
-use super::LlmError;
+use super::{LlmError, Priority};
 
-/// Measurements of one generation, from the backend.
+/// Measurements of one generation: the backend's figures, with the class and start time
+/// stamped by the scheduler.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GenerationStats {
     pub prompt_tokens: usize,
@@ -25,6 +26,10 @@ pub struct GenerationStats {
     pub total: Duration,
     /// Why generation stopped ("stop", "length", ...), as reported by the backend.
     pub finish_reason: Option<String>,
+    /// The request's class.
+    pub class: Priority,
+    /// When the scheduler handed the request to the backend (lets tests order starts).
+    pub started_at: Option<Instant>,
 }
 
 /// One item of an [`LlmStream`].
@@ -52,7 +57,7 @@ pub struct LlmStream {
 }
 
 impl LlmStream {
-    /// Creates a stream and the sender a backend feeds. The channel is small on purpose: a
+    /// Creates a stream and the sender an engine feeds. The channel is small on purpose: a
     /// slow reader slows generation down instead of buffering it.
     pub fn channel() -> (mpsc::Sender<StreamEvent>, Self) {
         let (sender, receiver) = mpsc::channel(32);

@@ -10,10 +10,13 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::{from_millis, to_millis, Store, StoreError};
-use crate::core::{ChannelId, CommunityId, Location, MessageId, Platform, ThreadId, UserId};
+use crate::core::{
+    Automatic, CaseCategory, CaseSource, CaseStatus, ChannelId, CommunityId, Location, MessageId,
+    Platform, ThreadId, UserId,
+};
 
-/// The status of a case nobody has decided yet.
-pub const OPEN: &str = "open";
+/// The status of a case nobody has decided yet, as stored.
+const OPEN: &str = "open";
 
 /// A case to open.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,12 +25,11 @@ pub struct NewCase {
     pub message: Option<MessageId>,
     pub user: UserId,
     pub excerpt: String,
-    /// `rule`, `model` or `report`.
-    pub source: String,
-    pub category: String,
+    pub source: CaseSource,
+    pub category: CaseCategory,
     pub reason: String,
-    /// What Steward did automatically (`none`, `deleted`, `timed_out`).
-    pub automatic: String,
+    /// What Steward did automatically.
+    pub automatic: Automatic,
 }
 
 /// A stored case.
@@ -38,20 +40,23 @@ pub struct Case {
     pub message: Option<MessageId>,
     pub user: UserId,
     pub excerpt: String,
-    pub source: String,
-    pub category: String,
+    pub source: CaseSource,
+    pub category: CaseCategory,
     pub reason: String,
-    pub automatic: String,
-    /// [`OPEN`] or the moderator's decision.
-    pub status: String,
+    pub automatic: Automatic,
+    /// Open, or the moderator's decision.
+    pub status: CaseStatus,
     pub created_at: SystemTime,
     pub decided_by: Option<UserId>,
     pub decided_at: Option<SystemTime>,
+    /// When the model's review arrived, and the severity it gave (`none` .. `high`).
+    pub reviewed_at: Option<SystemTime>,
+    pub review_severity: Option<String>,
 }
 
 impl Case {
     pub fn is_open(&self) -> bool {
-        self.status == OPEN
+        self.status == CaseStatus::Open
     }
 
     /// What the case was opened with.
@@ -61,10 +66,10 @@ impl Case {
             message: self.message.clone(),
             user: self.user.clone(),
             excerpt: self.excerpt.clone(),
-            source: self.source.clone(),
-            category: self.category.clone(),
+            source: self.source,
+            category: self.category,
             reason: self.reason.clone(),
-            automatic: self.automatic.clone(),
+            automatic: self.automatic,
         }
     }
 
@@ -84,11 +89,11 @@ impl Case {
                 .map(MessageId::new),
             user: UserId::new(row.try_get::<String, _>("user_id")?),
             excerpt: row.try_get("excerpt")?,
-            source: row.try_get("source")?,
-            category: row.try_get("category")?,
+            source: label(row, "source", CaseSource::parse)?,
+            category: label(row, "category", CaseCategory::parse)?,
             reason: row.try_get("reason")?,
-            automatic: row.try_get("automatic")?,
-            status: row.try_get("status")?,
+            automatic: label(row, "automatic", Automatic::parse)?,
+            status: label(row, "status", CaseStatus::parse)?,
             created_at: from_millis(row.try_get("created_at")?),
             decided_by: row
                 .try_get::<Option<String>, _>("decided_by")?
@@ -96,8 +101,20 @@ impl Case {
             decided_at: row
                 .try_get::<Option<i64>, _>("decided_at")?
                 .map(from_millis),
+            reviewed_at: row
+                .try_get::<Option<i64>, _>("reviewed_at")?
+                .map(from_millis),
+            review_severity: row.try_get("review_severity")?,
         })
     }
+}
+
+/// A stored label read back; text this version does not know is an error that names it.
+fn label<T>(row: &AnyRow, column: &str, parse: fn(&str) -> Option<T>) -> Result<T, sqlx::Error> {
+    let text: String = row.try_get(column)?;
+    parse(&text).ok_or_else(|| {
+        sqlx::Error::Decode(format!("unknown value {text:?} in moderation_cases.{column}").into())
+    })
 }
 
 /// A query for whole cases; `$tail` filters and orders. (sqlx wants static SQL.)
@@ -105,7 +122,8 @@ macro_rules! select_cases {
     ($tail:literal) => {
         concat!(
             "SELECT id, community_id, channel_id, thread_id, message_id, user_id, excerpt, ",
-            "source, category, reason, automatic, status, created_at, decided_by, decided_at ",
+            "source, category, reason, automatic, status, created_at, decided_by, decided_at, ",
+            "reviewed_at, review_severity ",
             "FROM moderation_cases ",
             $tail
         )
@@ -130,10 +148,10 @@ impl Store {
         .bind(case.message.as_ref().map(|m| m.as_str().to_string()))
         .bind(case.user.as_str())
         .bind(&case.excerpt)
-        .bind(&case.source)
-        .bind(&case.category)
+        .bind(case.source.as_str())
+        .bind(case.category.as_str())
         .bind(&case.reason)
-        .bind(&case.automatic)
+        .bind(case.automatic.as_str())
         .bind(OPEN)
         .bind(to_millis(at))
         .fetch_one(&self.pool)
@@ -215,7 +233,7 @@ impl Store {
         platform: Platform,
         community: &CommunityId,
         id: i64,
-        status: &str,
+        status: CaseStatus,
         decided_by: &UserId,
         at: SystemTime,
     ) -> Result<bool, StoreError> {
@@ -223,7 +241,7 @@ impl Store {
             "UPDATE moderation_cases SET status = $1, decided_by = $2, decided_at = $3 \
              WHERE platform = $4 AND community_id = $5 AND id = $6 AND status = $7",
         )
-        .bind(status)
+        .bind(status.as_str())
         .bind(decided_by.as_str())
         .bind(to_millis(at))
         .bind(platform.as_str())
@@ -233,6 +251,52 @@ impl Store {
         .execute(&self.pool)
         .await
         .map_err(StoreError::query("close a moderation case"))?;
+        Ok(result.rows_affected() > 0)
+    }
+}
+
+/// The model's review of a case, recorded when it arrives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseReview {
+    /// The model's label, filed as the case's category when it flags something.
+    pub category: Option<CaseCategory>,
+    /// `none`, `low`, `medium` or `high`.
+    pub severity: String,
+    /// Appended to the case's reason.
+    pub reason: String,
+    /// What Steward did about it automatically, if anything.
+    pub automatic: Option<Automatic>,
+}
+
+impl Store {
+    /// Records the model's review of a case (at most once: a second review of the same case,
+    /// e.g. a job run twice after a crash, changes nothing). Returns false when the community
+    /// has no such case or it was reviewed already.
+    pub async fn record_case_review(
+        &self,
+        platform: Platform,
+        community: &CommunityId,
+        id: i64,
+        review: &CaseReview,
+        at: SystemTime,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "UPDATE moderation_cases SET reviewed_at = $1, review_severity = $2, \
+             category = COALESCE($3, category), reason = reason || $4, \
+             automatic = COALESCE($5, automatic) \
+             WHERE platform = $6 AND community_id = $7 AND id = $8 AND reviewed_at IS NULL",
+        )
+        .bind(to_millis(at))
+        .bind(&review.severity)
+        .bind(review.category.map(|c| c.as_str().to_string()))
+        .bind(format!("; {}", review.reason))
+        .bind(review.automatic.map(|a| a.as_str().to_string()))
+        .bind(platform.as_str())
+        .bind(community.as_str())
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(StoreError::query("record a case review"))?;
         Ok(result.rows_affected() > 0)
     }
 }

@@ -1,5 +1,5 @@
-//! Persistent state: communities, channels, users, messages, per-community settings and
-//! moderation cases.
+//! Persistent state: communities, channels, users, messages, per-community settings,
+//! moderation cases and durable background jobs.
 //!
 //! One [`Store`] works on SQLite (the default, a single file) and PostgreSQL. It talks to both
 //! through sqlx's `Any` driver, so every query is written once with `$1, $2` placeholders and
@@ -12,6 +12,7 @@
 
 mod cases;
 mod error;
+mod jobs;
 mod messages;
 mod records;
 mod settings;
@@ -27,8 +28,9 @@ use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
 use sqlx::{AnyPool, ConnectOptions, Connection, Executor, Row};
 
-pub use cases::{Case, NewCase};
+pub use cases::{Case, CaseReview, NewCase};
 pub use error::StoreError;
+pub use jobs::{Job, JobCounts, JobRecord, JobState, NewJob};
 pub use messages::StoredMessage;
 pub use url::{postgres_target, redact_url};
 

@@ -62,7 +62,77 @@ fn error_table() {
             "store.url",
             "unsupported database",
         ),
+        (
+            "[quotas]\nmember_budget = -1\n",
+            "quotas.member_budget",
+            "out of range",
+        ),
+        (
+            "[quotas]\nchannel_budget = 0\n",
+            "quotas.channel_budget",
+            "out of range",
+        ),
+        (
+            "[quotas]\ncommunity_budget = 1000000000\n",
+            "quotas.community_budget",
+            "use 1 to 100000",
+        ),
+        (
+            "[quotas]\nreport_budget = 0\n",
+            "quotas.report_budget",
+            "out of range",
+        ),
+        (
+            "[quotas]\nwindow_secs = 0\n",
+            "quotas.window_secs",
+            "use 1 to 86400",
+        ),
+        (
+            "[quotas]\nwindow_secs = 31536000\n",
+            "quotas.window_secs",
+            "out of range",
+        ),
+        (
+            "[quotas]\nask_cost = 0\n",
+            "quotas.ask_cost",
+            "out of range",
+        ),
+        (
+            "[quotas]\nmember_budget = 2\n",
+            "quotas.summarize_cost",
+            "use 1 to 2",
+        ),
+        (
+            "[quotas]\nenabled = \"yes\"\n",
+            "quotas.enabled",
+            "invalid type",
+        ),
+        (
+            "[quotas]\nmember_quota = 10\n",
+            "quotas.member_quota",
+            "unknown field",
+        ),
+        (
+            "[bot]\nmax_question_chars = 0\n",
+            "bot.max_question_chars",
+            "out of range",
+        ),
+        (
+            "[bot]\nmax_question_chars = -4000\n",
+            "bot.max_question_chars",
+            "out of range",
+        ),
         ("[model\nx = 1\n", "(syntax)", ""),
+        (
+            "[metrics]\nlisten = \"nonsense\"\n",
+            "metrics.listen",
+            "not an address",
+        ),
+        (
+            "[metrics]\nlisten = \"127.0.0.1:9464\"\nport = 9464\n",
+            "metrics.port",
+            "unknown field",
+        ),
     ];
     for (text, key, words) in cases {
         let path = write(dir.path(), text);
@@ -132,6 +202,49 @@ fn example_config_is_valid_and_matches_the_defaults() {
     assert_eq!(example.model_review, default.model_review);
     assert_eq!(example.model_may_delete, default.model_may_delete);
     assert_eq!(example.report_emoji, default.report_emoji);
+    assert_eq!(config.quotas, defaults.quotas);
+    assert_eq!(
+        config.bot.max_question_chars,
+        defaults.bot.max_question_chars
+    );
+}
+
+#[test]
+fn quotas_and_question_length_are_read_from_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let defaults = Config::defaults();
+    assert_eq!(defaults.bot.max_question_chars, 4000);
+    assert!(defaults.quotas.enabled && defaults.quotas.moderators_exempt);
+    let text = "[bot]\nmax_question_chars = 500\n\n[quotas]\nwindow_secs = 60\n\
+                member_budget = 20\nsummarize_cost = 5\nmoderators_exempt = false\n";
+    let config = Config::load_with_env(Some(&write(dir.path(), text)), &no_env).unwrap();
+    assert_eq!(config.bot.max_question_chars, 500);
+    let quotas = &config.quotas;
+    assert_eq!(quotas.window, std::time::Duration::from_secs(60));
+    assert_eq!((quotas.member_budget, quotas.summarize_cost), (20, 5));
+    assert_eq!(quotas.channel_budget, defaults.quotas.channel_budget);
+    assert!(!quotas.moderators_exempt);
+}
+
+#[test]
+fn metrics_are_off_unless_listen_is_set() {
+    let defaults = Config::load_with_env(None, &no_env).unwrap();
+    assert_eq!(defaults.metrics.listen, None);
+    let example = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("config/steward.example.toml"),
+    )
+    .unwrap();
+    let listen = "listen = \"127.0.0.1:9464\"";
+    let uncommented = example
+        .replace("# [metrics]\n", "[metrics]\n")
+        .replace(&format!("# {listen}"), listen);
+    assert_ne!(uncommented, example, "the example documents [metrics]");
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config::load_with_env(Some(&write(dir.path(), &uncommented)), &no_env).unwrap();
+    assert_eq!(
+        config.metrics.listen,
+        Some("127.0.0.1:9464".parse().unwrap())
+    );
 }
 
 #[test]

@@ -73,3 +73,174 @@ fn core_imports_no_platform_crate() {
         );
     }
 }
+
+/// The crate's own modules that `code` imports (`crate::name`), comments ignored.
+fn crate_modules(source: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    // Comments dropped, lines joined: a `use` may span several lines.
+    let code: String = source
+        .lines()
+        .map(|line| line.split("//").next().unwrap_or_default())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let code = code.as_str();
+    {
+        for (at, _) in code.match_indices("crate::") {
+            let before = code[..at].chars().next_back();
+            if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                continue;
+            }
+            let rest = &code[at + "crate::".len()..];
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            if !name.is_empty() && !found.contains(&name) {
+                found.push(name);
+            }
+        }
+        // `use crate::{a, b::{c, d}}` names several modules at once: the top-level names.
+        for (start, _) in code.match_indices("crate::{") {
+            let mut depth = 0;
+            let mut name = String::new();
+            let mut at_start = true;
+            for c in code[start + "crate::{".len()..].chars() {
+                match c {
+                    '{' => depth += 1,
+                    '}' if depth == 0 => break,
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => at_start = true,
+                    c if at_start && depth == 0 && (c.is_alphanumeric() || c == '_') => {
+                        name.push(c)
+                    }
+                    c if c.is_whitespace() && name.is_empty() => {}
+                    _ => {
+                        if !name.is_empty() && !found.contains(&name) {
+                            found.push(std::mem::take(&mut name));
+                        }
+                        name.clear();
+                        at_start = false;
+                    }
+                }
+                if c == ',' && depth == 0 {
+                    if !name.is_empty() && !found.contains(&name) {
+                        found.push(std::mem::take(&mut name));
+                    }
+                    name.clear();
+                    at_start = true;
+                }
+            }
+            if !name.is_empty() && !found.contains(&name) {
+                found.push(name);
+            }
+        }
+    }
+    found
+}
+
+/// Every `crate::` module imported by the sources under `src/<dir>` (a file or a folder).
+fn imports_of(dir: &str) -> Vec<(PathBuf, String)> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(dir);
+    let mut files = Vec::new();
+    if path.is_dir() {
+        rust_files(&path, &mut files);
+    } else {
+        files.push(path.with_extension("rs"));
+    }
+    assert!(!files.is_empty(), "found the sources of {dir}");
+    let mut all = Vec::new();
+    for file in files {
+        let source = std::fs::read_to_string(&file).unwrap();
+        for module in crate_modules(&source) {
+            all.push((file.clone(), module));
+        }
+    }
+    all
+}
+
+/// Fails if a module under `src/<dir>` imports one of `forbidden` (or, with `only`, anything
+/// outside `only`).
+fn assert_layer(dir: &str, forbidden: &[&str], only: Option<&[&str]>) {
+    for (file, module) in imports_of(dir) {
+        let bad = forbidden.contains(&module.as_str())
+            || only.is_some_and(|allowed| !allowed.contains(&module.as_str()));
+        assert!(
+            !bad,
+            "{} imports crate::{module}, which the layering forbids for src/{dir}",
+            file.display()
+        );
+    }
+}
+
+#[test]
+fn the_import_checker_sees_crate_modules() {
+    assert_eq!(
+        crate_modules("use crate::store::Store;\nuse crate::{config::X, llm};"),
+        vec!["store", "config", "llm"]
+    );
+    assert_eq!(
+        crate_modules("use crate::{core::{a, b}, features::Context};"),
+        vec!["core", "features"]
+    );
+    assert!(crate_modules("// use crate::store::Store;").is_empty());
+    assert!(crate_modules("let my_crate::x = 1;").is_empty());
+}
+
+#[test]
+fn core_is_plain_types_importing_nothing_of_the_crate() {
+    assert_layer("core", &[], Some(&[]));
+}
+
+#[test]
+fn layers_import_only_downwards() {
+    // The adapters' world (platform, app wiring) is above everything else.
+    let above = ["platform", "app"];
+    // Features decide; they never reach the router above them or another platform.
+    assert_layer(
+        "features",
+        &["platform", "app", "community"],
+        Some(&[
+            "core", "config", "llm", "store", "strings", "prompts", "features", "metrics", "jobs",
+            "outbox",
+        ]),
+    );
+    // The router sits above features, below the adapters.
+    assert_layer("community", &above, None);
+    // The engine knows nothing of communities, features, the store or platforms.
+    assert_layer(
+        "llm",
+        &[
+            "features",
+            "community",
+            "store",
+            "platform",
+            "app",
+            "strings",
+            "config",
+        ],
+        None,
+    );
+    // The store and the metrics are low layers.
+    assert_layer(
+        "store",
+        &[
+            "features",
+            "community",
+            "llm",
+            "platform",
+            "app",
+            "strings",
+            "config",
+            "jobs",
+        ],
+        None,
+    );
+    assert_layer("metrics", &[], Some(&[]));
+    assert_layer("outbox", &[], Some(&["core"]));
+    // Strings word what features decide; they never call a feature.
+    assert_layer(
+        "strings",
+        &["features", "community", "platform", "app", "llm", "config"],
+        None,
+    );
+}

@@ -1,5 +1,5 @@
 //! The Discord adapter end to end against the local protocol double (`discord_double`): the
-//! real adapter, a real dispatcher and SQLite store, and either the real default model or a
+//! real adapter, a real router and SQLite store, and either the real default model or a
 //! scripted engine. Discord itself is never contacted.
 
 use std::sync::Arc;
@@ -60,10 +60,16 @@ pub async fn start_with(
     adjust(&mut config, &mut settings);
     let url = format!("sqlite://{}/steward.db", dir.path().display());
     let store = Arc::new(Store::open(&url).await.unwrap());
-    let dispatcher = Arc::new(steward::app::dispatcher(&config, store.clone(), engine));
+    let router = Arc::new(steward::app::router(
+        &config,
+        store.clone(),
+        engine,
+        steward::metrics::Metrics::new(),
+    ));
     let shutdown = CancellationToken::new();
+    router.start_background(&shutdown);
     let stop = shutdown.clone();
-    let task = tokio::spawn(async move { discord::run(&settings, dispatcher, stop).await });
+    let task = tokio::spawn(async move { discord::run(&settings, router, stop).await });
     Bot {
         double,
         store,
@@ -277,10 +283,11 @@ async fn discord_token_problems_are_clear_errors_without_the_token() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/steward.db", dir.path().display());
     let store = Arc::new(Store::open(&url).await.unwrap());
-    let dispatcher = Arc::new(steward::app::dispatcher(
+    let router = Arc::new(steward::app::router(
         &Config::defaults(),
         store,
         scripted("x"),
+        steward::metrics::Metrics::new(),
     ));
     let cases: [(Option<&str>, &str); 3] = [
         (Some("Wrong.secret.token"), "discord_invalid_token"),
@@ -292,7 +299,7 @@ async fn discord_token_problems_are_clear_errors_without_the_token() {
         if token.is_none() {
             settings.token = None;
         }
-        let error = discord::run(&settings, dispatcher.clone(), CancellationToken::new())
+        let error = discord::run(&settings, router.clone(), CancellationToken::new())
             .await
             .expect_err("a token problem is fatal");
         assert_eq!(error.label(), label, "{error}");

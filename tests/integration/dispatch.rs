@@ -1,38 +1,64 @@
-//! The dispatcher with a scripted engine: which events get answers, and what they say.
+//! The router with a scripted engine: which events get answers, and what they say.
 
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
-use steward::config::{Language, ModerationSettings};
+use steward::community::Router;
+use steward::config::{Config, Language, ModerationSettings};
 use steward::core::{
-    Action, Author, Body, ChannelId, Command, CommunityId, Dispatcher, DispatcherSettings, Event,
-    EventKind, Features, Location, Message, MessageId, Platform, Role, UserId,
+    Action, Author, Body, ChannelId, Command, CommunityId, Event, EventKind, Location, Message,
+    MessageId, Platform, Role, UserId,
 };
-use steward::features::ask::{Ask, AskSettings};
-use steward::features::moderation::Moderation;
-use steward::features::summarize::Summarize;
 use steward::llm::LlmError;
-use steward::prompts::Prompts;
+use steward::metrics::Metrics;
 use steward::store::Store;
+use tokio::sync::mpsc;
 
 use crate::scripted::Scripted;
 
 pub struct Fixture {
-    pub dispatcher: Dispatcher,
+    pub router: Router,
     pub engine: Arc<Scripted>,
     pub store: Arc<Store>,
+    pub metrics: Arc<Metrics>,
+    /// Background actions for the console (verdicts of queued reviews).
+    pub background: mpsc::Receiver<Action>,
+    _workers: tokio_util::sync::DropGuard,
     _dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    /// The next background action, waiting up to 10 s.
+    pub async fn next_background(&mut self) -> Action {
+        tokio::time::timeout(Duration::from_secs(10), self.background.recv())
+            .await
+            .expect("a background action within 10 s")
+            .expect("the outbox is open")
+    }
 }
 
 async fn fixture(answer: Result<&'static str, fn() -> LlmError>, language: Language) -> Fixture {
     fixture_with(answer, language, ModerationSettings::default()).await
 }
 
-/// A dispatcher on a fresh SQLite store with a scripted engine.
+/// A router wired as `steward run` wires it, on a fresh SQLite store with a scripted engine,
+/// its background workers running.
 pub async fn fixture_with(
     answer: Result<&'static str, fn() -> LlmError>,
     language: Language,
     moderation: ModerationSettings,
+) -> Fixture {
+    fixture_config(answer, |config| {
+        config.bot.language = language;
+        config.moderation = moderation;
+    })
+    .await
+}
+
+/// Like [`fixture_with`], with any change to the default config.
+pub async fn fixture_config(
+    answer: Result<&'static str, fn() -> LlmError>,
+    change: impl FnOnce(&mut Config),
 ) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(
@@ -41,37 +67,41 @@ pub async fn fixture_with(
             .unwrap(),
     );
     let engine = Arc::new(Scripted::new(answer));
-    let prompts = Arc::new(Prompts::builtin());
-    let timeout = std::time::Duration::from_secs(10);
-    let ask = Ask::new(
-        engine.clone(),
-        prompts.clone(),
-        AskSettings {
-            bot_name: "Steward".into(),
-            max_new_tokens: 64,
-            temperature: None,
-            timeout,
-        },
-    );
-    let moderation = Moderation::new(
-        moderation,
-        store.clone(),
-        engine.clone(),
-        prompts.clone(),
-        timeout,
-    );
-    let summarize = Summarize::new(engine.clone(), prompts, store.clone(), timeout);
-    let settings = DispatcherSettings::new("Steward", language);
-    let features = Features {
-        ask,
-        moderation,
-        summarize,
-    };
+    let mut config = Config::defaults();
+    config.model.max_new_tokens = 64;
+    config.model.request_timeout = Duration::from_secs(10);
+    change(&mut config);
+    let metrics = Metrics::new();
+    let router = steward::app::router(&config, store.clone(), engine.clone(), metrics.clone());
+    // Some scenarios happen on Discord: its adapter would register these when it starts.
+    router.register(steward::platform::discord::capabilities(&discord_settings()));
+    let background = router.subscribe(Platform::Console);
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    router.start_background(&shutdown);
     Fixture {
-        dispatcher: Dispatcher::new(settings, store.clone(), features),
+        router,
         engine,
         store,
+        metrics,
+        background,
+        _workers: shutdown.drop_guard(),
         _dir: dir,
+    }
+}
+
+/// Default `[discord]` settings (no token: nothing connects).
+fn discord_settings() -> steward::config::DiscordSettings {
+    steward::config::DiscordSettings {
+        application_id: None,
+        shard_first: 0,
+        shard_last: 0,
+        shard_total: 1,
+        api_base_url: None,
+        gateway_url: None,
+        moderator_role: None,
+        mod_log_channel: None,
+        members_intent: false,
+        token: None,
     }
 }
 
@@ -142,7 +172,7 @@ async fn which_messages_get_answers() {
     ];
     for (event, expected) in cases {
         let shown = format!("{event:?}");
-        assert_eq!(f.dispatcher.handle(event).await.len(), expected, "{shown}");
+        assert_eq!(f.router.handle(event).await.len(), expected, "{shown}");
     }
     let seen = f.engine.seen.lock().unwrap();
     assert_eq!(seen.len(), 1);
@@ -161,7 +191,7 @@ async fn which_messages_get_answers() {
 async fn ask_streams_the_engine_answer_as_a_reply_to_the_command() {
     let f = fixture(Ok("Paris is the capital."), Language::English).await;
     let mut actions = f
-        .dispatcher
+        .router
         .handle(command(Command::Ask {
             question: "Capital of France?".into(),
         }))
@@ -183,10 +213,10 @@ async fn ask_streams_the_engine_answer_as_a_reply_to_the_command() {
 #[tokio::test]
 async fn help_and_empty_questions() {
     let f = fixture(Ok("unused"), Language::English).await;
-    let help = reply_text(f.dispatcher.handle(command(Command::Help)).await).await;
+    let help = reply_text(f.router.handle(command(Command::Help)).await).await;
     assert!(help.contains("/ask <question>"), "{help}");
     let empty = reply_text(
-        f.dispatcher
+        f.router
             .handle(command(Command::Ask {
                 question: " ".into(),
             }))
@@ -210,22 +240,17 @@ async fn busy_engine_gets_a_polite_answer() {
         Language::English,
     )
     .await;
-    let text = reply_text(
-        f.dispatcher
-            .handle(message("@steward hi there?", false))
-            .await,
-    )
-    .await;
+    let text = reply_text(f.router.handle(message("@steward hi there?", false)).await).await;
     assert!(text.contains("busy"), "{text}");
 }
 
 #[tokio::test]
 async fn chinese_community_gets_chinese_strings_and_prompt() {
     let f = fixture(Ok("巴黎。"), Language::Chinese).await;
-    let help = reply_text(f.dispatcher.handle(command(Command::Help)).await).await;
+    let help = reply_text(f.router.handle(command(Command::Help)).await).await;
     assert!(help.contains("命令"), "{help}");
     let answer = reply_text(
-        f.dispatcher
+        f.router
             .handle(message("@steward法国的首都是哪里？", false))
             .await,
     )
@@ -254,7 +279,7 @@ async fn settings_are_for_moderators_and_switch_the_language() {
     };
     // A member is refused, only they see it, and nothing changes.
     let mut actions = f
-        .dispatcher
+        .router
         .handle(moderator_command(set_zh.clone(), Role::Member))
         .await;
     match &actions[0] {
@@ -263,7 +288,7 @@ async fn settings_are_for_moderators_and_switch_the_language() {
     }
     let refusal = reply_text(std::mem::take(&mut actions)).await;
     assert!(refusal.contains("only moderators"), "{refusal}");
-    let help = reply_text(f.dispatcher.handle(command(Command::Help)).await).await;
+    let help = reply_text(f.router.handle(command(Command::Help)).await).await;
     assert!(help.contains("Commands:"), "still English: {help}");
 
     // Bad values and unknown keys are explained.
@@ -272,7 +297,7 @@ async fn settings_are_for_moderators_and_switch_the_language() {
         value: Some("fr".into()),
     };
     let text = reply_text(
-        f.dispatcher
+        f.router
             .handle(moderator_command(bad, Role::Moderator))
             .await,
     )
@@ -286,7 +311,7 @@ async fn settings_are_for_moderators_and_switch_the_language() {
         value: None,
     };
     let text = reply_text(
-        f.dispatcher
+        f.router
             .handle(moderator_command(unknown, Role::Owner))
             .await,
     )
@@ -295,26 +320,26 @@ async fn settings_are_for_moderators_and_switch_the_language() {
 
     // A moderator switches the community to Chinese.
     let text = reply_text(
-        f.dispatcher
+        f.router
             .handle(moderator_command(set_zh, Role::Moderator))
             .await,
     )
     .await;
     assert!(text.contains("language is now zh"), "{text}");
-    let help = reply_text(f.dispatcher.handle(command(Command::Help)).await).await;
+    let help = reply_text(f.router.handle(command(Command::Help)).await).await;
     assert!(help.contains("命令"), "{help}");
     let list = Command::Setting {
         key: None,
         value: None,
     };
     let text = reply_text(
-        f.dispatcher
+        f.router
             .handle(moderator_command(list, Role::Moderator))
             .await,
     )
     .await;
     assert!(text.contains("language = zh"), "{text}");
-    f.dispatcher.handle(message("@steward 你好？", false)).await;
+    f.router.handle(message("@steward 你好？", false)).await;
     let seen = f.engine.seen.lock().unwrap();
     assert!(seen.last().unwrap().system.contains("Answer in Chinese"));
 }
@@ -331,12 +356,12 @@ async fn joining_a_community_posts_a_setup_notice() {
             notice_location,
         })
     };
-    let text = reply_text(f.dispatcher.handle(joined(Some(location()))).await).await;
+    let text = reply_text(f.router.handle(joined(Some(location()))).await).await;
     assert!(
         text.contains("Hello! I'm Steward") && text.contains("/setting"),
         "{text}"
     );
-    let actions = f.dispatcher.handle(joined(None)).await;
+    let actions = f.router.handle(joined(None)).await;
     assert!(
         matches!(&actions[..], [Action::PrivateNotice { user, .. }] if user.as_str() == "owner"),
         "{actions:?}"

@@ -1,11 +1,11 @@
-//! The mistral.rs engine with the real default model.
+//! The mistral.rs backend with the real default model, behind the engine scheduler.
 
 use std::time::Duration;
 
 use schemars::JsonSchema;
 use serde::Deserialize;
 use steward::llm::{
-    generate_structured, ChatRequest, Engine, LlmError, MistralEngine, MistralSettings, Priority,
+    generate_structured, ChatRequest, Engine, LlmError, MistralBackend, MistralSettings, Priority,
     StreamEvent,
 };
 
@@ -59,6 +59,9 @@ async fn streams_partial_text_and_respects_max_tokens() {
     assert!(deltas > 1, "text arrives in pieces, got {deltas}");
     assert_eq!(stats.generated_tokens, 20, "{stats:?}");
     assert_eq!(stats.finish_reason.as_deref(), Some("length"));
+    // The scheduler stamps the class and the start.
+    assert_eq!(stats.class, Priority::Interactive);
+    assert!(stats.started_at.is_some(), "{stats:?}");
 }
 
 #[derive(Debug, PartialEq, Deserialize, JsonSchema)]
@@ -160,7 +163,7 @@ async fn full_queue_answers_overloaded_and_dropping_a_stream_cancels_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn interactive_requests_are_served_before_background_ones() {
+async fn interactive_requests_are_served_before_moderation_and_background_ones() {
     let engine = engine(8, 1).await;
     let long = ChatRequest::new(SYSTEM, "Write a story about the sea.").with_max_new_tokens(40);
     let mut running = engine.stream(long).await.unwrap();
@@ -174,8 +177,9 @@ async fn interactive_requests_are_served_before_background_ones() {
             .with_max_new_tokens(4)
             .with_priority(priority)
     };
-    // The background request is queued first.
+    // Queued least urgent first; one slot, so they run one after another.
     let background = engine.stream(short(Priority::Background)).await.unwrap();
+    let moderation = engine.stream(short(Priority::Moderation)).await.unwrap();
     let interactive = engine.stream(short(Priority::Interactive)).await.unwrap();
     let order = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let finish = |stream: steward::llm::LlmStream, label: &'static str| {
@@ -187,13 +191,17 @@ async fn interactive_requests_are_served_before_background_ones() {
     };
     let tasks = [
         finish(background, "background"),
+        finish(moderation, "moderation"),
         finish(interactive, "interactive"),
     ];
     running.collect().await.unwrap();
     for task in tasks {
         task.await.unwrap();
     }
-    assert_eq!(*order.lock().unwrap(), ["interactive", "background"]);
+    assert_eq!(
+        *order.lock().unwrap(),
+        ["interactive", "moderation", "background"]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -237,7 +245,7 @@ async fn invalid_requests_are_rejected_before_the_model() {
 async fn missing_model_file_is_a_clear_error_without_network() {
     let started = std::time::Instant::now();
     let result =
-        MistralEngine::load(MistralSettings::local("/nonexistent/steward/model.gguf")).await;
+        MistralBackend::load(MistralSettings::local("/nonexistent/steward/model.gguf")).await;
     match result {
         Err(LlmError::ModelMissing { path }) => {
             assert!(path.contains("/nonexistent/steward/model.gguf"))
@@ -255,7 +263,7 @@ async fn corrupt_model_file_is_an_error_not_a_crash() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("broken.gguf");
     std::fs::write(&path, b"GGUF\x03\x00\x00\x00this is not a real model").unwrap();
-    match MistralEngine::load(MistralSettings::local(&path)).await {
+    match MistralBackend::load(MistralSettings::local(&path)).await {
         Err(LlmError::LoadFailed {
             path: shown,
             reason,

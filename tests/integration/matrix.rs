@@ -9,23 +9,24 @@ use std::time::Instant;
 
 use matrix_sdk::ruma::events::room::member::MembershipState;
 use matrix_sdk::ruma::events::room::message::{MessageType, Relation, RoomMessageEventContent};
-use steward::core::{CommunityId, Dispatcher, Platform};
+use steward::community::Router;
+use steward::core::{CommunityId, Platform};
 use steward::store::Store;
 
 use crate::matrix_util::{
-    answers_to, bot_devices, bot_reply_to, bot_settings, dispatcher, dispatcher_with, homeserver,
-    in_thread, mention, Member, Seen, TestBot, BOT,
+    answers_to, bot_devices, bot_reply_to, bot_settings, homeserver, in_thread, mention, router,
+    router_with, Member, Seen, TestBot, BOT,
 };
 use crate::synapse::{Synapse, SERVER_NAME};
 
-/// A homeserver with the bot and `members`, and the dispatcher (real model) with its store.
+/// A homeserver with the bot and `members`, and the router (real model) with its store.
 async fn setup(
     members: &'static [&'static str],
     dir: &std::path::Path,
-) -> (Synapse, Arc<Dispatcher>, Arc<Store>) {
+) -> (Synapse, Arc<Router>, Arc<Store>) {
     let synapse = tokio::task::spawn_blocking(move || homeserver(members));
-    let (dispatcher, store) = dispatcher(dir).await;
-    (synapse.await.unwrap(), dispatcher, store)
+    let (router, store) = router(dir).await;
+    (synapse.await.unwrap(), router, store)
 }
 
 fn bot_id() -> String {
@@ -53,10 +54,10 @@ async fn ask_and_wait(
 async fn matrix_mention_in_unencrypted_room_gets_a_reply() {
     let started = Instant::now();
     let dir = tempfile::tempdir().unwrap();
-    let (synapse, dispatcher, _store) = setup(&["ana"], dir.path()).await;
+    let (synapse, router, _store) = setup(&["ana"], dir.path()).await;
     let bot = TestBot::start(
         bot_settings(&synapse, &dir.path().join("bot"), &[SERVER_NAME]),
-        dispatcher,
+        router,
     )
     .await;
     let ana = Member::login(&synapse, "ana").await;
@@ -107,10 +108,10 @@ async fn matrix_mention_in_unencrypted_room_gets_a_reply() {
 async fn matrix_mention_in_encrypted_room_gets_an_encrypted_reply() {
     let started = Instant::now();
     let dir = tempfile::tempdir().unwrap();
-    let (synapse, dispatcher, _store) = setup(&["ana"], dir.path()).await;
+    let (synapse, router, _store) = setup(&["ana"], dir.path()).await;
     let bot = TestBot::start(
         bot_settings(&synapse, &dir.path().join("bot"), &["@ana:localhost"]),
-        dispatcher,
+        router,
     )
     .await;
     let ana = Member::login(&synapse, "ana").await;
@@ -135,10 +136,10 @@ async fn matrix_mention_in_encrypted_room_gets_an_encrypted_reply() {
 async fn matrix_thread_follow_up_without_mention_is_answered_in_the_thread() {
     let started = Instant::now();
     let dir = tempfile::tempdir().unwrap();
-    let (synapse, dispatcher, _store) = setup(&["ana"], dir.path()).await;
+    let (synapse, router, _store) = setup(&["ana"], dir.path()).await;
     let bot = TestBot::start(
         bot_settings(&synapse, &dir.path().join("bot"), &[SERVER_NAME]),
-        dispatcher,
+        router,
     )
     .await;
     let ana = Member::login(&synapse, "ana").await;
@@ -208,10 +209,10 @@ async fn matrix_thread_follow_up_without_mention_is_answered_in_the_thread() {
 async fn matrix_moderator_command_from_a_member_is_refused() {
     let started = Instant::now();
     let dir = tempfile::tempdir().unwrap();
-    let (synapse, dispatcher, store) = setup(&["ana", "bob"], dir.path()).await;
+    let (synapse, router, store) = setup(&["ana", "bob"], dir.path()).await;
     let bot = TestBot::start(
         bot_settings(&synapse, &dir.path().join("bot"), &[SERVER_NAME]),
-        dispatcher,
+        router,
     )
     .await;
     let ana = Member::login(&synapse, "ana").await;
@@ -285,11 +286,11 @@ async fn matrix_moderator_command_from_a_member_is_refused() {
 async fn matrix_invite_from_outside_the_allowlist_is_declined() {
     let started = Instant::now();
     let dir = tempfile::tempdir().unwrap();
-    // No model needed: build the dispatcher anyway, as `steward run` would.
-    let (synapse, dispatcher, _store) = setup(&["ana", "eve"], dir.path()).await;
+    // No model needed: build the router anyway, as `steward run` would.
+    let (synapse, router, _store) = setup(&["ana", "eve"], dir.path()).await;
     let bot = TestBot::start(
         bot_settings(&synapse, &dir.path().join("bot"), &["@ana:localhost"]),
-        dispatcher,
+        router,
     )
     .await;
     let eve = Member::login(&synapse, "eve").await;
@@ -313,9 +314,9 @@ async fn matrix_invite_from_outside_the_allowlist_is_declined() {
 async fn matrix_restart_does_not_answer_earlier_messages_again() {
     let started = Instant::now();
     let dir = tempfile::tempdir().unwrap();
-    let (synapse, dispatcher, _store) = setup(&["ana"], dir.path()).await;
+    let (synapse, router, _store) = setup(&["ana"], dir.path()).await;
     let settings = bot_settings(&synapse, &dir.path().join("bot"), &[SERVER_NAME]);
-    let bot = TestBot::start(settings.clone(), dispatcher.clone()).await;
+    let bot = TestBot::start(settings.clone(), router.clone()).await;
     let ana = Member::login(&synapse, "ana").await;
     let room = ana.room_with_bot(false).await;
 
@@ -335,7 +336,7 @@ async fn matrix_restart_does_not_answer_earlier_messages_again() {
     // Same store_dir, no password: the saved session is restored (same device).
     let mut restarted = settings.clone();
     restarted.auth = steward::config::MatrixAuth::SavedSessionOnly;
-    let bot = TestBot::start(restarted, dispatcher).await;
+    let bot = TestBot::start(restarted, router).await;
     let second = ana
         .send(&room, mention("What is the capital of Italy?"))
         .await;
@@ -383,7 +384,7 @@ async fn matrix_blocked_message_is_redacted_reported_and_the_moderator_bans() {
             .unwrap()],
         ..Default::default()
     };
-    let (dispatcher, store) = dispatcher_with(dir.path(), moderation).await;
+    let (router, store) = router_with(dir.path(), moderation).await;
     let synapse = synapse.await.unwrap();
     let ana = Member::login(&synapse, "ana").await;
     let bot_user = matrix_sdk::ruma::UserId::parse(bot_id()).unwrap();
@@ -392,7 +393,7 @@ async fn matrix_blocked_message_is_redacted_reported_and_the_moderator_bans() {
     let mods = ana.create_room(&[&bot_id()], false).await;
     let mut settings = bot_settings(&synapse, &dir.path().join("bot"), &[SERVER_NAME]);
     settings.moderators_room = Some(mods.room_id().to_string());
-    let bot = TestBot::start(settings, dispatcher).await;
+    let bot = TestBot::start(settings, router).await;
     ana.wait_for_membership(mods.room_id(), &bot_id(), MembershipState::Join)
         .await;
 
@@ -436,7 +437,7 @@ async fn matrix_blocked_message_is_redacted_reported_and_the_moderator_bans() {
         .await
         .unwrap();
     assert_eq!(cases.len(), 1);
-    assert_eq!(cases[0].automatic, "deleted");
+    assert_eq!(cases[0].automatic.as_str(), "deleted");
 
     // Ana (the room's owner) decides the case: Bob is banned.
     ana.send(
@@ -447,7 +448,7 @@ async fn matrix_blocked_message_is_redacted_reported_and_the_moderator_bans() {
     ana.wait_for_membership(room.room_id(), bob.user_id.as_str(), MembershipState::Ban)
         .await;
     let closed = store.case(Platform::Matrix, &community, 1).await.unwrap();
-    assert_eq!(closed.map(|c| c.status).as_deref(), Some("banned"));
+    assert_eq!(closed.map(|c| c.status.as_str()), Some("banned"));
 
     bot.stop().await;
     eprintln!("matrix moderation: {:?}", started.elapsed());

@@ -19,8 +19,8 @@ use matrix_sdk::ruma::events::room::message::{
 use matrix_sdk::ruma::events::{InitialStateEvent, Mentions};
 use matrix_sdk::ruma::{EventId, OwnedEventId, OwnedRoomId, OwnedUserId, RoomId, UserId};
 use matrix_sdk::{Client, Room};
+use steward::community::Router;
 use steward::config::{Config, MatrixAuth, MatrixSettings, ModerationSettings, Secret};
-use steward::core::Dispatcher;
 use steward::platform::matrix::{self, MatrixError};
 use steward::store::Store;
 use tokio::sync::Notify;
@@ -42,25 +42,29 @@ pub fn homeserver(members: &[&str]) -> Synapse {
     synapse
 }
 
-/// The dispatcher as `steward run` builds it, with the real default model and a SQLite store
+/// The router as `steward run` builds it, with the real default model and a SQLite store
 /// in `dir`. Answers are short to keep the tests fast.
-pub async fn dispatcher(dir: &Path) -> (Arc<Dispatcher>, Arc<Store>) {
-    dispatcher_with(dir, ModerationSettings::default()).await
+pub async fn router(dir: &Path) -> (Arc<Router>, Arc<Store>) {
+    router_with(dir, ModerationSettings::default()).await
 }
 
-/// [`dispatcher`] with the given `[moderation]` settings.
-pub async fn dispatcher_with(
-    dir: &Path,
-    moderation: ModerationSettings,
-) -> (Arc<Dispatcher>, Arc<Store>) {
+/// [`router`] with the given `[moderation]` settings.
+pub async fn router_with(dir: &Path, moderation: ModerationSettings) -> (Arc<Router>, Arc<Store>) {
     let mut config = Config::defaults();
     config.model.max_new_tokens = 24;
     config.moderation = moderation;
     let url = format!("sqlite://{}/steward.db", dir.display());
     let store = Arc::new(Store::open(&url).await.expect("the test store opens"));
     let engine = Arc::new(crate::model_util::engine(8, 1).await);
-    let dispatcher = steward::app::dispatcher(&config, store.clone(), engine);
-    (Arc::new(dispatcher), store)
+    let router = steward::app::router(
+        &config,
+        store.clone(),
+        engine,
+        steward::metrics::Metrics::new(),
+    );
+    // Background reviews run for the rest of the test.
+    router.start_background(&tokio_util::sync::CancellationToken::new());
+    (Arc::new(router), store)
 }
 
 /// `[matrix]` settings for the bot, logging in with its password on first start.
@@ -87,12 +91,12 @@ pub struct TestBot {
 
 impl TestBot {
     /// Starts the adapter and waits until it is ready (initial sync done, handlers on).
-    pub async fn start(settings: MatrixSettings, dispatcher: Arc<Dispatcher>) -> TestBot {
+    pub async fn start(settings: MatrixSettings, router: Arc<Router>) -> TestBot {
         let shutdown = CancellationToken::new();
         let token = shutdown.clone();
         let (ready, is_ready) = tokio::sync::oneshot::channel();
         let task = tokio::spawn(async move {
-            matrix::run_with_ready(&settings, dispatcher, token, Some(ready)).await
+            matrix::run_with_ready(&settings, router, token, Some(ready)).await
         });
         if tokio::time::timeout(Duration::from_secs(60), is_ready)
             .await

@@ -1,8 +1,10 @@
-//! Shared helpers: the real default model and engines built from it.
+//! Shared helpers: the real default model, as a backend and behind the engine scheduler.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
-use steward::llm::{MistralEngine, MistralSettings};
+use steward::llm::{MistralBackend, MistralSettings, Scheduler, SchedulerSettings};
+use steward::metrics::Metrics;
 
 /// The default model file; the README's test command fetches it before the tests run.
 pub fn default_model() -> PathBuf {
@@ -17,12 +19,24 @@ pub fn default_model() -> PathBuf {
     path
 }
 
-/// Loads the default model with the given queue settings.
-pub async fn engine(queue_capacity: usize, max_concurrent: usize) -> MistralEngine {
+/// Loads the default model as a backend that runs up to `max_concurrent` sequences at once.
+pub async fn backend(max_concurrent: usize) -> MistralBackend {
     let mut settings = MistralSettings::local(default_model());
-    settings.queue_capacity = queue_capacity;
     settings.max_concurrent = max_concurrent;
-    MistralEngine::load(settings)
+    MistralBackend::load(settings)
         .await
         .expect("the default model loads")
+}
+
+/// The default model behind a scheduler with the given queue settings (its own metrics).
+pub async fn engine(queue_capacity: usize, max_concurrent: usize) -> Scheduler {
+    let settings = SchedulerSettings {
+        queue_capacity,
+        max_concurrent,
+    };
+    Scheduler::new(
+        Arc::new(backend(max_concurrent).await),
+        settings,
+        Metrics::new(),
+    )
 }

@@ -7,8 +7,10 @@ use std::future::Future;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use steward::core::{
-    Author, ChannelId, CommunityId, Location, Message, MessageId, Platform, Role, ThreadId, UserId,
+    Author, Automatic, CaseCategory, CaseSource, CaseStatus, ChannelId, CommunityId, Location,
+    Message, MessageId, Platform, Role, ThreadId, UserId,
 };
+use steward::store::{Job, JobCounts, JobState, NewJob};
 use steward::store::{NewCase, Store, StoredMessage};
 
 // ---------------------------------------------------------------------------------------------
@@ -71,10 +73,15 @@ pub async fn run_suite(store: &Store) {
     case("settings", settings(store)).await;
     case("users_and_names", users_and_names(store)).await;
     case("moderation_cases", moderation_cases(store)).await;
+    case("jobs_claim_order", jobs_claim_order(store)).await;
+    case("jobs_lease_expiry", jobs_lease_expiry(store)).await;
+    case("jobs_retry", jobs_retry(store)).await;
+    case("jobs_dedup", jobs_dedup(store)).await;
+    case("jobs_fail_counts_prune", jobs_fail_counts_prune(store)).await;
 }
 
 async fn migrations_applied(store: &Store) {
-    assert_eq!(store.applied_migrations().await.unwrap(), vec![1, 2]);
+    assert_eq!(store.applied_migrations().await.unwrap(), vec![1, 2, 3, 4]);
 }
 
 async fn record_and_read_back(store: &Store) {
@@ -416,10 +423,10 @@ async fn moderation_cases(store: &Store) {
         message: Some(MessageId::new(format!("{user}-message"))),
         user: UserId::new(user),
         excerpt: excerpt.into(),
-        source: "rule".into(),
-        category: "blocked_pattern".into(),
+        source: CaseSource::Rule,
+        category: CaseCategory::BlockedPattern,
         reason: "matched `free nitro`".into(),
-        automatic: "deleted".into(),
+        automatic: Automatic::Deleted,
     };
     let first = store
         .open_case(&new_case(&place, "mallory", "free nitro"), at(1))
@@ -482,21 +489,35 @@ async fn moderation_cases(store: &Store) {
 
     let moderator = UserId::new("mod");
     assert!(store
-        .close_case(p, &community, first, "banned", &moderator, at(10))
+        .close_case(p, &community, first, CaseStatus::Banned, &moderator, at(10))
         .await
         .unwrap());
     // Deciding twice: the first decision stands.
     assert!(!store
-        .close_case(p, &community, first, "dismissed", &moderator, at(11))
+        .close_case(
+            p,
+            &community,
+            first,
+            CaseStatus::Dismissed,
+            &moderator,
+            at(11)
+        )
         .await
         .unwrap());
     // Another community's moderator cannot close it.
     assert!(!store
-        .close_case(p, &other.community, second, "dismissed", &moderator, at(12))
+        .close_case(
+            p,
+            &other.community,
+            second,
+            CaseStatus::Dismissed,
+            &moderator,
+            at(12)
+        )
         .await
         .unwrap());
     let closed = store.case(p, &community, first).await.unwrap().unwrap();
-    assert_eq!(closed.status, "banned");
+    assert_eq!(closed.status, CaseStatus::Banned);
     assert_eq!(closed.decided_by, Some(moderator));
     assert_eq!(closed.decided_at, Some(at(10)));
     assert_eq!(open_ids().await, [second]);
@@ -505,4 +526,242 @@ async fn moderation_cases(store: &Store) {
         .await
         .unwrap();
     assert_eq!(of_message, None, "closed cases do not count");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Jobs (each case uses job kinds of its own; counts are compared as differences)
+
+const JOB_LEASE: Duration = Duration::from_secs(60);
+
+async fn enqueue(store: &Store, kind: &str, payload: &str, ms: u64) -> i64 {
+    store
+        .enqueue_job(&NewJob::new(kind, payload), at(ms))
+        .await
+        .unwrap()
+}
+
+async fn claim(store: &Store, kind: &str, ms: u64) -> Option<Job> {
+    store.claim_job(kind, JOB_LEASE, at(ms)).await.unwrap()
+}
+
+async fn jobs_claim_order(store: &Store) {
+    let kind = "suite-order";
+    let a = enqueue(store, kind, "a", 1).await;
+    let b = enqueue(store, kind, "b", 2).await;
+    let c = enqueue(store, kind, "c", 3).await;
+    let other = enqueue(store, "suite-order-other", "x", 0).await;
+    assert!(a < b && b < c, "{a} {b} {c}");
+
+    assert_eq!(
+        claim(store, kind, 0).await,
+        None,
+        "not before it was enqueued"
+    );
+    let first = claim(store, kind, 10)
+        .await
+        .expect("the oldest pending job");
+    assert_eq!(
+        (first.id, first.kind.as_str(), first.payload.as_str()),
+        (a, kind, "a")
+    );
+    assert_eq!((first.attempts, first.created_at), (1, at(1)));
+    let second = claim(store, kind, 10).await.unwrap();
+    let third = claim(store, kind, 10).await.unwrap();
+    assert_eq!([second.id, third.id], [b, c]);
+    assert_eq!(
+        claim(store, kind, 10).await,
+        None,
+        "a claimed job is not claimed twice"
+    );
+
+    let running = store.job(a).await.unwrap().unwrap();
+    assert_eq!(running.state, JobState::Running);
+    assert_eq!(running.locked_until, Some(at(10) + JOB_LEASE));
+
+    for id in [a, b, c] {
+        assert!(store.complete_job(id, at(20)).await.unwrap());
+    }
+    assert!(
+        !store.complete_job(a, at(21)).await.unwrap(),
+        "already done"
+    );
+    let done = store.job(a).await.unwrap().unwrap();
+    assert_eq!(
+        (done.state, done.locked_until, done.updated_at),
+        (JobState::Done, None, at(20))
+    );
+    assert_eq!(
+        claim(store, kind, 10_000_000).await,
+        None,
+        "done jobs stay done"
+    );
+
+    // Another kind is claimed only by its own workers.
+    let claimed = claim(store, "suite-order-other", 10).await.unwrap();
+    assert_eq!((claimed.id, claimed.payload.as_str()), (other, "x"));
+    assert!(store.complete_job(other, at(11)).await.unwrap());
+}
+
+/// A worker that died (or a process restarted) without finishing: its job comes back when the
+/// lease expires.
+async fn jobs_lease_expiry(store: &Store) {
+    let kind = "suite-lease";
+    let id = enqueue(store, kind, "p", 1).await;
+    let first = claim(store, kind, 10).await.unwrap();
+    assert_eq!((first.id, first.attempts), (id, 1));
+
+    assert_eq!(
+        claim(store, kind, 60_009).await,
+        None,
+        "the lease still holds"
+    );
+    let again = claim(store, kind, 60_010)
+        .await
+        .expect("claimable after the lease");
+    assert_eq!((again.id, again.attempts), (id, 2));
+
+    // A heartbeat extends the lease.
+    assert!(store
+        .extend_job_lease(id, at(200_000), at(60_020))
+        .await
+        .unwrap());
+    assert_eq!(claim(store, kind, 199_999).await, None);
+    assert!(store.complete_job(id, at(60_030)).await.unwrap());
+    assert!(
+        !store
+            .extend_job_lease(id, at(300_000), at(60_040))
+            .await
+            .unwrap(),
+        "a finished job has no lease"
+    );
+}
+
+async fn jobs_retry(store: &Store) {
+    let kind = "suite-retry";
+    let id = enqueue(store, kind, "r", 1).await;
+    claim(store, kind, 10).await.unwrap();
+    assert!(store
+        .retry_job(id, "the model is busy", at(5_000), at(20))
+        .await
+        .unwrap());
+
+    let waiting = store.job(id).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            waiting.state,
+            waiting.attempts,
+            waiting.run_after,
+            waiting.locked_until
+        ),
+        (JobState::Pending, 1, at(5_000), None)
+    );
+    assert_eq!(waiting.last_error.as_deref(), Some("the model is busy"));
+
+    assert_eq!(
+        claim(store, kind, 4_999).await,
+        None,
+        "not before run_after"
+    );
+    let again = claim(store, kind, 5_000).await.unwrap();
+    assert_eq!((again.id, again.attempts), (id, 2));
+    assert!(store.complete_job(id, at(5_001)).await.unwrap());
+    assert!(
+        !store
+            .retry_job(id, "late", at(6_000), at(5_002))
+            .await
+            .unwrap(),
+        "only a running job can be retried"
+    );
+}
+
+async fn jobs_dedup(store: &Store) {
+    let kind = "suite-dedup";
+    let job = NewJob::new(kind, "first").with_dedup_key("message-1");
+    let first = store.enqueue_job(&job, at(1)).await.unwrap();
+    let same_key = NewJob::new(kind, "second").with_dedup_key("message-1");
+    assert_eq!(
+        store.enqueue_job(&same_key, at(2)).await.unwrap(),
+        first,
+        "a pending job with the key is kept"
+    );
+    let other_key = NewJob::new(kind, "other").with_dedup_key("message-2");
+    assert_ne!(store.enqueue_job(&other_key, at(3)).await.unwrap(), first);
+    let other_kind = NewJob::new("suite-dedup-other", "x").with_dedup_key("message-1");
+    assert_ne!(store.enqueue_job(&other_kind, at(3)).await.unwrap(), first);
+
+    let claimed = claim(store, kind, 10).await.unwrap();
+    assert_eq!((claimed.id, claimed.payload.as_str()), (first, "first"));
+    assert_eq!(
+        store.enqueue_job(&job, at(11)).await.unwrap(),
+        first,
+        "a running job with the key is kept"
+    );
+    assert!(store.complete_job(first, at(12)).await.unwrap());
+    let fresh = store.enqueue_job(&job, at(13)).await.unwrap();
+    assert!(fresh > first, "a finished job does not block a new one");
+
+    // Without a key nothing is deduplicated.
+    let plain = enqueue(store, kind, "plain", 20).await;
+    assert_ne!(enqueue(store, kind, "plain", 20).await, plain);
+}
+
+async fn jobs_fail_counts_prune(store: &Store) {
+    let kind = "suite-fail";
+    let before = store.job_counts().await.unwrap();
+    let failing = enqueue(store, kind, "bad", 1).await;
+    let finishing = enqueue(store, kind, "good", 2).await;
+    let running = enqueue(store, kind, "slow", 3).await;
+    let pending = enqueue(store, kind, "later", 4).await;
+    for id in [failing, finishing, running] {
+        assert_eq!(claim(store, kind, 10).await.map(|job| job.id), Some(id));
+    }
+
+    assert!(
+        !store.fail_job(pending, "no", at(10)).await.unwrap(),
+        "only a running job can fail"
+    );
+    assert!(store
+        .fail_job(failing, "bad payload: expected JSON", at(11))
+        .await
+        .unwrap());
+    assert!(store.complete_job(finishing, at(11)).await.unwrap());
+    let failed = store.job(failing).await.unwrap().unwrap();
+    assert_eq!(
+        (failed.state, failed.locked_until),
+        (JobState::Failed, None)
+    );
+    assert_eq!(
+        failed.last_error.as_deref(),
+        Some("bad payload: expected JSON")
+    );
+
+    assert_eq!(
+        store.job_counts().await.unwrap(),
+        JobCounts {
+            pending: before.pending + 1,
+            running: before.running + 1,
+            done: before.done + 1,
+            failed: before.failed + 1,
+        }
+    );
+
+    // Pruning deletes finished jobs of the kind that finished before the cutoff.
+    assert_eq!(store.prune_jobs(kind, at(11)).await.unwrap(), 0);
+    assert_eq!(store.prune_jobs(kind, at(12)).await.unwrap(), 2);
+    assert_eq!(store.job(failing).await.unwrap(), None);
+    assert_eq!(store.job(finishing).await.unwrap(), None);
+    let after = store.job_counts().await.unwrap();
+    assert_eq!((after.done, after.failed), (before.done, before.failed));
+    assert_eq!(after.unfinished(), before.unfinished() + 2);
+
+    // Failed and pruned jobs are never claimed again; the expired running one and the
+    // pending one are.
+    let mut rest = Vec::new();
+    while let Some(job) = claim(store, kind, 10_000_000).await {
+        rest.push(job.id);
+    }
+    assert_eq!(rest, [running, pending]);
+    for id in rest {
+        assert!(store.complete_job(id, at(10_000_001)).await.unwrap());
+    }
 }

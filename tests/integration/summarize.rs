@@ -1,4 +1,4 @@
-//! `summarize` through the dispatcher: the numbered conversation the model sees, citations
+//! `summarize` through the router: the numbered conversation the model sees, citations
 //! turned into links, invented citations dropped; and the real model end to end.
 
 use std::sync::Arc;
@@ -64,7 +64,7 @@ const CONVERSATION: [(&str, &str, &str); 3] = [
 async fn with_conversation(answer: &'static str, language: Language) -> Fixture {
     let f = fixture_with(Ok(answer), language, ModerationSettings::default()).await;
     for (id, who, text) in CONVERSATION {
-        f.dispatcher.handle(said(id, who, text)).await;
+        f.router.handle(said(id, who, text)).await;
     }
     f
 }
@@ -75,7 +75,7 @@ async fn points_link_to_their_sources_and_invented_citations_are_dropped() {
                  - Bob suggested Arc<Mutex> or dashmap [2, 3].\n\
                  - Everyone agreed on async-std [7]";
     let f = with_conversation(model, Language::English).await;
-    let text = reply_text(f.dispatcher.handle(summarize(None)).await).await;
+    let text = reply_text(f.router.handle(summarize(None)).await).await;
     let link = |id: &str| format!("https://discord.com/channels/100/300/{id}");
     assert_eq!(
         text,
@@ -106,7 +106,7 @@ async fn points_link_to_their_sources_and_invented_citations_are_dropped() {
 #[tokio::test]
 async fn the_count_limits_what_the_model_sees() {
     let f = with_conversation("- Ana said thanks [1]", Language::English).await;
-    let text = reply_text(f.dispatcher.handle(summarize(Some(1))).await).await;
+    let text = reply_text(f.router.handle(summarize(Some(1))).await).await;
     assert!(text.starts_with("Summary of the last message:"), "{text}");
     assert!(text.contains("/300/d3)"), "the newest message: {text}");
     let seen = f.engine.seen.lock().unwrap();
@@ -119,7 +119,7 @@ async fn the_count_limits_what_the_model_sees() {
 #[tokio::test]
 async fn without_sources_or_messages_it_says_so() {
     let f = with_conversation("People talked about Rust.", Language::English).await;
-    let text = reply_text(f.dispatcher.handle(summarize(None)).await).await;
+    let text = reply_text(f.router.handle(summarize(None)).await).await;
     assert!(
         text.starts_with("Sorry, I could not write a summary that points"),
         "{text}"
@@ -131,7 +131,7 @@ async fn without_sources_or_messages_it_says_so() {
         ModerationSettings::default(),
     )
     .await;
-    let text = reply_text(empty.dispatcher.handle(summarize(None)).await).await;
+    let text = reply_text(empty.router.handle(summarize(None)).await).await;
     assert!(
         text.starts_with("There is nothing to summarize here yet"),
         "{text}"
@@ -145,7 +145,7 @@ async fn without_sources_or_messages_it_says_so() {
 #[tokio::test]
 async fn chinese_communities_get_chinese_summaries() {
     let f = with_conversation("- 讨论了在任务间共享 HashMap【1，2】", Language::Chinese).await;
-    let text = reply_text(f.dispatcher.handle(summarize(None)).await).await;
+    let text = reply_text(f.router.handle(summarize(None)).await).await;
     assert!(text.starts_with("最近 3 条消息的总结："), "{text}");
     assert!(
         text.contains("- 讨论了在任务间共享 HashMap ([1]("),
@@ -169,11 +169,16 @@ async fn the_real_model_summarizes_with_valid_links_only() {
             .unwrap(),
     );
     let engine = Arc::new(engine(4, 1).await);
-    let dispatcher = steward::app::dispatcher(&Config::defaults(), store, engine);
+    let router = steward::app::router(
+        &Config::defaults(),
+        store,
+        engine,
+        steward::metrics::Metrics::new(),
+    );
     for (id, who, text) in CONVERSATION {
-        dispatcher.handle(said(id, who, text)).await;
+        router.handle(said(id, who, text)).await;
     }
-    let text = reply_text(dispatcher.handle(summarize(None)).await).await;
+    let text = reply_text(router.handle(summarize(None)).await).await;
     eprintln!("the model's summary:\n{text}");
     if text.starts_with("Sorry, I could not write a summary") {
         return; // the small model cited nothing usable: said plainly

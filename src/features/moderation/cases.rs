@@ -4,62 +4,52 @@
 
 use std::time::{Duration, SystemTime};
 
-use crate::core::{Action, Body, CaseDecision, Location, MessageId, Reply, UserId};
+use crate::core::{Action, CaseDecision, UserId};
+use crate::features::Context;
 use crate::store::{Case, Store, StoreError};
 use crate::strings::Strings;
 
 /// How many open cases `cases` lists.
 const LIST_LIMIT: u32 = 10;
 
-/// Handles `cases`; the caller has checked the invoker is a moderator.
-pub async fn list(
-    store: &Store,
-    strings: Strings,
-    location: &Location,
-    in_reply_to: Option<MessageId>,
-) -> Vec<Action> {
-    let text = match store
-        .open_cases(location.platform, &location.community, LIST_LIMIT)
-        .await
-    {
-        Ok(cases) => strings.open_cases(&cases),
-        Err(error) => failed(&error, strings),
-    };
-    vec![private_reply(location, in_reply_to, text)]
+/// Handles `cases`; the router has checked the invoker is a moderator.
+pub async fn list(store: &Store, ctx: &Context) -> String {
+    let (platform, community) = (ctx.location.platform, &ctx.location.community);
+    match store.open_cases(platform, community, LIST_LIMIT).await {
+        Ok(cases) => ctx.strings.open_cases(&cases),
+        Err(error) => failed(&error, ctx.strings),
+    }
 }
 
-/// Handles `case <id> [decision]`; the caller has checked the invoker is a moderator.
+/// Handles `case <id> [decision]`; the router has checked the invoker is a moderator.
+/// Returns the reply to the moderator and the actions the decision asks for.
 pub async fn case(
     store: &Store,
-    strings: Strings,
-    location: &Location,
-    in_reply_to: Option<MessageId>,
-    moderator: &UserId,
+    ctx: &Context,
     id: i64,
     decision: Option<CaseDecision>,
-) -> Vec<Action> {
-    match run(store, strings, location, moderator, id, decision).await {
-        Ok((text, mut actions)) => {
-            actions.insert(0, private_reply(location, in_reply_to, text));
-            actions
+) -> (String, Vec<Action>) {
+    if let (Some(CaseDecision::Timeout { minutes }), Some(limit)) =
+        (decision, ctx.capabilities.longest_timeout_minutes())
+    {
+        if minutes > limit {
+            return (ctx.strings.timeout_too_long(minutes, limit), Vec::new());
         }
-        Err(error) => vec![private_reply(
-            location,
-            in_reply_to,
-            failed(&error, strings),
-        )],
+    }
+    match run(store, ctx, id, decision).await {
+        Ok(result) => result,
+        Err(error) => (failed(&error, ctx.strings), Vec::new()),
     }
 }
 
 async fn run(
     store: &Store,
-    strings: Strings,
-    location: &Location,
-    moderator: &UserId,
+    ctx: &Context,
     id: i64,
     decision: Option<CaseDecision>,
 ) -> Result<(String, Vec<Action>), StoreError> {
-    let (platform, community) = (location.platform, &location.community);
+    let (strings, moderator) = (ctx.strings, &ctx.actor);
+    let (platform, community) = (ctx.location.platform, &ctx.location.community);
     let Some(case) = store.case(platform, community, id).await? else {
         return Ok((strings.no_such_case(id), Vec::new()));
     };
@@ -74,7 +64,7 @@ async fn run(
             platform,
             community,
             id,
-            decision.as_str(),
+            decision.status(),
             moderator,
             SystemTime::now(),
         )
@@ -105,7 +95,7 @@ fn decision_actions(case: &Case, decision: CaseDecision, moderator: &UserId) -> 
         CaseDecision::Delete => case
             .message
             .clone()
-            .filter(|_| !case.automatic.starts_with("deleted"))
+            .filter(|_| !case.automatic.deleted())
             .map(|message| Action::DeleteMessage {
                 location: location.clone(),
                 message,
@@ -133,13 +123,4 @@ fn decision_actions(case: &Case, decision: CaseDecision, moderator: &UserId) -> 
 fn failed(error: &StoreError, strings: Strings) -> String {
     tracing::error!(label = error.label(), %error, "a case command failed");
     strings.failed().to_string()
-}
-
-fn private_reply(location: &Location, in_reply_to: Option<MessageId>, text: String) -> Action {
-    Action::Reply(Reply {
-        location: location.clone(),
-        in_reply_to,
-        body: Body::Text(text),
-        only_invoker: true,
-    })
 }

@@ -5,29 +5,24 @@
 //! only ever contributes a label. Kicks and bans happen only when a moderator decides a case.
 
 pub mod cases;
+mod opening;
 pub mod policy;
 pub mod review;
+pub mod review_job;
 pub mod rules;
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
 
 use crate::config::{ModelReview, ModerationSettings};
-use crate::core::{Action, Location, Message, MessageId, Reaction, Role, UserId};
-use crate::llm::Engine;
-use crate::prompts::Prompts;
-use crate::store::{NewCase, Store};
-use crate::strings::Strings;
+use crate::core::{Action, Author, Message, Reaction, Role};
+use crate::features::Context;
+use crate::jobs::Worker;
+use crate::store::Store;
 
+use opening::{open_case, Subject};
 use policy::{decide, Decision, Finding};
-use review::{Reviewer, Verdict};
-use rules::{RuleHit, Rules};
-
-/// The per-community setting that turns automatic moderation on or off.
-pub const SETTING: &str = "moderation";
-
-/// Characters of a message kept in its case (the message itself stays in the store).
-const EXCERPT_CHARS: usize = 200;
+use review_job::ReviewJob;
+use rules::Rules;
 
 /// What screening a message decided.
 #[derive(Debug, Default)]
@@ -37,35 +32,39 @@ pub struct Screened {
     pub removed: bool,
 }
 
-/// What a finding is about: one message by one member.
-struct Subject<'a> {
-    location: &'a Location,
-    message: &'a MessageId,
-    author: &'a UserId,
-    text: &'a str,
-}
-
 /// The moderation feature.
 pub struct Moderation {
     settings: ModerationSettings,
     rules: Rules,
-    reviewer: Reviewer,
     store: Arc<Store>,
+    /// Where the model's reviews are queued (durable jobs, worked in the background);
+    /// `None` when `model_review = "off"`.
+    reviews: Option<Arc<Worker>>,
 }
 
 impl Moderation {
     pub fn new(
         settings: ModerationSettings,
         store: Arc<Store>,
-        engine: Arc<dyn Engine>,
-        prompts: Arc<Prompts>,
-        review_timeout: Duration,
+        reviews: Option<Arc<Worker>>,
     ) -> Self {
         Self {
             rules: Rules::new(&settings),
-            reviewer: Reviewer::new(engine, prompts, review_timeout),
             settings,
             store,
+            reviews,
+        }
+    }
+
+    /// Queues the model's review of a message; nothing waits for it. A store failure is
+    /// logged: the case (if any) is already open and moderators see it.
+    async fn queue_review(&self, job: ReviewJob) {
+        let Some(worker) = &self.reviews else {
+            return;
+        };
+        let new_job = job.to_job();
+        if let Err(error) = worker.enqueue(&new_job).await {
+            tracing::error!(label = error.label(), %error, "queueing a model review failed");
         }
     }
 
@@ -78,66 +77,83 @@ impl Moderation {
             .filter(|_| self.settings.enabled)
     }
 
-    /// Whether automatic moderation runs in the community of `location`: its `moderation`
-    /// setting (`on`/`off`), else the configuration.
-    async fn enabled_in(&self, location: &Location) -> bool {
-        let stored = self
-            .store
-            .setting(location.platform, &location.community, SETTING)
-            .await;
-        match stored {
-            Ok(Some(value)) => value == "on",
-            Ok(None) => self.settings.enabled,
-            Err(error) => {
-                tracing::warn!(label = error.label(), %error, "reading the moderation setting failed");
-                self.settings.enabled
-            }
-        }
+    /// Whether `emoji` reports a message (the router counts reports against a quota).
+    pub fn is_report(&self, emoji: &str) -> bool {
+        self.settings.report_emoji.iter().any(|e| e == emoji)
+    }
+
+    /// Whether automatic moderation runs in the context's community: its `moderation`
+    /// setting, else the configuration.
+    fn enabled_in(&self, ctx: &Context) -> bool {
+        ctx.settings.moderation(self.settings.enabled)
     }
 
     /// Screens a member's message: rules first, then (with `model_review = "all"`) the model.
-    pub async fn screen(&self, message: &Message, strings: Strings, prefix: &str) -> Screened {
-        if message.author.is_bot || message.author.role.can_moderate() {
-            return Screened::default();
-        }
-        if !self.enabled_in(&message.location).await {
+    pub async fn screen(&self, ctx: &Context, message: &Message) -> Screened {
+        if message.author.is_bot || message.author.role.can_moderate() || !self.enabled_in(ctx) {
             return Screened::default();
         }
         let finding = match self.rules.check(message) {
             Some(hit) => Finding::Rule(hit),
-            None if self.settings.model_review == ModelReview::All => {
-                match self.review(&message.location, &message.text).await {
-                    Some(verdict) => Finding::Model(verdict),
-                    None => return Screened::default(),
+            None => {
+                if self.settings.model_review == ModelReview::All {
+                    // The review runs in the background; a flagged message opens its case then.
+                    let job = ReviewJob::of_message(ctx, message, None);
+                    self.queue_review(job).await;
                 }
+                return Screened::default();
             }
-            None => return Screened::default(),
         };
         let decision = decide(&finding, message.author.role, &self.settings);
         let subject = Subject {
             location: &message.location,
-            message: &message.id,
+            message: Some(&message.id),
             author: &message.author.id,
             text: &message.text,
         };
+        let (_, actions) = self.act(ctx, &subject, &finding, decision, None).await;
         Screened {
             removed: decision.delete || decision.timeout.is_some(),
-            actions: self
-                .act(&subject, &finding, decision, None, strings, prefix)
-                .await,
+            actions,
         }
     }
 
-    /// A member reacted to a message: a report reaction opens a case (one per message).
-    pub async fn reaction(
-        &self,
-        reaction: &Reaction,
-        strings: Strings,
-        prefix: &str,
-    ) -> Vec<Action> {
-        if !self.settings.report_emoji.contains(&reaction.emoji)
-            || !self.enabled_in(&reaction.location).await
-        {
+    /// A command counts toward the flood rule like a message. `removed`: the member is
+    /// flooding, so the command is not run (the first time, a case opens and the member is
+    /// timed out as for messages).
+    pub async fn screen_command(&self, ctx: &Context, invoker: &Author) -> Screened {
+        if invoker.is_bot || invoker.role.can_moderate() || !self.enabled_in(ctx) {
+            return Screened::default();
+        }
+        match self.rules.check_command(&ctx.location, &invoker.id) {
+            rules::Flooding::No => Screened::default(),
+            rules::Flooding::Again => Screened {
+                actions: Vec::new(),
+                removed: true,
+            },
+            rules::Flooding::New(hit) => {
+                let finding = Finding::Rule(hit);
+                let mut decision = decide(&finding, invoker.role, &self.settings);
+                // A command has no message of its own to delete.
+                decision.delete = false;
+                let subject = Subject {
+                    location: &ctx.location,
+                    message: None,
+                    author: &invoker.id,
+                    text: "",
+                };
+                let (_, actions) = self.act(ctx, &subject, &finding, decision, None).await;
+                Screened {
+                    actions,
+                    removed: true,
+                }
+            }
+        }
+    }
+
+    /// A member reacted with a report emoji: opens a case (one per message).
+    pub async fn reaction(&self, ctx: &Context, reaction: &Reaction) -> Vec<Action> {
+        if !self.is_report(&reaction.emoji) || !self.enabled_in(ctx) {
             return Vec::new();
         }
         let location = &reaction.location;
@@ -174,155 +190,44 @@ impl Moderation {
                 return Vec::new();
             }
         }
-        let verdict = match self.settings.model_review {
-            ModelReview::Off => None,
-            ModelReview::Reported | ModelReview::All => self.review(location, &stored.text).await,
-        };
-        let finding = Finding::Report { verdict };
+        // The case opens now; the model's review follows from the background.
+        let finding = Finding::Report { verdict: None };
         // The store does not know roles; reports about moderators are decided by others.
         let decision = decide(&finding, Role::Member, &self.settings);
         let subject = Subject {
             location: &stored.location,
-            message: &stored.id,
+            message: Some(&stored.id),
             author: &stored.author,
             text: &stored.text,
         };
-        self.act(
-            &subject,
-            &finding,
-            decision,
-            Some(&reaction.user),
-            strings,
-            prefix,
-        )
-        .await
-    }
-
-    async fn review(&self, location: &Location, text: &str) -> Option<Verdict> {
-        match self
-            .reviewer
-            .review(location.community.as_str(), text)
-            .await
-        {
-            Ok(verdict) => {
-                tracing::debug!(?verdict, "model review");
-                Some(verdict)
-            }
-            Err(error) => {
-                tracing::warn!(label = error.label(), %error, "the model's review failed");
-                None
-            }
+        let (case, actions) = self
+            .act(ctx, &subject, &finding, decision, Some(&reaction.user))
+            .await;
+        if let (Some(case), true) = (case, self.settings.model_review != ModelReview::Off) {
+            let job = ReviewJob::of_report(ctx, &stored, case);
+            self.queue_review(job).await;
         }
+        actions
     }
 
-    /// Opens the case and returns the automatic actions and the moderators' notice.
+    /// Opens the case with the context's wording.
     async fn act(
         &self,
+        ctx: &Context,
         subject: &Subject<'_>,
         finding: &Finding,
         decision: Decision,
-        reporter: Option<&UserId>,
-        strings: Strings,
-        prefix: &str,
-    ) -> Vec<Action> {
-        if !decision.open_case {
-            return Vec::new();
-        }
-        let reason = reason(finding, reporter);
-        let new_case = NewCase {
-            location: subject.location.clone(),
-            message: Some(subject.message.clone()),
-            user: subject.author.clone(),
-            excerpt: subject.text.chars().take(EXCERPT_CHARS).collect(),
-            source: finding.source().to_string(),
-            category: category(finding).to_string(),
-            reason: reason.clone(),
-            automatic: decision.automatic().to_string(),
-        };
-        let id = match self.store.open_case(&new_case, SystemTime::now()).await {
-            Ok(id) => Some(id),
-            Err(error) => {
-                // Act anyway: the message itself stays in the store as evidence.
-                tracing::error!(label = error.label(), %error, "opening a moderation case failed");
-                None
-            }
-        };
-        tracing::info!(
-            case = id,
-            source = new_case.source,
-            category = new_case.category,
-            automatic = new_case.automatic,
-            "moderation case opened"
-        );
-        let location = subject.location;
-        let mut actions = Vec::new();
-        if decision.delete {
-            actions.push(Action::DeleteMessage {
-                location: location.clone(),
-                message: subject.message.clone(),
-                reason: reason.clone(),
-            });
-        }
-        if let Some(duration) = decision.timeout {
-            actions.push(Action::TimeoutMember {
-                platform: location.platform,
-                community: location.community.clone(),
-                user: subject.author.clone(),
-                duration,
-                reason: reason.clone(),
-            });
-        }
-        actions.push(Action::PostToModLog {
-            platform: location.platform,
-            community: location.community.clone(),
-            text: strings.case_opened(id, &new_case, prefix),
-        });
-        actions
-    }
-}
-
-/// The case's category: the rule's, or the model's label, or `reported`.
-fn category(finding: &Finding) -> &'static str {
-    match finding {
-        Finding::Rule(hit) => hit.category(),
-        Finding::Model(verdict) => verdict.category.as_str(),
-        Finding::Report {
-            verdict: Some(verdict),
-        } if verdict.flags() => verdict.category.as_str(),
-        Finding::Report { .. } => "reported",
-    }
-}
-
-/// Why, in words for the case log and the platform's audit log.
-fn reason(finding: &Finding, reporter: Option<&UserId>) -> String {
-    let model = |verdict: &Verdict| {
-        format!(
-            "the model labelled it {} ({})",
-            verdict.category.as_str(),
-            verdict.severity.as_str()
+        reporter: Option<&crate::core::UserId>,
+    ) -> (Option<i64>, Vec<Action>) {
+        open_case(
+            &self.store,
+            ctx.strings,
+            ctx.prefix(),
+            subject,
+            finding,
+            decision,
+            reporter,
         )
-    };
-    match finding {
-        Finding::Rule(RuleHit::Blocked { pattern }) => {
-            format!("matched the blocked pattern `{pattern}`")
-        }
-        Finding::Rule(RuleHit::Flood { messages, window }) => format!(
-            "more than {messages} messages within {} s",
-            window.as_secs()
-        ),
-        Finding::Rule(RuleHit::Mentions { count, max }) => {
-            format!("{count} mentions in one message (limit {max})")
-        }
-        Finding::Rule(RuleHit::Links { count, max }) => {
-            format!("{count} links in one message (limit {max})")
-        }
-        Finding::Model(verdict) => model(verdict),
-        Finding::Report { verdict } => {
-            let by = reporter.map_or_else(|| "a member".to_string(), |user| user.to_string());
-            match verdict {
-                Some(verdict) => format!("reported by {by}; {}", model(verdict)),
-                None => format!("reported by {by}"),
-            }
-        }
+        .await
     }
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 use super::review::{Severity, Verdict};
 use super::rules::RuleHit;
 use crate::config::ModerationSettings;
-use crate::core::Role;
+use crate::core::{Automatic, CaseSource, Role};
 
 /// Where a finding came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,12 +25,12 @@ pub enum Finding {
 }
 
 impl Finding {
-    /// Stable label, stored as the case's source.
-    pub fn source(&self) -> &'static str {
+    /// Where it came from, stored as the case's source.
+    pub fn source(&self) -> CaseSource {
         match self {
-            Finding::Rule(_) => "rule",
-            Finding::Model(_) => "model",
-            Finding::Report { .. } => "report",
+            Finding::Rule(_) => CaseSource::Rule,
+            Finding::Model(_) => CaseSource::Model,
+            Finding::Report { .. } => CaseSource::Report,
         }
     }
 }
@@ -44,13 +44,13 @@ pub struct Decision {
 }
 
 impl Decision {
-    /// Stable label of what was done, stored with the case.
-    pub fn automatic(&self) -> &'static str {
+    /// What was done, stored with the case.
+    pub fn automatic(&self) -> Automatic {
         match (self.delete, self.timeout.is_some()) {
-            (true, true) => "deleted_and_timed_out",
-            (true, false) => "deleted",
-            (false, true) => "timed_out",
-            (false, false) => "none",
+            (true, true) => Automatic::DeletedAndTimedOut,
+            (true, false) => Automatic::Deleted,
+            (false, true) => Automatic::TimedOut,
+            (false, false) => Automatic::Nothing,
         }
     }
 }

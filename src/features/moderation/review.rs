@@ -8,6 +8,7 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use crate::core::CaseCategory;
 use crate::llm::{generate_structured, ChatRequest, Engine, LlmError, Priority};
 use crate::prompts::{ModerationReview, Prompts};
 
@@ -27,7 +28,22 @@ pub enum Category {
 }
 
 impl Category {
-    /// Stable label, stored as the case's category.
+    /// The case category this label files a case under.
+    pub fn case_category(self) -> CaseCategory {
+        match self {
+            Category::None => CaseCategory::None,
+            Category::Spam => CaseCategory::Spam,
+            Category::Scam => CaseCategory::Scam,
+            Category::Harassment => CaseCategory::Harassment,
+            Category::Hate => CaseCategory::Hate,
+            Category::Sexual => CaseCategory::Sexual,
+            Category::Violence => CaseCategory::Violence,
+            Category::SelfHarm => CaseCategory::SelfHarm,
+            Category::Other => CaseCategory::Other,
+        }
+    }
+
+    /// Stable label, as the model writes it.
     pub fn as_str(self) -> &'static str {
         match self {
             Category::None => "none",
@@ -116,7 +132,7 @@ impl Reviewer {
         ChatRequest::new(system, user)
             .with_max_new_tokens(REVIEW_MAX_TOKENS)
             .with_deadline(self.timeout)
-            .with_priority(Priority::Background)
+            .with_priority(Priority::Moderation)
     }
 
     /// The model's verdict on `text`.

@@ -11,7 +11,7 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use regex::Regex;
 
 use crate::config::ModerationSettings;
-use crate::core::Message;
+use crate::core::{CaseCategory, Location, Message, UserId};
 
 /// What a rule found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,15 +27,25 @@ pub enum RuleHit {
 }
 
 impl RuleHit {
-    /// Stable label, stored as the case's category.
-    pub fn category(&self) -> &'static str {
+    /// The case category it files a case under.
+    pub fn category(&self) -> CaseCategory {
         match self {
-            RuleHit::Blocked { .. } => "blocked_pattern",
-            RuleHit::Flood { .. } => "flood",
-            RuleHit::Mentions { .. } => "mention_spam",
-            RuleHit::Links { .. } => "link_spam",
+            RuleHit::Blocked { .. } => CaseCategory::BlockedPattern,
+            RuleHit::Flood { .. } => CaseCategory::Flood,
+            RuleHit::Mentions { .. } => CaseCategory::MentionSpam,
+            RuleHit::Links { .. } => CaseCategory::LinkSpam,
         }
     }
+}
+
+/// Whether a member is flooding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Flooding {
+    No,
+    /// Just went over the limit: open a case and time the member out.
+    New(RuleHit),
+    /// Already caught within this window: nothing new to report.
+    Again,
 }
 
 /// Discord user/role mentions (`<@123>`, `<@!123>`, `<@&123>`), `@everyone`/`@here`, and
@@ -91,10 +101,13 @@ impl Rules {
     /// The most serious rule `message` breaks, if any. Every message counts towards the
     /// flood limit, whatever else it breaks.
     pub fn check(&self, message: &Message) -> Option<RuleHit> {
-        let flooding = self
-            .flood
-            .as_ref()
-            .and_then(|flood| self.check_flood(flood, message));
+        let flooding = match self.flood.as_ref() {
+            Some(flood) => match self.check_flood(flood, &message.location, &message.author.id) {
+                Flooding::New(hit) => Some(hit),
+                Flooding::No | Flooding::Again => None,
+            },
+            None => None,
+        };
         if let Some(pattern) = self.patterns.iter().find(|p| p.is_match(&message.text)) {
             return Some(RuleHit::Blocked {
                 pattern: pattern.as_str().to_string(),
@@ -120,10 +133,18 @@ impl Rules {
         None
     }
 
-    fn check_flood(&self, flood: &Flood, message: &Message) -> Option<RuleHit> {
+    /// A command by `user` counts toward the flood limit like a message.
+    pub fn check_command(&self, location: &Location, user: &UserId) -> Flooding {
+        match self.flood.as_ref() {
+            Some(flood) => self.check_flood(flood, location, user),
+            None => Flooding::No,
+        }
+    }
+
+    fn check_flood(&self, flood: &Flood, location: &Location, user: &UserId) -> Flooding {
         let key = format!(
             "{}\u{0}{}\u{0}{}",
-            message.location.platform, message.location.community, message.author.id
+            location.platform, location.community, user
         );
         if self.checks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
             flood.limiter.retain_recent();
@@ -132,15 +153,15 @@ impl Rules {
             caught.retain(|_, until| *until > now);
         }
         if flood.limiter.check_key(&key).is_ok() {
-            return None;
+            return Flooding::No;
         }
         let now = Instant::now();
         let mut caught = flood.caught.lock().expect("flood state lock");
         if caught.get(&key).is_some_and(|until| *until > now) {
-            return None;
+            return Flooding::Again;
         }
         caught.insert(key, now + flood.window);
-        Some(RuleHit::Flood {
+        Flooding::New(RuleHit::Flood {
             messages: flood.messages,
             window: flood.window,
         })

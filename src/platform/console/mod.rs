@@ -11,7 +11,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use futures::StreamExt;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
 
-use crate::core::{Action, Body, Dispatcher, Role, TextStream, TextStreamItem};
+use crate::community::Router;
+use crate::core::{Action, Body, Platform, Role, TextStream, TextStreamItem};
 pub use parse::{parse_line, ConsoleContext, Line};
 
 /// How the console session presents itself.
@@ -36,7 +37,7 @@ pub struct ConsoleSummary {
 
 /// Runs the console until `/quit`, EOF, or Ctrl-C at the prompt.
 pub async fn run(
-    dispatcher: &Dispatcher,
+    router: &Router,
     options: &ConsoleOptions,
     input: impl AsyncBufRead + Unpin,
     output: &mut (impl AsyncWrite + Unpin),
@@ -50,18 +51,21 @@ pub async fn run(
     let counter = AtomicU64::new(0);
     let mut summary = ConsoleSummary::default();
     let mut lines = input.lines();
+    // Verdicts of queued reviews arrive while the console waits for input.
+    let mut background = router.subscribe(Platform::Console);
     loop {
         if options.interactive {
             output.write_all(b"> ").await?;
             output.flush().await?;
         }
-        let next = if options.interactive {
+        let next = loop {
             tokio::select! {
-                line = lines.next_line() => line?,
-                _ = tokio::signal::ctrl_c() => None,
+                line = lines.next_line() => break line?,
+                _ = tokio::signal::ctrl_c(), if options.interactive => break None,
+                Some(action) = background.recv() => {
+                    execute(action, options, output, &mut summary).await?;
+                }
             }
-        } else {
-            lines.next_line().await?
         };
         let Some(line) = next else { break };
         summary.lines += 1;
@@ -71,7 +75,7 @@ pub async fn run(
             Line::Quit => break,
             Line::Local(text) => write_line(output, &text).await?,
             Line::Event(event) => {
-                for action in dispatcher.handle(*event).await {
+                for action in router.handle(*event).await {
                     execute(action, options, output, &mut summary).await?;
                 }
             }

@@ -4,8 +4,6 @@
 //! Moderation buttons on mod-log posts are not implemented yet: the moderation feature that
 //! needs them will add components here.
 
-use std::time::Duration;
-
 use serenity::all::{
     AutoArchiveDuration, CreateMessage, CreateThread, EditMember, EditMessage, GuildId, Http,
     MessageId, ReactionType, Timestamp, UserId,
@@ -18,7 +16,6 @@ use super::rest::ActionSettings;
 use crate::core::{Action, Body};
 
 /// Discord's longest timeout.
-const MAX_TIMEOUT: Duration = Duration::from_secs(28 * 24 * 3600);
 /// Discord's longest thread name, in characters.
 const THREAD_NAME_LIMIT: usize = 100;
 
@@ -111,7 +108,7 @@ pub async fn execute(
             reason,
             ..
         } => {
-            let until = std::time::SystemTime::now() + duration.min(MAX_TIMEOUT);
+            let until = std::time::SystemTime::now() + duration.min(super::LONGEST_TIMEOUT);
             let secs = until
                 .duration_since(std::time::SystemTime::UNIX_EPOCH)
                 .unwrap_or_default()

@@ -1,7 +1,7 @@
 //! Slash commands (poise): `/ask`, `/summarize`, `/help`, `/setting`, `/cases`, `/case`. Each is thin: it turns its options into
-//! a core [`Command`], lets the dispatcher decide, and delivers the actions. Commands that may
+//! a core [`Command`], lets the router decide, and delivers the actions. Commands that may
 //! run the model are deferred at once (Discord allows 3 s for the first response); the others
-//! answer directly, or are deferred if the dispatcher is slow. [`on_error`] turns every failure
+//! answer directly, or are deferred if the router is slow. [`on_error`] turns every failure
 //! into a short private reply.
 
 use std::sync::Arc;
@@ -19,13 +19,13 @@ use super::delivery::{Delivery, Target};
 use super::error::HandlerError;
 use super::roles::role_of;
 use super::Shared;
-use crate::core::{Action, Author, CaseDecision, Command, MAX_TIMEOUT_MINUTES};
+use crate::core::{Action, Author, CaseDecision, Command};
 use crate::strings::Strings;
 
 /// The poise context of Steward's commands.
 pub type Ctx<'a> = poise::Context<'a, Arc<Shared>, HandlerError>;
 
-/// Deferred if the dispatcher has not answered by then; Discord's limit is 3 s.
+/// Deferred if the router has not answered by then; Discord's limit is 3 s.
 const DEFER_AFTER: Duration = Duration::from_millis(1500);
 
 /// Every command, for the framework.
@@ -116,7 +116,9 @@ pub async fn case(
         Decision::Resolve => CaseDecision::Resolve,
         Decision::Delete => CaseDecision::Delete,
         Decision::Timeout => CaseDecision::Timeout {
-            minutes: minutes.unwrap_or(60).clamp(1, MAX_TIMEOUT_MINUTES),
+            minutes: minutes
+                .unwrap_or(60)
+                .clamp(1, super::LONGEST_TIMEOUT_MINUTES),
         },
         Decision::Kick => CaseDecision::Kick,
         Decision::Ban => CaseDecision::Ban,
@@ -151,7 +153,7 @@ async fn invoke(ctx: Ctx<'_>, command: Command) -> Result<(), HandlerError> {
         responded = true;
     }
     let event = command_invoked(location, invoker(ctx, interaction, shared), command);
-    let handling = shared.dispatcher.handle(event);
+    let handling = shared.router.handle(event);
     tokio::pin!(handling);
     let actions = if responded {
         handling.await
@@ -251,7 +253,7 @@ pub fn on_error(error: FrameworkError<'_, Arc<Shared>, HandlerError>) -> poise::
             other => other.ctx().map(|command_ctx| command_ctx.data()),
         };
         let language = shared.map_or(crate::config::Language::English, |shared| {
-            shared.dispatcher.settings().language
+            shared.router.settings().language
         });
         let strings = Strings::new(language);
         let text = match &error {

@@ -1,5 +1,5 @@
 //! Gateway events (serenity's event handler): guild joins, messages, edits, deletions,
-//! reactions and member joins become core events; the dispatcher's actions are executed.
+//! reactions and member joins become core events; the router's actions are executed.
 //! Lookups the payloads lack (is this channel a thread? which roles grant what?) come from the
 //! cache, copied out before any await.
 
@@ -24,7 +24,7 @@ pub struct Events {
 
 impl Events {
     async fn dispatch(&self, ctx: &Context, event: Event) {
-        let actions = self.shared.dispatcher.handle(event).await;
+        let actions = self.shared.router.handle(event).await;
         execute_all(&ctx.http, &self.shared.actions, actions).await;
     }
 }
@@ -66,7 +66,7 @@ impl EventHandler for Events {
         let id = ctx.cache.current_user().id;
         let me = Me {
             id,
-            name: &self.shared.dispatcher.settings().bot_name,
+            name: &self.shared.router.settings().bot_name,
             role: bot_role(&ctx, guild, id),
         };
         if let Some(event) = conversion::message_posted(&message, me, role, thread_parent) {

@@ -1,5 +1,5 @@
 //! The Discord adapter (serenity 0.12 + poise 0.7): gateway events and slash commands become
-//! core events, the dispatcher's actions become REST calls.
+//! core events, the router's actions become REST calls.
 //!
 //! - `conversion`: serenity values -> core events (pure, unit-tested from Discord JSON).
 //! - `roles`: Discord permissions -> member / moderator / owner.
@@ -32,18 +32,50 @@ pub use error::{DiscordError, HandlerError};
 pub use invite::{intents, invite_url, permissions, PERMISSIONS};
 pub use rest::RestExecutor;
 
+use crate::community::Router;
 use crate::config::DiscordSettings;
-use crate::core::Dispatcher;
+use crate::core::{Capabilities, Platform};
 
 /// Discord's own REST base, used unless `[discord] api_base_url` is set.
 pub const DEFAULT_API_BASE: &str = "https://discord.com";
+
+/// Discord's longest member timeout: 28 days.
+pub const LONGEST_TIMEOUT: Duration = Duration::from_secs(28 * 24 * 3600);
+/// The same in minutes (the `/case` command's option; poise wants the literal, 40320, too).
+pub const LONGEST_TIMEOUT_MINUTES: u32 = 28 * 24 * 60;
+
+/// What Discord can do, for the router: slash commands, message links on the configured web
+/// base (Discord's own, or a compatible server's), 2,000-character messages, 28-day timeouts,
+/// ephemeral replies.
+pub fn capabilities(settings: &DiscordSettings) -> Capabilities {
+    let base = rest::api_base(settings).trim_end_matches('/');
+    Capabilities {
+        platform: Platform::Discord,
+        command_prefix: "/".into(),
+        permalink: Some(format!(
+            "{base}/channels/{{community}}/{{channel}}/{{message}}"
+        )),
+        max_message_chars: MESSAGE_LIMIT,
+        longest_timeout: Some(LONGEST_TIMEOUT),
+        private_replies: true,
+    }
+}
+
+/// Aborts a task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
 
 /// How long a clean shutdown may take before the client is dropped anyway.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// What event handlers and commands share.
 pub(crate) struct Shared {
-    pub(crate) dispatcher: Arc<Dispatcher>,
+    pub(crate) router: Arc<Router>,
     /// Members with this role count as moderators.
     pub(crate) moderator_role: Option<RoleId>,
     pub(crate) actions: rest::ActionSettings,
@@ -54,7 +86,7 @@ pub(crate) struct Shared {
 /// unreachable API. Error messages never contain the token.
 pub async fn run(
     settings: &DiscordSettings,
-    dispatcher: Arc<Dispatcher>,
+    router: Arc<Router>,
     shutdown: CancellationToken,
 ) -> Result<(), DiscordError> {
     let token = rest::token(settings)?;
@@ -64,9 +96,22 @@ pub async fn run(
     // A bad token or an unreachable API fails here with a clear error, before any shard starts.
     let me = http.get_current_user().await.map_err(fail)?;
     tracing::info!(bot = %me.name, id = %me.id, "Discord token accepted");
+    router.register(capabilities(settings));
+    // Verdicts of queued reviews and other background actions go out over REST.
+    let mut background = router.subscribe(Platform::Discord);
+    let executor = RestExecutor::new(settings)?;
+    let deliverer = tokio::spawn(async move {
+        while let Some(action) = background.recv().await {
+            if let Err(error) = executor.execute(action).await {
+                tracing::warn!(%error, "a background action failed on Discord");
+            }
+        }
+    });
+    // Stops delivering when this function returns, however it returns.
+    let _deliverer = AbortOnDrop(deliverer);
 
     let shared = Arc::new(Shared {
-        dispatcher,
+        router,
         moderator_role: settings
             .moderator_role
             .and_then(NonZeroU64::new)

@@ -97,8 +97,12 @@ async fn enqueue(jobs: &mpsc::Sender<Job>, job: Job) {
     }
 }
 
-/// Runs queued jobs, each as its own task, until `stop` is cancelled; then it runs what is
-/// still queued and waits for every task to finish.
+/// Events handled at once; more wait in the queue (and, when it is full, the sync loop waits):
+/// nothing is dropped, and a burst cannot start unbounded tasks.
+const MAX_EVENTS_IN_FLIGHT: usize = 16;
+
+/// Runs queued jobs, each as its own task (at most [`MAX_EVENTS_IN_FLIGHT`] at once), until
+/// `stop` is cancelled; then it runs what is still queued and waits for every task to finish.
 pub(crate) async fn work(
     adapter: Arc<Adapter>,
     mut queue: mpsc::Receiver<Job>,
@@ -107,7 +111,7 @@ pub(crate) async fn work(
     let mut tasks = JoinSet::new();
     loop {
         tokio::select! {
-            job = queue.recv() => match job {
+            job = queue.recv(), if tasks.len() < MAX_EVENTS_IN_FLIGHT => match job {
                 Some(job) => { tasks.spawn(process(adapter.clone(), job)); }
                 None => break,
             },
@@ -115,6 +119,11 @@ pub(crate) async fn work(
             _ = stop.cancelled() => {
                 queue.close();
                 while let Some(job) = queue.recv().await {
+                    while tasks.len() >= MAX_EVENTS_IN_FLIGHT {
+                        if let Some(done) = tasks.join_next().await {
+                            log_panic(done);
+                        }
+                    }
                     tasks.spawn(process(adapter.clone(), job));
                 }
                 break;
@@ -199,10 +208,10 @@ async fn on_message(adapter: &Adapter, room: Room, event: OriginalSyncRoomMessag
     dispatch(adapter, core_event, Some(&origin)).await;
 }
 
-/// Runs an event through the dispatcher and executes the actions in order.
+/// Runs an event through the router and executes the actions in order.
 pub(crate) async fn dispatch(adapter: &Adapter, event: Event, origin: Option<&Origin>) {
     let started = std::time::Instant::now();
-    let actions = adapter.dispatcher.handle(event).await;
+    let actions = adapter.router.handle(event).await;
     tracing::debug!(
         actions = actions.len(),
         dispatch_ms = started.elapsed().as_millis() as u64,

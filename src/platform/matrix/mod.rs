@@ -4,7 +4,7 @@
 //! log in once and save it), run one sync *before* any handler is registered so that history
 //! and whatever arrived while Steward was offline is never answered, then register handlers and
 //! keep syncing from the persisted token. Handlers only queue work; a worker runs each event
-//! through the [`Dispatcher`] and executes the actions, so a long answer never stalls the sync
+//! through the [`Router`] and executes the actions, so a long answer never stalls the sync
 //! loop (and with it, E2EE key delivery).
 //!
 //! Module map: `session` (login, persistence), `rules` and `conversion` (pure decisions and
@@ -31,10 +31,26 @@ use matrix_sdk::ruma::OwnedUserId;
 use matrix_sdk::{Client, LoopCtrl};
 use tokio_util::sync::CancellationToken;
 
+use crate::community::Router;
 use crate::config::MatrixSettings;
-use crate::core::Dispatcher;
+use crate::core::{Capabilities, Platform};
 
 pub use error::MatrixError;
+
+/// What Matrix can do, for the router: text commands after `[matrix] command_prefix`,
+/// matrix.to links (they open in any client; room and event ids need no escaping there), no
+/// timeouts (a timeout removes the member instead), no private replies.
+pub fn capabilities(settings: &MatrixSettings) -> Capabilities {
+    Capabilities {
+        platform: Platform::Matrix,
+        command_prefix: format!("{} ", settings.command_prefix),
+        permalink: Some("https://matrix.to/#/{channel}/{message}".into()),
+        // Matrix events are limited to 64 KiB; long answers are split well below that.
+        max_message_chars: 16_000,
+        longest_timeout: None,
+        private_replies: false,
+    }
+}
 pub use rules::{invite_allowed, parse_command, role_for_power_level};
 pub use send::{ban, kick};
 
@@ -42,20 +58,21 @@ pub use send::{ban, kick};
 /// returns `Ok`) or a fatal error occurs.
 pub async fn run(
     settings: &MatrixSettings,
-    dispatcher: Arc<Dispatcher>,
+    router: Arc<Router>,
     shutdown: CancellationToken,
 ) -> Result<(), MatrixError> {
-    run_with_ready(settings, dispatcher, shutdown, None).await
+    run_with_ready(settings, router, shutdown, None).await
 }
 
 /// Like [`run`], and sends on `ready` once the initial sync is done and handlers are
 /// registered: from then on every new message is seen (tests and benchmarks wait for it).
 pub async fn run_with_ready(
     settings: &MatrixSettings,
-    dispatcher: Arc<Dispatcher>,
+    router: Arc<Router>,
     shutdown: CancellationToken,
     ready: Option<tokio::sync::oneshot::Sender<()>>,
 ) -> Result<(), MatrixError> {
+    router.register(capabilities(settings));
     let client = tokio::select! {
         client = Box::pin(session::connect(settings)) => client?,
         _ = shutdown.cancelled() => return Ok(()),
@@ -74,7 +91,7 @@ pub async fn run_with_ready(
     let adapter = Arc::new(Adapter {
         client: client.clone(),
         settings: settings.clone(),
-        dispatcher,
+        router,
         bot_id,
         own_events: Mutex::new(RecentSet::new(OWN_EVENTS_REMEMBERED)),
         followed_threads: Mutex::new(RecentSet::new(THREADS_REMEMBERED)),
@@ -92,6 +109,17 @@ pub async fn run_with_ready(
     if let Some(ready) = ready {
         let _ = ready.send(());
     }
+
+    // Verdicts of queued reviews and other background actions, executed like an event's.
+    let mut background = adapter.router.subscribe(Platform::Matrix);
+    let deliverer = {
+        let adapter = adapter.clone();
+        tokio::spawn(async move {
+            while let Some(action) = background.recv().await {
+                send::execute(&adapter, action, None).await;
+            }
+        })
+    };
 
     let failures = std::sync::atomic::AtomicU32::new(0);
     let sync = client.sync_with_result_callback(SyncSettings::default().token(token), |result| {
@@ -112,6 +140,8 @@ pub async fn run_with_ready(
     if let Err(error) = worker.await {
         tracing::error!(%error, "matrix worker panicked");
     }
+    // Undelivered background actions stay decided in the store (cases keep their verdicts).
+    deliverer.abort();
     match &outcome {
         Ok(()) => tracing::info!("matrix adapter stopped"),
         Err(error) => tracing::error!(label = error.label(), %error, "matrix adapter failed"),
@@ -123,7 +153,7 @@ pub async fn run_with_ready(
 pub(crate) struct Adapter {
     pub client: Client,
     pub settings: MatrixSettings,
-    pub dispatcher: Arc<Dispatcher>,
+    pub router: Arc<Router>,
     pub bot_id: OwnedUserId,
     /// Recent events the bot sent: a reply to one of them is a reply to the bot.
     pub own_events: Mutex<RecentSet>,

@@ -1,0 +1,645 @@
+//! The router: records what happened, builds one [`Context`] per event, applies the limits
+//! every feature shares (question length, quotas, one notice per window), hands the event to
+//! the feature that decides, and returns the actions for the adapter to execute.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+use futures::StreamExt;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::quotas::{Feature, NoticeGate, QuotaKey, QuotaOverrides, Quotas};
+use crate::config::QuotaSettings;
+use crate::core::{
+    Action, Author, Body, Capabilities, Command, Event, EventKind, Language, Location, Message,
+    MessageId, Platform, Reaction, Reply, TextStream, TextStreamItem, UserId,
+    SUMMARY_DEFAULT_MESSAGES,
+};
+use crate::features::ask::{self, Ask};
+use crate::features::help::help;
+use crate::features::moderation::{self, Moderation};
+use crate::features::settings::setting;
+use crate::features::summarize::Summarize;
+use crate::features::{CommunitySettings, Context};
+use crate::jobs::Worker;
+use crate::llm::LlmError;
+use crate::metrics::Metrics;
+use crate::outbox::Outbox;
+use crate::store::Store;
+use crate::strings::Strings;
+
+/// What the router knows about the bot.
+#[derive(Debug, Clone)]
+pub struct RouterSettings {
+    pub bot_name: String,
+    /// The default language of communities that set none.
+    pub language: Language,
+    /// Longer questions are refused before the engine sees them.
+    pub max_question_chars: usize,
+}
+
+impl RouterSettings {
+    pub fn new(bot_name: impl Into<String>, language: Language) -> Self {
+        Self {
+            bot_name: bot_name.into(),
+            language,
+            max_question_chars: 4000,
+        }
+    }
+}
+
+/// The features a router hands events to.
+pub struct Features {
+    pub ask: Ask,
+    pub moderation: Moderation,
+    pub summarize: Summarize,
+}
+
+/// What runs beside event handling: the workers of durable background jobs, and the outbox
+/// through which their actions reach the adapters.
+pub struct Background {
+    pub outbox: Arc<Outbox>,
+    pub workers: Vec<Arc<Worker>>,
+}
+
+/// Routes core events to features.
+pub struct Router {
+    settings: RouterSettings,
+    store: Arc<Store>,
+    features: Features,
+    /// Each adapter registers its platform's facts when it starts.
+    capabilities: RwLock<HashMap<Platform, Arc<Capabilities>>>,
+    quotas: Quotas,
+    notices: NoticeGate,
+    metrics: Arc<Metrics>,
+    background: Background,
+}
+
+impl Router {
+    /// A router. The console's capabilities are known; other adapters register theirs with
+    /// [`Router::register`] when they start.
+    pub fn new(
+        settings: RouterSettings,
+        store: Arc<Store>,
+        features: Features,
+        background: Background,
+        quotas: &QuotaSettings,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        let console = Capabilities::console();
+        let capabilities = HashMap::from([(console.platform, Arc::new(console))]);
+        Self {
+            settings,
+            store,
+            features,
+            capabilities: RwLock::new(capabilities),
+            quotas: Quotas::new(quotas.clone()),
+            notices: NoticeGate::new(quotas.window),
+            metrics,
+            background,
+        }
+    }
+
+    /// The adapter of `platform` takes delivery of background actions (verdicts of queued
+    /// reviews) from now on.
+    pub fn subscribe(&self, platform: Platform) -> mpsc::Receiver<Action> {
+        self.background.outbox.subscribe(platform)
+    }
+
+    /// Starts the background workers; each finishes its job in hand once `shutdown` is
+    /// cancelled. Await the handles to know they stopped.
+    pub fn start_background(&self, shutdown: &CancellationToken) -> Vec<JoinHandle<()>> {
+        self.background
+            .workers
+            .iter()
+            .map(|worker| tokio::spawn(worker.clone().run(shutdown.clone())))
+            .collect()
+    }
+
+    pub fn settings(&self) -> &RouterSettings {
+        &self.settings
+    }
+
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    /// Registers the facts of an adapter's platform (replacing earlier ones).
+    pub fn register(&self, capabilities: Capabilities) {
+        let mut all = self
+            .capabilities
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        all.insert(capabilities.platform, Arc::new(capabilities));
+    }
+
+    /// The facts of `platform`, as its adapter registered them (the console's, with a
+    /// warning, if it never did: a wiring mistake, not a user's).
+    pub fn capabilities(&self, platform: Platform) -> Arc<Capabilities> {
+        let all = self
+            .capabilities
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        all.get(&platform).cloned().unwrap_or_else(|| {
+            tracing::warn!(%platform, "no capabilities registered for this platform");
+            Arc::new(Capabilities {
+                platform,
+                ..Capabilities::console()
+            })
+        })
+    }
+
+    /// Handles one event. Store failures are logged and do not stop the answer.
+    pub async fn handle(&self, event: Event) -> Vec<Action> {
+        let actions = self.route(event).await;
+        for action in &actions {
+            let (platform, kind) = action_label(action);
+            self.metrics.platform_event(platform.as_str(), "out", kind);
+        }
+        actions
+    }
+
+    async fn route(&self, event: Event) -> Vec<Action> {
+        let (platform, kind) = event_label(&event.kind);
+        self.metrics.platform_event(platform.as_str(), "in", kind);
+        match event.kind {
+            EventKind::MessagePosted(message) => self.message_posted(message).await,
+            EventKind::CommandInvoked {
+                location,
+                invoker,
+                command,
+                message,
+            } => {
+                let ctx = self.context(&location, &invoker).await;
+                self.command_invoked(&ctx, &invoker, command, message).await
+            }
+            EventKind::MessageEdited {
+                location,
+                message,
+                new_text,
+            } => {
+                let result = self
+                    .store
+                    .edit_message(location.platform, &message, &new_text, event.at)
+                    .await;
+                log_store_error("edit_message", result.map(|_| ()));
+                Vec::new()
+            }
+            EventKind::MessageDeleted { location, message } => {
+                let result = self
+                    .store
+                    .delete_message(location.platform, &message, event.at)
+                    .await;
+                log_store_error("delete_message", result.map(|_| ()));
+                Vec::new()
+            }
+            EventKind::MemberJoined {
+                platform, member, ..
+            } => {
+                log_store_error(
+                    "upsert_user",
+                    self.store.upsert_user(platform, &member).await,
+                );
+                Vec::new()
+            }
+            EventKind::BotAdded {
+                platform,
+                community,
+                community_name,
+                added_by,
+                notice_location,
+            } => {
+                let result = self
+                    .store
+                    .upsert_community(platform, &community, &community_name)
+                    .await;
+                log_store_error("upsert_community", result);
+                self.setup_notice(platform, added_by, notice_location)
+            }
+            EventKind::ReactionAdded(reaction) => self.reaction_added(reaction).await,
+            EventKind::ReactionRemoved(_) | EventKind::ThreadCreated { .. } => Vec::new(),
+        }
+    }
+
+    /// The context of an event by `actor` at `location`: the community's settings are read
+    /// here, once.
+    async fn context(&self, location: &Location, actor: &Author) -> Context {
+        let settings = match self
+            .store
+            .settings(location.platform, &location.community)
+            .await
+        {
+            Ok(values) => CommunitySettings::new(values),
+            Err(error) => {
+                tracing::warn!(label = error.label(), %error, "reading the community's settings failed; using defaults");
+                CommunitySettings::default()
+            }
+        };
+        let language = settings.language(self.settings.language);
+        Context {
+            location: location.clone(),
+            actor: actor.id.clone(),
+            role: actor.role,
+            language,
+            strings: Strings::new(language),
+            settings,
+            capabilities: self.capabilities(location.platform),
+        }
+    }
+
+    async fn message_posted(&self, message: Message) -> Vec<Action> {
+        log_store_error(
+            "record_message",
+            self.store.record_message(&message).await.map(|_| ()),
+        );
+        if message.author.is_bot {
+            return Vec::new();
+        }
+        let ctx = self.context(&message.location, &message.author).await;
+        let screened = self.features.moderation.screen(&ctx, &message).await;
+        let mut actions = screened.actions;
+        if screened.removed {
+            return actions;
+        }
+        let (mentioned, question) = strip_mention(&message.text, &self.settings.bot_name);
+        if mentioned || message.mentions_bot || message.replies_to_bot {
+            let answer = self.ask(&ctx, &question, Some(message.id)).await;
+            actions.extend(answer);
+        }
+        actions
+    }
+
+    async fn reaction_added(&self, reaction: Reaction) -> Vec<Action> {
+        if !self.features.moderation.is_report(&reaction.emoji) {
+            return Vec::new();
+        }
+        // The store knows no roles; reports are counted against the reporter as a member.
+        let reporter = Author {
+            id: reaction.user.clone(),
+            display_name: String::new(),
+            role: crate::core::Role::Member,
+            is_bot: false,
+        };
+        let ctx = self.context(&reaction.location, &reporter).await;
+        if let Err(actions) = self.admit(&ctx, Feature::Report, None) {
+            return actions;
+        }
+        self.features.moderation.reaction(&ctx, &reaction).await
+    }
+
+    async fn command_invoked(
+        &self,
+        ctx: &Context,
+        invoker: &Author,
+        command: Command,
+        message: Option<MessageId>,
+    ) -> Vec<Action> {
+        if command.requires_moderator() && !ctx.role.can_moderate() {
+            let text = ctx.strings.moderators_only().to_string();
+            return vec![reply(ctx, message, text, true)];
+        }
+        // Commands count toward the flood rule like messages.
+        let screened = self.features.moderation.screen_command(ctx, invoker).await;
+        if screened.removed {
+            return screened.actions;
+        }
+        let mut actions = screened.actions;
+        actions.extend(self.command(ctx, command, message).await);
+        actions
+    }
+
+    async fn command(
+        &self,
+        ctx: &Context,
+        command: Command,
+        message: Option<MessageId>,
+    ) -> Vec<Action> {
+        let strings = ctx.strings;
+        match command {
+            Command::Help => {
+                let text = help(
+                    ctx,
+                    &self.settings.bot_name,
+                    self.features.moderation.report_emoji(),
+                );
+                vec![reply(ctx, message, text, true)]
+            }
+            Command::Ask { question } => self.ask(ctx, &question, message).await,
+            Command::Summarize { messages } => {
+                let count = messages.unwrap_or(SUMMARY_DEFAULT_MESSAGES);
+                self.summarize(ctx, count, message).await
+            }
+            Command::Setting { key, value } => {
+                let text = setting(&self.store, ctx, key, value).await;
+                vec![reply(ctx, message, text, true)]
+            }
+            Command::Cases => {
+                let text = moderation::cases::list(&self.store, ctx).await;
+                vec![reply(ctx, message, text, true)]
+            }
+            Command::Case { id, decision } => {
+                let (text, mut actions) =
+                    moderation::cases::case(&self.store, ctx, id, decision).await;
+                actions.insert(0, reply(ctx, message, text, true));
+                actions
+            }
+            Command::BadArguments { command } => {
+                vec![reply(
+                    ctx,
+                    message,
+                    strings.usage(command, ctx.prefix()),
+                    true,
+                )]
+            }
+        }
+    }
+
+    async fn ask(&self, ctx: &Context, question: &str, message: Option<MessageId>) -> Vec<Action> {
+        let started = Instant::now();
+        let question = question.trim();
+        if question.is_empty() {
+            let text = ctx.strings.empty_question(ctx.prefix());
+            return vec![reply(ctx, message, text, false)];
+        }
+        let chars = question.chars().count();
+        if chars > self.settings.max_question_chars {
+            self.metrics.feature_request("ask", "too_long", 0.0);
+            let text = ctx
+                .strings
+                .question_too_long(chars, self.settings.max_question_chars);
+            return vec![reply(ctx, message, text, true)];
+        }
+        if let Err(actions) = self.admit(ctx, Feature::Ask, message.clone()) {
+            return actions;
+        }
+        match self.features.ask.answer(ctx, question).await {
+            Ok(stream) => {
+                let body = Body::Streaming(self.measured(stream, "ask", started));
+                vec![Action::Reply(Reply {
+                    location: ctx.location.clone(),
+                    in_reply_to: message,
+                    body,
+                    only_invoker: false,
+                })]
+            }
+            Err(error) => self.engine_refused(ctx, message, &error, "ask", started),
+        }
+    }
+
+    async fn summarize(
+        &self,
+        ctx: &Context,
+        count: u32,
+        message: Option<MessageId>,
+    ) -> Vec<Action> {
+        let started = Instant::now();
+        if let Err(actions) = self.admit(ctx, Feature::Summarize, message.clone()) {
+            return actions;
+        }
+        match self.features.summarize.summarize(ctx, count).await {
+            Ok(text) => {
+                let seconds = started.elapsed().as_secs_f64();
+                self.metrics
+                    .feature_request("summarize", "answered", seconds);
+                vec![reply(ctx, message, text, false)]
+            }
+            Err(error) => self.engine_refused(ctx, message, &error, "summarize", started),
+        }
+    }
+
+    /// Quota check for a request that costs model time. `Err` holds what to say: one notice per
+    /// member per window, nothing after that.
+    fn admit(
+        &self,
+        ctx: &Context,
+        feature: Feature,
+        message: Option<MessageId>,
+    ) -> Result<(), Vec<Action>> {
+        let key = QuotaKey {
+            platform: ctx.location.platform,
+            community: &ctx.location.community,
+            channel: &ctx.location.channel,
+            user: &ctx.actor,
+        };
+        let overrides = self.overrides(ctx);
+        match self.quotas.check(&key, feature, ctx.role, &overrides) {
+            Ok(()) => Ok(()),
+            Err(refusal) => {
+                self.metrics
+                    .quota_refused(feature.as_str(), refusal.scope.as_str());
+                self.metrics.feature_request(feature.as_str(), "quota", 0.0);
+                tracing::info!(
+                    feature = feature.as_str(),
+                    scope = refusal.scope.as_str(),
+                    user = %ctx.actor,
+                    "refused by quota"
+                );
+                if feature == Feature::Report || !self.notify_once(ctx) {
+                    return Err(Vec::new());
+                }
+                let text = ctx.strings.quota_refused(refusal.retry_after);
+                Err(vec![reply(ctx, message, text, true)])
+            }
+        }
+    }
+
+    /// The community's quota settings. Moderators may tighten the configured budgets, never
+    /// loosen them: the model's time is the server owner's, shared by every community.
+    fn overrides(&self, ctx: &Context) -> QuotaOverrides {
+        let overrides = match QuotaOverrides::from_settings(ctx.settings.all()) {
+            Ok(overrides) => overrides,
+            Err(problem) => {
+                tracing::warn!(community = %ctx.location.community, %problem, "ignoring the community's quota settings");
+                return QuotaOverrides::default();
+            }
+        };
+        let configured = self.quotas.settings();
+        let tighten = |value: Option<u32>, limit: u32| value.map(|v| v.min(limit));
+        QuotaOverrides {
+            member_budget: tighten(overrides.member_budget, configured.member_budget),
+            channel_budget: tighten(overrides.channel_budget, configured.channel_budget),
+            community_budget: tighten(overrides.community_budget, configured.community_budget),
+            report_budget: tighten(overrides.report_budget, configured.report_budget),
+        }
+    }
+
+    /// Whether the actor may get a notice now (at most one per window).
+    fn notify_once(&self, ctx: &Context) -> bool {
+        self.notices.should_notify(
+            ctx.location.platform,
+            &ctx.location.community,
+            &ctx.actor,
+            Instant::now(),
+        )
+    }
+
+    /// The reply when the engine refused or failed before any text: "busy" follows the
+    /// one-notice-per-window rule; other failures are always said.
+    fn engine_refused(
+        &self,
+        ctx: &Context,
+        message: Option<MessageId>,
+        error: &LlmError,
+        feature: &'static str,
+        started: Instant,
+    ) -> Vec<Action> {
+        let seconds = started.elapsed().as_secs_f64();
+        tracing::warn!(feature, label = error.label(), %error, "request failed");
+        if matches!(error, LlmError::Overloaded { .. }) {
+            self.metrics.feature_request(feature, "busy", seconds);
+            if !self.notify_once(ctx) {
+                return Vec::new();
+            }
+            let text = ctx.strings.busy().to_string();
+            return vec![reply(ctx, message, text, true)];
+        }
+        self.metrics.feature_request(feature, "failed", seconds);
+        let text = ask::user_message(error, ctx.strings).to_string();
+        vec![reply(ctx, message, text, false)]
+    }
+
+    /// Counts the stream's outcome and latency when it ends.
+    fn measured(&self, stream: TextStream, feature: &'static str, started: Instant) -> TextStream {
+        let metrics = self.metrics.clone();
+        TextStream::new(stream.0.inspect(move |item| {
+            let outcome = match item {
+                TextStreamItem::Delta(_) => return,
+                TextStreamItem::Finished { .. } => "answered",
+                TextStreamItem::Failed(_) => "failed",
+            };
+            metrics.feature_request(feature, outcome, started.elapsed().as_secs_f64());
+        }))
+    }
+
+    /// The notice posted when Steward joins: in the notice channel, else privately to whoever
+    /// added it.
+    fn setup_notice(
+        &self,
+        platform: Platform,
+        added_by: Option<UserId>,
+        notice_location: Option<Location>,
+    ) -> Vec<Action> {
+        let strings = Strings::new(self.settings.language);
+        let capabilities = self.capabilities(platform);
+        let text = strings.setup_notice(&self.settings.bot_name, &capabilities.command_prefix);
+        match (notice_location, added_by) {
+            (Some(location), _) => vec![Action::Reply(Reply {
+                location,
+                in_reply_to: None,
+                body: Body::Text(text),
+                only_invoker: false,
+            })],
+            (None, Some(user)) => vec![Action::PrivateNotice {
+                platform,
+                user,
+                text,
+            }],
+            (None, None) => Vec::new(),
+        }
+    }
+}
+
+/// A text reply at the context's location.
+fn reply(
+    ctx: &Context,
+    in_reply_to: Option<MessageId>,
+    text: String,
+    only_invoker: bool,
+) -> Action {
+    Action::Reply(Reply {
+        location: ctx.location.clone(),
+        in_reply_to,
+        body: Body::Text(text),
+        only_invoker,
+    })
+}
+
+fn log_store_error(operation: &str, result: Result<(), crate::store::StoreError>) {
+    if let Err(error) = result {
+        tracing::error!(operation, label = error.label(), %error, "store failed");
+    }
+}
+
+/// The platform and a stable label of an event, for metrics.
+fn event_label(kind: &EventKind) -> (Platform, &'static str) {
+    match kind {
+        EventKind::MessagePosted(m) => (m.location.platform, "message"),
+        EventKind::MessageEdited { location, .. } => (location.platform, "edit"),
+        EventKind::MessageDeleted { location, .. } => (location.platform, "delete"),
+        EventKind::ReactionAdded(r) => (r.location.platform, "reaction"),
+        EventKind::ReactionRemoved(r) => (r.location.platform, "reaction_removed"),
+        EventKind::MemberJoined { platform, .. } => (*platform, "member_joined"),
+        EventKind::CommandInvoked { location, .. } => (location.platform, "command"),
+        EventKind::BotAdded { platform, .. } => (*platform, "bot_added"),
+        EventKind::ThreadCreated { location, .. } => (location.platform, "thread"),
+    }
+}
+
+/// The platform and a stable label of an action, for metrics.
+fn action_label(action: &Action) -> (Platform, &'static str) {
+    match action {
+        Action::Reply(r) => (r.location.platform, "reply"),
+        Action::ReplyInThread { location, .. } => (location.platform, "reply_in_thread"),
+        Action::EditOwn { location, .. } => (location.platform, "edit"),
+        Action::React { location, .. } => (location.platform, "react"),
+        Action::DeleteMessage { location, .. } => (location.platform, "delete"),
+        Action::TimeoutMember { platform, .. } => (*platform, "timeout"),
+        Action::RemoveMember { platform, .. } => (*platform, "remove_member"),
+        Action::PostToModLog { platform, .. } => (*platform, "mod_log"),
+        Action::PrivateNotice { platform, .. } => (*platform, "private_notice"),
+    }
+}
+
+/// Finds `@name` (any case) in `text`; returns whether it was there and the text without it.
+pub fn strip_mention<'a>(text: &'a str, bot_name: &str) -> (bool, std::borrow::Cow<'a, str>) {
+    let needle = format!("@{}", bot_name.to_lowercase());
+    let lower = text.to_lowercase();
+    // Lowercasing can change byte lengths outside ASCII; only strip when offsets agree.
+    match lower.find(&needle) {
+        Some(start) if lower.len() == text.len() => {
+            let end = start + needle.len();
+            // Names are ASCII-ish; "@steward什么" (no space, common in Chinese) still counts.
+            let boundary = text[end..]
+                .chars()
+                .next()
+                .is_none_or(|c| !c.is_ascii_alphanumeric() && c != '_');
+            if !boundary {
+                return (false, text.into());
+            }
+            let rest = format!("{} {}", &text[..start], &text[end..]);
+            let collapsed = rest.split_whitespace().collect::<Vec<_>>().join(" ");
+            let cleaned = collapsed
+                .trim_start_matches([',', ':', '，', '：'])
+                .trim()
+                .to_string();
+            (true, cleaned.into())
+        }
+        _ => (false, text.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::strip_mention;
+
+    #[test]
+    fn mention_table() {
+        let cases = [
+            ("@steward what is Rust?", true, "what is Rust?"),
+            ("@Steward: what is Rust?", true, "what is Rust?"),
+            ("hey @STEWARD, why?", true, "hey , why?"),
+            ("@steward什么是 Rust？", true, "什么是 Rust？"),
+            ("what is Rust?", false, "what is Rust?"),
+            ("@stewardship is nice", false, "@stewardship is nice"),
+            ("@steward", true, ""),
+            ("请问 @steward 什么是 Rust？", true, "请问 什么是 Rust？"),
+        ];
+        for (text, mentioned, question) in cases {
+            let (found, rest) = strip_mention(text, "Steward");
+            assert_eq!((found, rest.as_ref()), (mentioned, question), "{text}");
+        }
+    }
+}

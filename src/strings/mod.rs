@@ -1,0 +1,201 @@
+//! Every user-facing sentence Steward says, in English and Chinese: the common ones here, each
+//! feature's in a file of its own beside this one (all `impl Strings`), so wording and
+//! translations are easy to find and no feature imports another to borrow a sentence.
+
+mod moderation;
+mod quotas;
+mod settings;
+
+use crate::core::Language;
+
+/// The sentences for one language.
+#[derive(Debug, Clone, Copy)]
+pub struct Strings {
+    pub language: Language,
+}
+
+impl Strings {
+    pub fn new(language: Language) -> Self {
+        Self { language }
+    }
+
+    pub(crate) fn pick(&self, english: &'static str, chinese: &'static str) -> &'static str {
+        match self.language {
+            Language::English => english,
+            Language::Chinese => chinese,
+        }
+    }
+
+    /// The `/help` text. `prefix` is how commands are written on this platform ("/", "!steward ");
+    /// `report_emoji` is the reaction that reports a message, when reports are on.
+    pub fn help(&self, bot_name: &str, prefix: &str, report_emoji: Option<&str>) -> String {
+        let report = match (report_emoji, self.language) {
+            (None, _) => String::new(),
+            (Some(emoji), Language::English) => {
+                format!(" React with {emoji} to report a message to the moderators.")
+            }
+            (Some(emoji), Language::Chinese) => {
+                format!("用 {emoji} 回应某条消息即可向管理员举报。")
+            }
+        };
+        match self.language {
+            Language::English => format!(
+                "{bot_name} answers questions with a local language model.\n\
+                 Commands:\n\
+                 - {prefix}ask <question>: ask a question\n\
+                 - {prefix}summarize [messages]: summarize the recent messages here, with links\n\
+                 - {prefix}help: show this help\n\
+                 - {prefix}setting [key] [value]: show or change settings (moderators)\n\
+                 - {prefix}cases: list open moderation cases (moderators)\n\
+                 - {prefix}case <number> [dismiss|resolve|delete|timeout <minutes>|kick|ban]: \
+                 show or decide a case (moderators)\n\
+                 You can also mention @{bot_name} with your question.{report}"
+            ),
+            Language::Chinese => format!(
+                "{bot_name} 使用本地语言模型回答问题。\n\
+                 命令：\n\
+                 - {prefix}ask <问题>：提问\n\
+                 - {prefix}summarize [条数]：总结这里最近的消息（附链接）\n\
+                 - {prefix}help：显示帮助\n\
+                 - {prefix}setting [名称] [值]：查看或修改设置（管理员）\n\
+                 - {prefix}cases：查看未处理的审核案例（管理员）\n\
+                 - {prefix}case <编号> [dismiss|resolve|delete|timeout <分钟>|kick|ban]：\
+                 查看或处理案例（管理员）\n\
+                 也可以 @{bot_name} 并附上你的问题。{report}"
+            ),
+        }
+    }
+
+    pub fn busy(&self) -> &'static str {
+        self.pick(
+            "I'm busy answering other questions right now. Please try again in a minute.",
+            "我正在回答其他问题，请稍后再试。",
+        )
+    }
+
+    pub fn too_slow(&self) -> &'static str {
+        self.pick(
+            "Sorry, that took too long and I stopped. Please try a shorter question.",
+            "抱歉，回答超时了。请尝试更简短的问题。",
+        )
+    }
+
+    pub fn failed(&self) -> &'static str {
+        self.pick(
+            "Sorry, something went wrong while I was answering. The error was logged.",
+            "抱歉，回答时出错了，错误已记录。",
+        )
+    }
+
+    pub fn empty_question(&self, prefix: &str) -> String {
+        match self.language {
+            Language::English => {
+                format!("What would you like to ask? Try `{prefix}ask <question>`.")
+            }
+            Language::Chinese => format!("你想问什么？试试 `{prefix}ask <问题>`。"),
+        }
+    }
+
+    pub fn moderators_only(&self) -> &'static str {
+        self.pick(
+            "Sorry, only moderators can use that command.",
+            "抱歉，只有管理员可以使用该命令。",
+        )
+    }
+    /// Posted when Steward joins a community.
+    pub fn setup_notice(&self, bot_name: &str, prefix: &str) -> String {
+        match self.language {
+            Language::English => format!(
+                "Hello! I'm {bot_name}, a bot that answers questions with a local language model.\n\
+                 Enabled: answers to {prefix}ask and to mentions of @{bot_name}.\n\
+                 Moderators can change settings with {prefix}setting (for example \
+                 `{prefix}setting language zh` for Chinese). {prefix}help lists every command."
+            ),
+            Language::Chinese => format!(
+                "你好！我是 {bot_name}，使用本地语言模型回答问题。\n\
+                 已启用：{prefix}ask 以及 @{bot_name} 提问。\n\
+                 管理员可用 {prefix}setting 修改设置（例如 `{prefix}setting language en` 切换为英文）。\
+                 {prefix}help 查看全部命令。"
+            ),
+        }
+    }
+
+    pub fn nothing_to_summarize(&self) -> &'static str {
+        self.pick(
+            "There is nothing to summarize here yet: I only see messages posted while I am present.",
+            "这里还没有可以总结的内容：我只能看到我在场时发布的消息。",
+        )
+    }
+
+    pub fn summary_without_sources(&self) -> &'static str {
+        self.pick(
+            "Sorry, I could not write a summary that points to its sources. Try again with fewer messages.",
+            "抱歉，我无法写出注明来源的总结。请减少消息数量后再试。",
+        )
+    }
+
+    pub fn summary_header(&self, messages: usize) -> String {
+        match self.language {
+            Language::English if messages == 1 => "Summary of the last message:".to_string(),
+            Language::English => format!("Summary of the last {messages} messages:"),
+            Language::Chinese => format!("最近 {messages} 条消息的总结："),
+        }
+    }
+
+    /// How a command is used, after arguments that did not fit: the form and what each
+    /// argument allows.
+    pub fn usage(&self, command: &str, prefix: &str) -> String {
+        let (usage, english, chinese) = match command {
+            "case" => (
+                format!(
+                    "{prefix}case <number> [dismiss|resolve|delete|timeout <minutes>|kick|ban]"
+                ),
+                "the case number from `cases`; minutes: a whole number of 1 or more",
+                "案例编号见 `cases`；分钟数为不小于 1 的整数",
+            ),
+            "summarize" => (
+                format!("{prefix}summarize [messages]"),
+                "messages: a whole number from 1 to 100 (default 30)",
+                "条数为 1 到 100 之间的整数（默认 30）",
+            ),
+            "cases" => (format!("{prefix}cases"), "no arguments", "无参数"),
+            other => (format!("{prefix}{other}"), "", ""),
+        };
+        match self.language {
+            Language::English if english.is_empty() => format!("Usage: `{usage}`"),
+            Language::English => format!("Usage: `{usage}` ({english})"),
+            Language::Chinese if chinese.is_empty() => format!("用法：`{usage}`"),
+            Language::Chinese => format!("用法：`{usage}`（{chinese}）"),
+        }
+    }
+
+    /// A question longer than `[bot] max_question_chars`; the model never sees it.
+    pub fn question_too_long(&self, chars: usize, limit: usize) -> String {
+        match self.language {
+            Language::English => format!(
+                "Your question is {chars} characters long; I can take at most {limit}. Please shorten it."
+            ),
+            Language::Chinese => {
+                format!("你的问题有 {chars} 个字符，最多只能 {limit} 个。请缩短后再问。")
+            }
+        }
+    }
+
+    /// A timeout longer than the platform allows.
+    pub fn timeout_too_long(&self, minutes: u32, limit: u32) -> String {
+        match self.language {
+            Language::English => format!(
+                "A timeout of {minutes} minutes is longer than this platform allows ({limit} minutes)."
+            ),
+            Language::Chinese => format!("禁言 {minutes} 分钟超过了本平台的上限（{limit} 分钟）。"),
+        }
+    }
+
+    /// A command the platform no longer knows (e.g. a Discord command from an older version).
+    pub fn unknown_command(&self) -> &'static str {
+        self.pick(
+            "That command is unknown or outdated. Type /help to see the current commands.",
+            "该命令未知或已过时。输入 /help 查看当前命令。",
+        )
+    }
+}
