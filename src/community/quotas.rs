@@ -846,7 +846,8 @@ mod tests {
     fn overrides_from_settings() {
         let none = QuotaOverrides::default();
         // (settings, expected overrides or words of the error)
-        let cases: [(&[(&str, &str)], Result<QuotaOverrides, &str>); 10] = [
+        type Case<'a> = (&'a [(&'a str, &'a str)], Result<QuotaOverrides, &'a str>);
+        let cases: [Case; 10] = [
             (&[], Ok(none)),
             (&[("language", "zh"), ("moderation", "off")], Ok(none)),
             (

@@ -337,12 +337,12 @@ impl Router {
                 vec![reply(ctx, message, text, true)]
             }
             Command::Cases => {
-                let text = moderation::cases::list(&self.store, ctx).await;
+                let text = moderation::cases::list(self.store.as_ref(), ctx).await;
                 vec![reply(ctx, message, text, true)]
             }
             Command::Case { id, decision } => {
                 let (text, mut actions) =
-                    moderation::cases::case(&self.store, ctx, id, decision).await;
+                    moderation::cases::case(self.store.as_ref(), ctx, id, decision).await;
                 actions.insert(0, reply(ctx, message, text, true));
                 actions
             }

@@ -336,3 +336,31 @@ fn example_platform_sections_are_valid_when_uncommented() {
     assert_eq!(discord.shard_total, 1);
     assert!(discord.token.is_some());
 }
+
+#[test]
+fn a_metrics_address_that_cannot_be_bound_stops_the_start_with_code_2() {
+    // Something already listens on the port.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let dir = tempfile::tempdir().unwrap();
+    let config = write(
+        dir.path(),
+        &format!(
+            "[store]\nurl = \"sqlite://{}/s.db\"\n[discord]\napi_base_url = \"http://127.0.0.1:9\"\n\
+             [metrics]\nlisten = \"127.0.0.1:{port}\"\n",
+            dir.path().display()
+        ),
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_steward"))
+        .args(["--config", config.to_str().unwrap(), "run"])
+        .env("STEWARD_LOG", "off")
+        .env("STEWARD_DISCORD_TOKEN", "unused.before.bind")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("[metrics] listen"), "{stderr}");
+    assert!(stderr.contains(&port.to_string()), "{stderr}");
+    // Nothing half-started: the database was never created.
+    assert!(!dir.path().join("s.db").exists(), "{stderr}");
+}

@@ -66,7 +66,7 @@ impl JobHandler for Flaky {
                 .parse()
                 .map_err(|_| JobError::fatal("not a number"))?,
         };
-        if number % 3 == 0 && job.attempts == 1 {
+        if number.is_multiple_of(3) && job.attempts == 1 {
             return Err(busy());
         }
         self.done.lock().unwrap().push(job.payload.clone());

@@ -190,3 +190,31 @@ async fn reports_per_member_are_limited() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_full_queue_is_said_once_per_member_per_window() {
+    let f = fixture_config(
+        Err(|| steward::llm::LlmError::Overloaded {
+            queued: 16,
+            capacity: 16,
+        }),
+        |_| {},
+    )
+    .await;
+    let mut said = Vec::new();
+    for n in 0..3 {
+        let (answers, texts) = outcome(f.router.handle(ask("ana", n, "Why?".into())).await).await;
+        assert_eq!(answers, 0);
+        said.push(texts);
+    }
+    assert_eq!(said[0].len(), 1, "{said:?}");
+    assert!(said[0][0].contains("busy"), "{said:?}");
+    assert!(
+        said[1].is_empty() && said[2].is_empty(),
+        "then silence: {said:?}"
+    );
+    // Another member hears it once too.
+    let (_, texts) = outcome(f.router.handle(ask("bob", 9, "How?".into())).await).await;
+    assert_eq!(texts.len(), 1, "{texts:?}");
+    assert_eq!(f.metrics.feature_count("ask", "busy"), 4);
+}

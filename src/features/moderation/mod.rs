@@ -5,6 +5,7 @@
 //! only ever contributes a label. Kicks and bans happen only when a moderator decides a case.
 
 pub mod cases;
+pub mod log;
 mod opening;
 pub mod policy;
 pub mod review;
@@ -17,8 +18,8 @@ use crate::config::{ModelReview, ModerationSettings};
 use crate::core::{Action, Author, Message, Reaction, Role};
 use crate::features::Context;
 use crate::jobs::Worker;
-use crate::store::Store;
 
+use log::CaseLog;
 use opening::{open_case, Subject};
 use policy::{decide, Decision, Finding};
 use review_job::ReviewJob;
@@ -36,7 +37,7 @@ pub struct Screened {
 pub struct Moderation {
     settings: ModerationSettings,
     rules: Rules,
-    store: Arc<Store>,
+    store: Arc<dyn CaseLog>,
     /// Where the model's reviews are queued (durable jobs, worked in the background);
     /// `None` when `model_review = "off"`.
     reviews: Option<Arc<Worker>>,
@@ -45,7 +46,7 @@ pub struct Moderation {
 impl Moderation {
     pub fn new(
         settings: ModerationSettings,
-        store: Arc<Store>,
+        store: Arc<dyn CaseLog>,
         reviews: Option<Arc<Worker>>,
     ) -> Self {
         Self {
@@ -220,7 +221,7 @@ impl Moderation {
         reporter: Option<&crate::core::UserId>,
     ) -> (Option<i64>, Vec<Action>) {
         open_case(
-            &self.store,
+            self.store.as_ref(),
             ctx.strings,
             ctx.prefix(),
             subject,

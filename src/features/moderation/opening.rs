@@ -4,11 +4,12 @@
 
 use std::time::SystemTime;
 
+use super::log::CaseLog;
 use super::policy::{Decision, Finding};
 use super::review::Verdict;
 use super::rules::RuleHit;
 use crate::core::{Action, CaseCategory, Location, MessageId, UserId};
-use crate::store::{NewCase, Store};
+use crate::store::NewCase;
 use crate::strings::Strings;
 
 /// Characters of a message kept in its case (the message itself stays in the store).
@@ -26,7 +27,7 @@ pub(crate) struct Subject<'a> {
 /// moderators' notice, written with `strings` and the platform's command `prefix`. Returns
 /// the case number too (`None`: no case, or the store failed and the actions go ahead).
 pub(crate) async fn open_case(
-    store: &Store,
+    store: &dyn CaseLog,
     strings: Strings,
     prefix: &str,
     subject: &Subject<'_>,

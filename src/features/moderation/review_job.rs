@@ -13,6 +13,7 @@ use std::time::{Duration, SystemTime};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+use super::log::CaseLog;
 use super::opening::{model_reason, open_case, Subject};
 use super::policy::{decide, Finding};
 use super::review::{Reviewer, Verdict};
@@ -25,7 +26,7 @@ use crate::features::Context;
 use crate::jobs::{JobError, JobHandler};
 use crate::llm::LlmError;
 use crate::outbox::Outbox;
-use crate::store::{CaseReview, Job, NewJob, Store, StoredMessage};
+use crate::store::{CaseReview, Job, NewJob, StoredMessage};
 use crate::strings::Strings;
 
 /// The job kind in the job table.
@@ -120,7 +121,7 @@ impl ReviewJob {
 /// Works review jobs.
 pub struct ReviewJobs {
     reviewer: Reviewer,
-    store: Arc<Store>,
+    store: Arc<dyn CaseLog>,
     outbox: Arc<Outbox>,
     settings: ModerationSettings,
 }
@@ -128,7 +129,7 @@ pub struct ReviewJobs {
 impl ReviewJobs {
     pub fn new(
         reviewer: Reviewer,
-        store: Arc<Store>,
+        store: Arc<dyn CaseLog>,
         outbox: Arc<Outbox>,
         settings: ModerationSettings,
     ) -> Self {
@@ -239,7 +240,7 @@ impl ReviewJobs {
         };
         let strings = job.strings();
         let (_, actions) = open_case(
-            &self.store,
+            self.store.as_ref(),
             strings,
             &job.prefix,
             &subject,

@@ -12,7 +12,7 @@ use matrix_sdk::ruma::events::room::message::{
 use matrix_sdk::ruma::events::room::redaction::OriginalSyncRoomRedactionEvent;
 use matrix_sdk::ruma::{EventId, MilliSecondsSinceUnixEpoch};
 
-use super::rules::{mentions_bot, parse_command, strip_bot_mention, BotIdentity};
+use super::rules::{mentions_bot, normalize_bot_mention, parse_command, BotIdentity};
 use crate::core::{
     Author, ChannelId, CommunityId, Event, EventKind, Location, Message, MessageId, Platform,
     Reaction, Role, ThreadId, UserId,
@@ -137,8 +137,9 @@ pub fn message_event(
         .flat_map(|mentions| mentions.user_ids.iter().map(|user| user.to_string()))
         .collect();
     let mentioned = mentions_bot(body, formatted, &intentional, &room.bot);
+    // The router strips `@name` from the question, for every platform alike.
     let text = if mentioned {
-        strip_bot_mention(body, &room.bot)
+        normalize_bot_mention(body, &room.bot)
     } else {
         body.to_string()
     };

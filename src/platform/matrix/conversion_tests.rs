@@ -16,6 +16,7 @@ fn room() -> RoomContext {
         bot: BotIdentity {
             user_id: BOT.into(),
             display_name: "Steward".into(),
+            core_name: "Steward".into(),
         },
         command_prefix: "!steward".into(),
     }
@@ -53,7 +54,7 @@ fn posted(kind: Option<EventKind>) -> Message {
 }
 
 #[test]
-fn pill_mention_is_stripped_and_flagged() {
+fn pill_mention_is_normalized_and_flagged() {
     let event = message(
         "@ana:example.org",
         json!({
@@ -67,7 +68,8 @@ fn pill_mention_is_stripped_and_flagged() {
     let message = posted(convert(&event, RelationFacts::default()));
     assert!(message.mentions_bot);
     assert!(!message.replies_to_bot);
-    assert_eq!(message.text, "what is Rust?");
+    // The router strips the `@name` form, as for every platform.
+    assert_eq!(message.text, "@Steward: what is Rust?");
     assert_eq!(message.id.as_str(), "$msg:example.org");
     assert_eq!(message.location.channel.as_str(), ROOM);
     assert_eq!(message.location.community.as_str(), "!space:example.org");

@@ -35,6 +35,7 @@ pub(crate) async fn room_context(adapter: &Adapter, room: &Room) -> RoomContext 
         bot: BotIdentity {
             user_id: adapter.bot_id.to_string(),
             display_name,
+            core_name: adapter.router.settings().bot_name.clone(),
         },
         command_prefix: adapter.settings.command_prefix.clone(),
     }

@@ -40,6 +40,9 @@ pub struct BotIdentity {
     pub user_id: String,
     /// The bot's display name in the room (falls back to the localpart).
     pub display_name: String,
+    /// The name the core knows the bot by (`[bot] name`): mentions become `@name`, which the
+    /// router strips, as Discord's `<@id>` does.
+    pub core_name: String,
 }
 
 impl BotIdentity {
@@ -76,17 +79,42 @@ pub fn mentions_bot(
     body.contains(&bot.user_id) || leading_name(body, bot).is_some() || at_name(body, bot)
 }
 
-/// Removes the bot's mention from a message so the model sees only the question: the full user
-/// id anywhere, and a leading `Name:` / `Name,` / `@Name`.
-pub fn strip_bot_mention(body: &str, bot: &BotIdentity) -> String {
-    let without_id = body.replace(&bot.user_id, " ");
-    let trimmed = without_id.trim();
-    let rest = match leading_name(trimmed, bot) {
-        Some(rest) => rest,
-        None => trimmed,
-    };
-    let rest = rest.trim_start_matches([':', ',', '，', '：']);
-    rest.split_whitespace().collect::<Vec<_>>().join(" ")
+/// Writes the bot's Matrix mention forms the way the core reads mentions, `@name` (the router
+/// strips it, in one place for every platform): the full user id anywhere, a leading `Name:` /
+/// `Name,` (the plain-text form of a pill), and `@Name` / `@localpart` as a word.
+pub fn normalize_bot_mention(body: &str, bot: &BotIdentity) -> String {
+    let at_name = format!("@{}", bot.core_name);
+    let text = body.replace(&bot.user_id, &at_name);
+    let trimmed = text.trim();
+    if let Some(rest) = leading_name(trimmed, bot) {
+        return format!("{at_name}{rest}");
+    }
+    for name in [bot.display_name.as_str(), bot.localpart()] {
+        if name.is_empty() {
+            continue;
+        }
+        let needle = format!("@{}", name.to_lowercase());
+        let lower = trimmed.to_lowercase();
+        // Only where lowercasing keeps byte offsets (names are ASCII-ish).
+        if lower.len() != trimmed.len() {
+            break;
+        }
+        let found = lower.match_indices(&needle).find(|(at, _)| {
+            let end = at + needle.len();
+            trimmed[end..]
+                .chars()
+                .next()
+                .is_none_or(|c| !c.is_alphanumeric() && c != '_')
+        });
+        if let Some((at, _)) = found {
+            return format!(
+                "{}{at_name}{}",
+                &trimmed[..at],
+                &trimmed[at + needle.len()..]
+            );
+        }
+    }
+    trimmed.to_string()
 }
 
 /// If `body` starts with the bot's display name or localpart (optionally after `@`) followed by
@@ -174,7 +202,8 @@ mod tests {
     fn bot() -> BotIdentity {
         BotIdentity {
             user_id: "@steward:example.org".into(),
-            display_name: "Steward".into(),
+            display_name: "Stewie".into(),
+            core_name: "Steward".into(),
         }
     }
 
@@ -250,17 +279,43 @@ mod tests {
     }
 
     #[test]
-    fn strip_mention_table() {
+    fn mentions_become_the_core_form() {
         let cases = [
-            ("Steward: what is Rust?", "what is Rust?"),
-            ("@steward, what is Rust?", "what is Rust?"),
-            ("@steward:example.org what is Rust?", "what is Rust?"),
-            ("what is Rust, @steward:example.org?", "what is Rust, ?"),
-            ("Steward：什么是 Rust？", "什么是 Rust？"),
+            ("Stewie: what is Rust?", "@Steward: what is Rust?"),
+            ("steward, what is Rust?", "@Steward, what is Rust?"),
+            ("@stewie, what is Rust?", "@Steward, what is Rust?"),
+            (
+                "@steward:example.org what is Rust?",
+                "@Steward what is Rust?",
+            ),
+            (
+                "what is Rust, @steward:example.org?",
+                "what is Rust, @Steward?",
+            ),
+            ("so @Stewie what now", "so @Steward what now"),
+            ("Stewie：什么是 Rust？", "@Steward：什么是 Rust？"),
             ("no mention here", "no mention here"),
+            ("@stewieboy hi", "@stewieboy hi"),
         ];
         for (body, expected) in cases {
-            assert_eq!(strip_bot_mention(body, &bot()), expected, "{body}");
+            assert_eq!(normalize_bot_mention(body, &bot()), expected, "{body}");
+        }
+    }
+
+    #[test]
+    fn the_router_then_strips_the_core_form() {
+        use crate::community::router::strip_mention;
+        let cases = [
+            ("Stewie: what is Rust?", "what is Rust?"),
+            ("@steward:example.org what is Rust?", "what is Rust?"),
+            ("what is Rust, @steward:example.org?", "what is Rust, ?"),
+            ("Stewie：什么是 Rust？", "什么是 Rust？"),
+        ];
+        for (body, expected) in cases {
+            let normalized = normalize_bot_mention(body, &bot());
+            let (found, question) = strip_mention(&normalized, "Steward");
+            assert!(found, "{body}");
+            assert_eq!(question, expected, "{body}");
         }
     }
 
