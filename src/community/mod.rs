@@ -4,6 +4,7 @@
 //! (`Context` is defined beside the features that consume it, so features never import this
 //! layer.)
 
+pub mod mention;
 pub mod quotas;
 pub mod router;
 

@@ -304,7 +304,7 @@ mod tests {
 
     #[test]
     fn the_router_then_strips_the_core_form() {
-        use crate::community::router::strip_mention;
+        use crate::community::mention::strip_mention;
         let cases = [
             ("Stewie: what is Rust?", "what is Rust?"),
             ("@steward:example.org what is Rust?", "what is Rust?"),

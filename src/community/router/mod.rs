@@ -1,35 +1,38 @@
 //! The router: records what happened, builds one [`Context`] per event, applies the limits
-//! every feature shares (question length, quotas, one notice per window), hands the event to
-//! the feature that decides, and returns the actions for the adapter to execute.
+//! every feature shares (question length, quotas, one notice per window: `limits`), hands the
+//! event to the feature that decides, and returns the actions for the adapter to execute,
+//! counting events and actions in the metrics (`labels`).
+
+mod labels;
+mod limits;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
-use futures::StreamExt;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::quotas::{Feature, NoticeGate, QuotaKey, QuotaOverrides, Quotas};
+use super::mention::strip_mention;
+use super::quotas::{Feature, NoticeGate, Quotas};
 use crate::config::QuotaSettings;
 use crate::core::{
     Action, Author, Body, Capabilities, Command, Event, EventKind, Language, Location, Message,
-    MessageId, Platform, Reaction, Reply, TextStream, TextStreamItem, UserId,
-    SUMMARY_DEFAULT_MESSAGES,
+    MessageId, Platform, Reaction, Reply, UserId, SUMMARY_DEFAULT_MESSAGES,
 };
-use crate::features::ask::{self, Ask};
+use crate::features::ask::Ask;
 use crate::features::help::help;
 use crate::features::moderation::{self, Moderation};
 use crate::features::settings::setting;
 use crate::features::summarize::Summarize;
 use crate::features::{CommunitySettings, Context};
 use crate::jobs::Worker;
-use crate::llm::LlmError;
 use crate::metrics::Metrics;
 use crate::outbox::Outbox;
 use crate::store::Store;
 use crate::strings::Strings;
+use labels::{action_label, event_label};
 
 /// What the router knows about the bot.
 #[derive(Debug, Clone)]
@@ -410,110 +413,6 @@ impl Router {
         }
     }
 
-    /// Quota check for a request that costs model time. `Err` holds what to say: one notice per
-    /// member per window, nothing after that.
-    fn admit(
-        &self,
-        ctx: &Context,
-        feature: Feature,
-        message: Option<MessageId>,
-    ) -> Result<(), Vec<Action>> {
-        let key = QuotaKey {
-            platform: ctx.location.platform,
-            community: &ctx.location.community,
-            channel: &ctx.location.channel,
-            user: &ctx.actor,
-        };
-        let overrides = self.overrides(ctx);
-        match self.quotas.check(&key, feature, ctx.role, &overrides) {
-            Ok(()) => Ok(()),
-            Err(refusal) => {
-                self.metrics
-                    .quota_refused(feature.as_str(), refusal.scope.as_str());
-                self.metrics.feature_request(feature.as_str(), "quota", 0.0);
-                tracing::info!(
-                    feature = feature.as_str(),
-                    scope = refusal.scope.as_str(),
-                    user = %ctx.actor,
-                    "refused by quota"
-                );
-                if feature == Feature::Report || !self.notify_once(ctx) {
-                    return Err(Vec::new());
-                }
-                let text = ctx.strings.quota_refused(refusal.retry_after);
-                Err(vec![reply(ctx, message, text, true)])
-            }
-        }
-    }
-
-    /// The community's quota settings. Moderators may tighten the configured budgets, never
-    /// loosen them: the model's time is the server owner's, shared by every community.
-    fn overrides(&self, ctx: &Context) -> QuotaOverrides {
-        let overrides = match QuotaOverrides::from_settings(ctx.settings.all()) {
-            Ok(overrides) => overrides,
-            Err(problem) => {
-                tracing::warn!(community = %ctx.location.community, %problem, "ignoring the community's quota settings");
-                return QuotaOverrides::default();
-            }
-        };
-        let configured = self.quotas.settings();
-        let tighten = |value: Option<u32>, limit: u32| value.map(|v| v.min(limit));
-        QuotaOverrides {
-            member_budget: tighten(overrides.member_budget, configured.member_budget),
-            channel_budget: tighten(overrides.channel_budget, configured.channel_budget),
-            community_budget: tighten(overrides.community_budget, configured.community_budget),
-            report_budget: tighten(overrides.report_budget, configured.report_budget),
-        }
-    }
-
-    /// Whether the actor may get a notice now (at most one per window).
-    fn notify_once(&self, ctx: &Context) -> bool {
-        self.notices.should_notify(
-            ctx.location.platform,
-            &ctx.location.community,
-            &ctx.actor,
-            Instant::now(),
-        )
-    }
-
-    /// The reply when the engine refused or failed before any text: "busy" follows the
-    /// one-notice-per-window rule; other failures are always said.
-    fn engine_refused(
-        &self,
-        ctx: &Context,
-        message: Option<MessageId>,
-        error: &LlmError,
-        feature: &'static str,
-        started: Instant,
-    ) -> Vec<Action> {
-        let seconds = started.elapsed().as_secs_f64();
-        tracing::warn!(feature, label = error.label(), %error, "request failed");
-        if matches!(error, LlmError::Overloaded { .. }) {
-            self.metrics.feature_request(feature, "busy", seconds);
-            if !self.notify_once(ctx) {
-                return Vec::new();
-            }
-            let text = ctx.strings.busy().to_string();
-            return vec![reply(ctx, message, text, true)];
-        }
-        self.metrics.feature_request(feature, "failed", seconds);
-        let text = ask::user_message(error, ctx.strings).to_string();
-        vec![reply(ctx, message, text, false)]
-    }
-
-    /// Counts the stream's outcome and latency when it ends.
-    fn measured(&self, stream: TextStream, feature: &'static str, started: Instant) -> TextStream {
-        let metrics = self.metrics.clone();
-        TextStream::new(stream.0.inspect(move |item| {
-            let outcome = match item {
-                TextStreamItem::Delta(_) => return,
-                TextStreamItem::Finished { .. } => "answered",
-                TextStreamItem::Failed(_) => "failed",
-            };
-            metrics.feature_request(feature, outcome, started.elapsed().as_secs_f64());
-        }))
-    }
-
     /// The notice posted when Steward joins: in the notice channel, else privately to whoever
     /// added it.
     fn setup_notice(
@@ -543,7 +442,7 @@ impl Router {
 }
 
 /// A text reply at the context's location.
-fn reply(
+pub(super) fn reply(
     ctx: &Context,
     in_reply_to: Option<MessageId>,
     text: String,
@@ -560,86 +459,5 @@ fn reply(
 fn log_store_error(operation: &str, result: Result<(), crate::store::StoreError>) {
     if let Err(error) = result {
         tracing::error!(operation, label = error.label(), %error, "store failed");
-    }
-}
-
-/// The platform and a stable label of an event, for metrics.
-fn event_label(kind: &EventKind) -> (Platform, &'static str) {
-    match kind {
-        EventKind::MessagePosted(m) => (m.location.platform, "message"),
-        EventKind::MessageEdited { location, .. } => (location.platform, "edit"),
-        EventKind::MessageDeleted { location, .. } => (location.platform, "delete"),
-        EventKind::ReactionAdded(r) => (r.location.platform, "reaction"),
-        EventKind::ReactionRemoved(r) => (r.location.platform, "reaction_removed"),
-        EventKind::MemberJoined { platform, .. } => (*platform, "member_joined"),
-        EventKind::CommandInvoked { location, .. } => (location.platform, "command"),
-        EventKind::BotAdded { platform, .. } => (*platform, "bot_added"),
-        EventKind::ThreadCreated { location, .. } => (location.platform, "thread"),
-    }
-}
-
-/// The platform and a stable label of an action, for metrics.
-fn action_label(action: &Action) -> (Platform, &'static str) {
-    match action {
-        Action::Reply(r) => (r.location.platform, "reply"),
-        Action::ReplyInThread { location, .. } => (location.platform, "reply_in_thread"),
-        Action::EditOwn { location, .. } => (location.platform, "edit"),
-        Action::React { location, .. } => (location.platform, "react"),
-        Action::DeleteMessage { location, .. } => (location.platform, "delete"),
-        Action::TimeoutMember { platform, .. } => (*platform, "timeout"),
-        Action::RemoveMember { platform, .. } => (*platform, "remove_member"),
-        Action::PostToModLog { platform, .. } => (*platform, "mod_log"),
-        Action::PrivateNotice { platform, .. } => (*platform, "private_notice"),
-    }
-}
-
-/// Finds `@name` (any case) in `text`; returns whether it was there and the text without it.
-pub fn strip_mention<'a>(text: &'a str, bot_name: &str) -> (bool, std::borrow::Cow<'a, str>) {
-    let needle = format!("@{}", bot_name.to_lowercase());
-    let lower = text.to_lowercase();
-    // Lowercasing can change byte lengths outside ASCII; only strip when offsets agree.
-    match lower.find(&needle) {
-        Some(start) if lower.len() == text.len() => {
-            let end = start + needle.len();
-            // Names are ASCII-ish; "@steward什么" (no space, common in Chinese) still counts.
-            let boundary = text[end..]
-                .chars()
-                .next()
-                .is_none_or(|c| !c.is_ascii_alphanumeric() && c != '_');
-            if !boundary {
-                return (false, text.into());
-            }
-            let rest = format!("{} {}", &text[..start], &text[end..]);
-            let collapsed = rest.split_whitespace().collect::<Vec<_>>().join(" ");
-            let cleaned = collapsed
-                .trim_start_matches([',', ':', '，', '：'])
-                .trim()
-                .to_string();
-            (true, cleaned.into())
-        }
-        _ => (false, text.into()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::strip_mention;
-
-    #[test]
-    fn mention_table() {
-        let cases = [
-            ("@steward what is Rust?", true, "what is Rust?"),
-            ("@Steward: what is Rust?", true, "what is Rust?"),
-            ("hey @STEWARD, why?", true, "hey , why?"),
-            ("@steward什么是 Rust？", true, "什么是 Rust？"),
-            ("what is Rust?", false, "what is Rust?"),
-            ("@stewardship is nice", false, "@stewardship is nice"),
-            ("@steward", true, ""),
-            ("请问 @steward 什么是 Rust？", true, "请问 什么是 Rust？"),
-        ];
-        for (text, mentioned, question) in cases {
-            let (found, rest) = strip_mention(text, "Steward");
-            assert_eq!((found, rest.as_ref()), (mentioned, question), "{text}");
-        }
     }
 }
