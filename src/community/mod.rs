@@ -5,6 +5,7 @@
 //! layer.)
 
 pub mod mention;
+pub mod notices;
 pub mod quotas;
 pub mod router;
 

@@ -1,5 +1,5 @@
 //! Quotas on model time: how many units of work one member, one channel and one community may
-//! ask of the model per window, and a gate so a refused member hears about it once per window.
+//! ask of the model per window. (A refused member hears about it once per window: `notices`.)
 //!
 //! Pure logic: the router asks [`Quotas::check`] before a feature runs, with the overrides it
 //! read from the community's settings, and turns a [`Refusal`] into a reply. Each scope is a
@@ -23,7 +23,7 @@ use std::fmt;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use governor::clock::{Clock, DefaultClock};
 use governor::middleware::NoOpMiddleware;
@@ -431,78 +431,6 @@ impl<C: Clock + Clone> Quotas<C> {
             .iter()
             .map(|b| b.tracked_keys())
             .sum()
-    }
-}
-
-/// Remembers when each member was last told "not now", so a refused member (for quota, or
-/// because the model is busy) gets at most one notice per window, never one per request.
-pub struct NoticeGate {
-    window: Duration,
-    state: Mutex<Notices>,
-}
-
-impl fmt::Debug for NoticeGate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("NoticeGate")
-            .field("window", &self.window)
-            .finish_non_exhaustive()
-    }
-}
-
-struct Notices {
-    last: HashMap<(Platform, CommunityId, UserId), Instant>,
-    /// Sweep expired entries once the map grows to this size.
-    sweep_at: usize,
-}
-
-/// The map size at which the first sweep happens.
-const NOTICE_SWEEP_AT: usize = 1024;
-
-impl NoticeGate {
-    /// A gate allowing one notice per member per `window`.
-    pub fn new(window: Duration) -> Self {
-        Self {
-            window,
-            state: Mutex::new(Notices {
-                last: HashMap::new(),
-                sweep_at: NOTICE_SWEEP_AT,
-            }),
-        }
-    }
-
-    /// A gate with the quota window.
-    pub fn from_settings(settings: &QuotaSettings) -> Self {
-        Self::new(settings.window)
-    }
-
-    /// True the first time in a window that `user` should be told; the caller then sends the
-    /// notice. Later calls within `window` of that notice are false.
-    pub fn should_notify(
-        &self,
-        platform: Platform,
-        community: &CommunityId,
-        user: &UserId,
-        now: Instant,
-    ) -> bool {
-        let mut state = lock(&self.state);
-        if state.last.len() >= state.sweep_at {
-            let window = self.window;
-            state
-                .last
-                .retain(|_, at| now.saturating_duration_since(*at) < window);
-            // Sweep again only after the map doubled, so a full map costs O(1) per call.
-            state.sweep_at = (state.last.len() * 2).max(NOTICE_SWEEP_AT);
-        }
-        let key = (platform, community.clone(), user.clone());
-        let told_recently = state
-            .last
-            .get(&key)
-            .is_some_and(|at| now.saturating_duration_since(*at) < self.window);
-        if told_recently {
-            return false;
-        }
-        state.last.insert(key, now);
-        true
     }
 }
 

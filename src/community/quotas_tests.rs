@@ -288,49 +288,6 @@ fn idle_keys_are_swept() {
 }
 
 #[test]
-fn notice_gate_tells_each_member_once_per_window() {
-    let start = Instant::now();
-    let gate = NoticeGate::new(Duration::from_secs(600));
-    // (community, user, seconds after start, notify?)
-    let cases = [
-        ("guild", "a", 0, true),
-        ("guild", "a", 1, false),
-        ("guild", "a", 599, false),
-        ("guild", "b", 599, true),
-        ("other", "a", 599, true),
-        ("guild", "a", 600, true),
-        ("guild", "a", 601, false),
-        ("guild", "b", 1198, false),
-        ("guild", "b", 1199, true),
-    ];
-    for (community, user, secs, expected) in cases {
-        let now = start + Duration::from_secs(secs);
-        let told = gate.should_notify(
-            Platform::Matrix,
-            &CommunityId::new(community),
-            &UserId::new(user),
-            now,
-        );
-        assert_eq!(told, expected, "{community} {user} at {secs}s");
-    }
-}
-
-#[test]
-fn notice_gate_forgets_old_notices() {
-    let start = Instant::now();
-    let window = Duration::from_secs(60);
-    let gate = NoticeGate::new(window);
-    let community = CommunityId::new("guild");
-    for n in 0..NOTICE_SWEEP_AT {
-        let user = UserId::new(format!("u{n}"));
-        assert!(gate.should_notify(Platform::Console, &community, &user, start));
-    }
-    let late = UserId::new("late");
-    assert!(gate.should_notify(Platform::Console, &community, &late, start + window));
-    assert_eq!(lock(&gate.state).last.len(), 1);
-}
-
-#[test]
 fn overrides_from_settings() {
     let none = QuotaOverrides::default();
     // (settings, expected overrides or words of the error)
@@ -412,5 +369,4 @@ fn labels() {
 fn shared_across_tasks() {
     fn send_sync<T: Send + Sync>() {}
     send_sync::<Quotas>();
-    send_sync::<NoticeGate>();
 }

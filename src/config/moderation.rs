@@ -88,15 +88,7 @@ pub fn validate(
     invalid: &dyn Fn(&str, String) -> ConfigError,
 ) -> Result<ModerationSettings, ConfigError> {
     let count = |key: &str, value: Option<i64>, default: i64, max: i64| {
-        let value = value.unwrap_or(default);
-        if (0..=max).contains(&value) {
-            Ok(value)
-        } else {
-            Err(invalid(
-                key,
-                format!("{value} is out of range; use 0 to {max}"),
-            ))
-        }
+        super::validate::in_range(invalid, key, value, default, 0, max)
     };
     let mut blocked_patterns = Vec::new();
     for (index, pattern) in raw.blocked_patterns.unwrap_or_default().iter().enumerate() {

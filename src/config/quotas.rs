@@ -71,15 +71,7 @@ pub fn validate(
     invalid: &dyn Fn(&str, String) -> ConfigError,
 ) -> Result<QuotaSettings, ConfigError> {
     let in_range = |key: &str, value: Option<i64>, default: i64, min: i64, max: i64| {
-        let value = value.unwrap_or(default);
-        if (min..=max).contains(&value) {
-            Ok(value)
-        } else {
-            Err(invalid(
-                key,
-                format!("{value} is out of range; use {min} to {max}"),
-            ))
-        }
+        super::validate::in_range(invalid, key, value, default, min, max)
     };
     let window = in_range(
         "quotas.window_secs",

@@ -12,6 +12,27 @@ use super::{
 /// The default SQLite database, relative to the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/steward.db";
 
+/// `value` (or `default` when unset) if it lies in `min..=max`; else the error naming `key`.
+/// Every numeric setting of every section is checked with this one function.
+pub(super) fn in_range(
+    invalid: &dyn Fn(&str, String) -> ConfigError,
+    key: &str,
+    value: Option<i64>,
+    default: i64,
+    min: i64,
+    max: i64,
+) -> Result<i64, ConfigError> {
+    let value = value.unwrap_or(default);
+    if (min..=max).contains(&value) {
+        Ok(value)
+    } else {
+        Err(invalid(
+            key,
+            format!("{value} is out of range; use {min} to {max}"),
+        ))
+    }
+}
+
 pub fn validate(
     raw: RawConfig,
     source: Option<PathBuf>,
@@ -81,15 +102,7 @@ pub fn validate(
         }
     };
     let in_range = |key: &str, value: Option<i64>, default: i64, min: i64, max: i64| {
-        let value = value.unwrap_or(default);
-        if (min..=max).contains(&value) {
-            Ok(value)
-        } else {
-            Err(invalid(
-                key,
-                format!("{value} is out of range; use {min} to {max}"),
-            ))
-        }
+        in_range(&invalid, key, value, default, min, max)
     };
     let max_new_tokens = in_range("model.max_new_tokens", model.max_new_tokens, 256, 1, 8192)?;
     let timeout = in_range(

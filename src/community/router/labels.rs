@@ -1,6 +1,7 @@
 //! Stable labels of events and actions, for the metrics.
 
 use crate::core::{Action, EventKind, Platform};
+use crate::outbox::platform_of;
 
 /// The platform and a stable label of an event, for metrics.
 pub(super) fn event_label(kind: &EventKind) -> (Platform, &'static str) {
@@ -19,15 +20,16 @@ pub(super) fn event_label(kind: &EventKind) -> (Platform, &'static str) {
 
 /// The platform and a stable label of an action, for metrics.
 pub(super) fn action_label(action: &Action) -> (Platform, &'static str) {
-    match action {
-        Action::Reply(r) => (r.location.platform, "reply"),
-        Action::ReplyInThread { location, .. } => (location.platform, "reply_in_thread"),
-        Action::EditOwn { location, .. } => (location.platform, "edit"),
-        Action::React { location, .. } => (location.platform, "react"),
-        Action::DeleteMessage { location, .. } => (location.platform, "delete"),
-        Action::TimeoutMember { platform, .. } => (*platform, "timeout"),
-        Action::RemoveMember { platform, .. } => (*platform, "remove_member"),
-        Action::PostToModLog { platform, .. } => (*platform, "mod_log"),
-        Action::PrivateNotice { platform, .. } => (*platform, "private_notice"),
-    }
+    let kind = match action {
+        Action::Reply(_) => "reply",
+        Action::ReplyInThread { .. } => "reply_in_thread",
+        Action::EditOwn { .. } => "edit",
+        Action::React { .. } => "react",
+        Action::DeleteMessage { .. } => "delete",
+        Action::TimeoutMember { .. } => "timeout",
+        Action::RemoveMember { .. } => "remove_member",
+        Action::PostToModLog { .. } => "mod_log",
+        Action::PrivateNotice { .. } => "private_notice",
+    };
+    (platform_of(action), kind)
 }

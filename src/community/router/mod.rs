@@ -15,7 +15,8 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::mention::strip_mention;
-use super::quotas::{Feature, NoticeGate, Quotas};
+use super::notices::NoticeGate;
+use super::quotas::{Feature, Quotas};
 use crate::config::QuotaSettings;
 use crate::core::{
     Action, Author, Body, Capabilities, Command, Event, EventKind, Language, Location, Message,
