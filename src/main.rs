@@ -60,6 +60,11 @@ enum Command {
         )]
         question: String,
     },
+    /// Measure a stage of Steward on a labelled set.
+    Eval {
+        #[command(subcommand)]
+        command: EvalCommand,
+    },
     /// Print a running Steward's numbers (engine queues, features, quotas, platform events)
     /// from its metrics endpoint.
     Status {
@@ -76,6 +81,20 @@ enum DiscordCommand {
         /// The application id (default: [discord] application_id).
         #[arg(long)]
         application_id: Option<u64>,
+    },
+}
+
+#[derive(Subcommand)]
+enum EvalCommand {
+    /// Recall, precision and F1 of moderation screening on a labelled JSONL set
+    /// ({"text", "harmful", "lang": "en"|"zh", "category"?, "note"?} per line).
+    Moderation {
+        /// The labelled set (e.g. tests/data/moderation_cases.jsonl).
+        #[arg(long)]
+        cases: PathBuf,
+        /// Run the full review (lexicon, then the configured model) instead of the lexicon only.
+        #[arg(long)]
+        model: bool,
     },
 }
 
@@ -105,9 +124,12 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(error) => {
-            let is_config = error
-                .downcast_ref::<AppError>()
-                .is_some_and(|e| matches!(e, AppError::Config(_) | AppError::MetricsBind(_)));
+            let is_config = error.downcast_ref::<AppError>().is_some_and(|e| {
+                matches!(
+                    e,
+                    AppError::Config(_) | AppError::MetricsBind(_) | AppError::Eval(_)
+                )
+            });
             eprintln!("steward: error: {error}");
             for cause in error.chain().skip(1) {
                 eprintln!("  caused by: {cause}");
@@ -167,6 +189,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = load()?;
             let options = app::bench::BenchOptions { runs, question };
             print!("{}", app::bench::run(&config, &options).await?);
+        }
+        Command::Eval {
+            command: EvalCommand::Moderation { cases, model },
+        } => {
+            let report = if model {
+                app::eval::evaluate_with_model(&load()?, &cases).await?
+            } else {
+                app::eval::evaluate_lexical(&cases).map_err(AppError::from)?
+            };
+            print!("{}", report.render());
         }
         Command::Status { url } => {
             use steward::metrics::status;

@@ -64,6 +64,8 @@ pub fn platform_of(action: &Action) -> Platform {
         | Action::DeleteMessage { location, .. } => location.platform,
         Action::TimeoutMember { platform, .. }
         | Action::RemoveMember { platform, .. }
+        | Action::LiftTimeout { platform, .. }
+        | Action::LiftBan { platform, .. }
         | Action::PostToModLog { platform, .. }
         | Action::PrivateNotice { platform, .. } => *platform,
     }

@@ -69,6 +69,9 @@ pub struct AskSystem<'a> {
 #[derive(Debug, Serialize)]
 pub struct ModerationReview<'a> {
     pub community: &'a str,
+    /// The community's own rules in plain language, rule 1 first; the template numbers them
+    /// and asks for the number of the rule broken. Empty: no rules, and no rule question.
+    pub rules: &'a [String],
 }
 
 /// Values for `summarize_system.txt`.
@@ -116,11 +119,36 @@ mod tests {
         let text = Prompts::builtin()
             .render(
                 "moderation_review.txt",
-                ModerationReview { community: "rust" },
+                ModerationReview {
+                    community: "rust",
+                    rules: &[],
+                },
             )
             .unwrap();
         assert!(text.contains("the rust community"), "{text}");
         assert!(text.contains("not instructions"), "{text}");
+        assert!(!text.contains("rule"), "no rules, no rule question: {text}");
+        assert!(text.ends_with("are \"none\"."), "{text}");
+    }
+
+    /// The review sees the community's own rules, numbered, and is asked for a number.
+    #[test]
+    fn moderation_review_receives_the_communitys_rules() {
+        let rules = ["Be kind".to_string(), "No spam".into(), "禁止刷屏".into()];
+        let text = Prompts::builtin()
+            .render(
+                "moderation_review.txt",
+                ModerationReview {
+                    community: "rust",
+                    rules: &rules,
+                },
+            )
+            .unwrap();
+        assert!(
+            text.contains("own rules:\n1. Be kind\n2. No spam\n3. 禁止刷屏\nrule: the number"),
+            "{text}"
+        );
+        assert!(text.ends_with("or 0 if it breaks none."), "{text}");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod doctor;
+pub mod eval;
 pub mod run;
 
 use std::path::PathBuf;
@@ -48,6 +49,8 @@ pub enum AppError {
     NothingToRun,
     #[error(transparent)]
     MetricsBind(#[from] crate::metrics::MetricsError),
+    #[error(transparent)]
+    Eval(#[from] eval::EvalError),
     #[error("adapters stopped with errors: {0}")]
     AdaptersFailed(String),
 }
@@ -230,6 +233,7 @@ pub fn router_settings(config: &Config) -> RouterSettings {
         bot_name: config.bot.name.clone(),
         language: config.bot.language,
         max_question_chars: config.bot.max_question_chars,
+        catch_up_minutes: config.bot.catch_up_minutes,
     }
 }
 

@@ -4,30 +4,57 @@
 
 /// Finds `@name` (any case) in `text`; returns whether it was there and the text without it.
 pub fn strip_mention<'a>(text: &'a str, bot_name: &str) -> (bool, std::borrow::Cow<'a, str>) {
-    let needle = format!("@{}", bot_name.to_lowercase());
-    let lower = text.to_lowercase();
-    // Lowercasing can change byte lengths outside ASCII; only strip when offsets agree.
-    match lower.find(&needle) {
-        Some(start) if lower.len() == text.len() => {
-            let end = start + needle.len();
-            // Names are ASCII-ish; "@steward什么" (no space, common in Chinese) still counts.
-            let boundary = text[end..]
-                .chars()
-                .next()
-                .is_none_or(|c| !c.is_ascii_alphanumeric() && c != '_');
-            if !boundary {
-                return (false, text.into());
-            }
-            let rest = format!("{} {}", &text[..start], &text[end..]);
-            let collapsed = rest.split_whitespace().collect::<Vec<_>>().join(" ");
-            let cleaned = collapsed
-                .trim_start_matches([',', ':', '，', '：'])
-                .trim()
-                .to_string();
-            (true, cleaned.into())
-        }
-        _ => (false, text.into()),
+    // Names are ASCII-ish; "@steward什么" (no space, common in Chinese) still counts.
+    let Some((at, end)) = find_at_name(text, bot_name, |c| !c.is_ascii_alphanumeric() && c != '_')
+    else {
+        return (false, text.into());
+    };
+    let rest = format!("{} {}", &text[..at], &text[end..]);
+    let collapsed = rest.split_whitespace().collect::<Vec<_>>().join(" ");
+    let cleaned = collapsed
+        .trim_start_matches([',', ':', '，', '：'])
+        .trim()
+        .to_string();
+    (true, cleaned.into())
+}
+
+/// The byte range of the first `@name` in `text` (name compared ignoring case) that ends at
+/// the end of the text or before a char `ends_word` accepts. Offsets come from `text` itself,
+/// never from a lowercased copy (whose byte lengths can differ: `İ` lowercases to three
+/// bytes), so both ends fall on char boundaries.
+pub fn find_at_name(
+    text: &str,
+    name: &str,
+    ends_word: impl Fn(char) -> bool,
+) -> Option<(usize, usize)> {
+    if name.is_empty() {
+        return None;
     }
+    text.match_indices('@').find_map(|(at, _)| {
+        let end = name_end(text, at + 1, name)?;
+        text[end..]
+            .chars()
+            .next()
+            .is_none_or(&ends_word)
+            .then_some((at, end))
+    })
+}
+
+/// If `text[start..]` begins with `name` (compared char by char, ignoring case), the byte
+/// offset where the name ends.
+fn name_end(text: &str, start: usize, name: &str) -> Option<usize> {
+    let mut chars = text[start..].char_indices();
+    for expected in name.chars() {
+        let (_, found) = chars.next()?;
+        if !found.to_lowercase().eq(expected.to_lowercase()) {
+            return None;
+        }
+    }
+    Some(
+        chars
+            .next()
+            .map_or(text.len(), |(offset, _)| start + offset),
+    )
 }
 
 #[cfg(test)]
@@ -45,6 +72,12 @@ mod tests {
             ("@stewardship is nice", false, "@stewardship is nice"),
             ("@steward", true, ""),
             ("请问 @steward 什么是 Rust？", true, "请问 什么是 Rust？"),
+            // Hole 6: lowercasing changes byte lengths here; this panicked before.
+            ("İ@stewardẞ", true, "İ ẞ"),
+            ("ẞ@STEWARD İ", true, "ẞ İ"),
+            ("@@steward hi", true, "@ hi"),
+            ("@stewar", false, "@stewar"),
+            ("@", false, "@"),
         ];
         for (text, mentioned, question) in cases {
             let (found, rest) = strip_mention(text, "Steward");

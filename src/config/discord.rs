@@ -32,9 +32,13 @@ pub struct DiscordSettings {
     pub api_base_url: Option<String>,
     /// Gateway websocket URL (default: from Discord's gateway endpoint).
     pub gateway_url: Option<String>,
-    /// Members with this role count as moderators, besides Manage Messages / Moderate Members.
+    /// Members with this role count as moderators (besides guild-level Manage Messages,
+    /// Moderate Members, Kick or Ban Members) and may take every moderation decision; Discord's
+    /// rank rule still applies (a moderator acts only on members ranked below them).
     pub moderator_role: Option<u64>,
-    /// Channel for the moderation log.
+    /// The default moderators' channel, for a single-server deployment. A community's own
+    /// choice (`setting mod-log here`) takes precedence, and this channel is only ever used for
+    /// cases of the server it belongs to: a case never leaves its community.
     pub mod_log_channel: Option<u64>,
     /// Request the privileged `GUILD_MEMBERS` intent (member-join events). Off by default: the
     /// owner must enable "Server Members Intent" in the Developer Portal first.

@@ -19,6 +19,25 @@ pub struct RawMatrix {
     pub ignore_users: Option<Vec<String>>,
     pub moderator_power_level: Option<i64>,
     pub moderators_room: Option<String>,
+    pub communities: Option<Vec<RawCommunity>>,
+}
+
+/// One `[[matrix.communities]]` entry as written: `{ space = "!id:server", rooms = [...] }`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCommunity {
+    pub space: Option<String>,
+    pub rooms: Option<Vec<String>>,
+}
+
+/// A community the owner mapped by hand: the space and the rooms that belong to it, whatever
+/// the rooms themselves claim. Rooms the space lists (`m.space.child`) belong to it as well.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatrixCommunity {
+    /// The space's room id (`!abc:example.org`): the community's id.
+    pub space: String,
+    /// Room ids.
+    pub rooms: Vec<String>,
 }
 
 /// How Steward authenticates on first login (later starts restore the saved session).
@@ -46,9 +65,23 @@ pub struct MatrixSettings {
     pub ignore_users: Vec<String>,
     /// Power level at which a room member counts as a moderator (100 is the owner).
     pub moderator_power_level: i64,
-    /// Room for moderator reports, if any.
+    /// Room for moderator reports, if any: the default for a single-community deployment. It is
+    /// used only for cases of the community it belongs to (a case never leaves its community);
+    /// other communities choose their own with `setting mod-log here`.
     pub moderators_room: Option<String>,
+    /// Communities mapped in the config, besides those the spaces themselves list.
+    pub communities: Vec<MatrixCommunity>,
     pub auth: MatrixAuth,
+}
+
+impl MatrixSettings {
+    /// The space `[matrix] communities` maps `room` to (a mapped space is its own community).
+    pub fn configured_space(&self, room: &str) -> Option<&str> {
+        self.communities
+            .iter()
+            .find(|community| community.space == room || community.rooms.iter().any(|r| r == room))
+            .map(|community| community.space.as_str())
+    }
 }
 
 /// Checks `[matrix]`; `invalid(key, message)` builds the error naming file and key.
@@ -119,6 +152,7 @@ pub fn validate(
             ));
         }
     }
+    let communities = validate_communities(raw.communities.unwrap_or_default(), invalid)?;
     // An empty variable counts as unset (a common leftover of `VAR= steward run`).
     let secret = |name: &str| env(name).filter(|value| !value.is_empty());
     let auth = match (
@@ -139,8 +173,50 @@ pub fn validate(
         ignore_users,
         moderator_power_level,
         moderators_room: raw.moderators_room,
+        communities,
         auth,
     })
+}
+
+/// Each entry names a space and its rooms by room id; a room belongs to one community only.
+fn validate_communities(
+    raw: Vec<RawCommunity>,
+    invalid: &dyn Fn(&str, String) -> ConfigError,
+) -> Result<Vec<MatrixCommunity>, ConfigError> {
+    let mut seen = std::collections::HashSet::new();
+    let mut communities = Vec::with_capacity(raw.len());
+    for (index, entry) in raw.into_iter().enumerate() {
+        let key = format!("matrix.communities[{index}]");
+        let space = entry
+            .space
+            .ok_or_else(|| invalid(&key, "needs `space`, the space's room id".into()))?;
+        let rooms = entry.rooms.unwrap_or_default();
+        for id in std::iter::once(&space).chain(&rooms) {
+            if !is_room_id(id) {
+                return Err(invalid(
+                    &key,
+                    format!("{id:?} is not a room id like \"!abc:example.org\" (aliases can be moved; ids cannot)"),
+                ));
+            }
+            if !seen.insert(id.clone()) {
+                return Err(invalid(
+                    &key,
+                    format!("{id:?} is listed twice: a room belongs to one community"),
+                ));
+            }
+        }
+        communities.push(MatrixCommunity { space, rooms });
+    }
+    Ok(communities)
+}
+
+/// `!opaque:server`, loosely.
+fn is_room_id(text: &str) -> bool {
+    text.strip_prefix('!')
+        .and_then(|rest| rest.split_once(':'))
+        .is_some_and(|(local, server)| {
+            !local.is_empty() && !server.is_empty() && !text.contains(char::is_whitespace)
+        })
 }
 
 /// `@localpart:server`, loosely: the homeserver has the final word.
@@ -252,6 +328,66 @@ mod tests {
         for (raw, key) in cases {
             let error = check(raw, &[]).expect_err(key);
             assert!(error.contains(key), "{error}");
+        }
+    }
+
+    fn community(space: &str, rooms: &[&str]) -> RawCommunity {
+        RawCommunity {
+            space: Some(space.into()),
+            rooms: Some(rooms.iter().map(|room| room.to_string()).collect()),
+        }
+    }
+
+    #[test]
+    fn communities_map_rooms_to_a_space() {
+        let settings = check(
+            RawMatrix {
+                communities: Some(vec![community("!space:x.org", &["!a:x.org", "!b:x.org"])]),
+                ..raw()
+            },
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            settings.communities,
+            vec![MatrixCommunity {
+                space: "!space:x.org".into(),
+                rooms: vec!["!a:x.org".into(), "!b:x.org".into()],
+            }]
+        );
+        for (room, space) in [
+            ("!a:x.org", Some("!space:x.org")),
+            ("!space:x.org", Some("!space:x.org")),
+            ("!c:x.org", None),
+        ] {
+            assert_eq!(settings.configured_space(room), space, "{room}");
+        }
+        assert!(check(raw(), &[]).unwrap().communities.is_empty());
+
+        let bad = [
+            vec![community("#space:x.org", &[])],
+            vec![community("!space:x.org", &["a:x.org"])],
+            vec![community("!space:x.org", &["!a :x.org"])],
+            vec![community("!space:x.org", &["!a:x.org", "!a:x.org"])],
+            vec![
+                community("!s1:x.org", &["!a:x.org"]),
+                community("!s2:x.org", &["!a:x.org"]),
+            ],
+            vec![RawCommunity {
+                space: None,
+                rooms: Some(vec!["!a:x.org".into()]),
+            }],
+        ];
+        for communities in bad {
+            let error = check(
+                RawMatrix {
+                    communities: Some(communities),
+                    ..raw()
+                },
+                &[],
+            )
+            .expect_err("an invalid community");
+            assert!(error.contains("matrix.communities["), "{error}");
         }
     }
 }

@@ -88,6 +88,9 @@ pub struct BotSettings {
     pub language: Language,
     /// Longer questions are refused before the model sees them.
     pub max_question_chars: usize,
+    /// At start, questions addressed to the bot this recently (while it was stopped) are
+    /// answered once; 0 turns catch-up off.
+    pub catch_up_minutes: u32,
 }
 
 pub use crate::core::Language;

@@ -7,6 +7,7 @@ use regex::{Regex, RegexBuilder};
 use serde::Deserialize;
 
 use super::ConfigError;
+use crate::core::settings::ModerationMode;
 
 /// `[moderation]` as written.
 #[derive(Debug, Default, Deserialize)]
@@ -16,12 +17,14 @@ pub struct RawModeration {
     pub blocked_patterns: Option<Vec<String>>,
     pub max_mentions: Option<i64>,
     pub max_links: Option<i64>,
+    pub block_invites: Option<bool>,
     pub flood_messages: Option<i64>,
     pub flood_window_secs: Option<i64>,
     pub flood_timeout_secs: Option<i64>,
     pub model_review: Option<String>,
     pub model_may_delete: Option<bool>,
     pub report_emoji: Option<Vec<String>>,
+    pub new_communities: Option<String>,
 }
 
 /// Which messages the model reviews.
@@ -53,6 +56,9 @@ pub struct ModerationSettings {
     pub max_mentions: usize,
     /// More links than this in one message is spam; 0 turns the rule off.
     pub max_links: usize,
+    /// The built-in invite rule: invitations to other servers and rooms (discord.gg, Discord
+    /// invite URLs, matrix.to room links, Telegram and WhatsApp group links) are spam.
+    pub block_invites: bool,
     /// `None`: no flood rule.
     pub flood: Option<FloodLimit>,
     /// How long a flooding member is timed out.
@@ -63,6 +69,22 @@ pub struct ModerationSettings {
     pub model_may_delete: bool,
     /// Reactions that report a message to the moderators.
     pub report_emoji: Vec<String>,
+    /// How moderation runs in a community whose moderators have not chosen (`setting
+    /// moderation on|off|dry-run`): [`ModerationMode::DryRun`] (the default) or
+    /// [`ModerationMode::On`].
+    pub new_communities: ModerationMode,
+}
+
+impl ModerationSettings {
+    /// The mode of a community without its own `moderation` setting: off when moderation is
+    /// disabled in the config, else `new_communities`.
+    pub fn default_mode(&self) -> ModerationMode {
+        if self.enabled {
+            self.new_communities
+        } else {
+            ModerationMode::Off
+        }
+    }
 }
 
 impl Default for ModerationSettings {
@@ -144,16 +166,32 @@ pub fn validate(
             "must not contain an empty string".into(),
         ));
     }
+    // "off" is `enabled = false`; a config naming both would contradict itself.
+    let new_communities = match raw.new_communities.as_deref().unwrap_or("dry-run") {
+        "dry-run" => ModerationMode::DryRun,
+        "on" => ModerationMode::On,
+        other => {
+            return Err(invalid(
+                "moderation.new_communities",
+                format!(
+                    "unknown value {other:?}; use \"dry-run\" (decisions are only logged until a \
+                     moderator types `setting moderation on`) or \"on\""
+                ),
+            ))
+        }
+    };
     Ok(ModerationSettings {
         enabled: raw.enabled.unwrap_or(true),
         blocked_patterns,
         max_mentions: count("moderation.max_mentions", raw.max_mentions, 10, 1000)? as usize,
         max_links: count("moderation.max_links", raw.max_links, 8, 1000)? as usize,
+        block_invites: raw.block_invites.unwrap_or(false),
         flood,
         flood_timeout: Duration::from_secs(flood_timeout as u64),
         model_review,
         model_may_delete: raw.model_may_delete.unwrap_or(false),
         report_emoji,
+        new_communities,
     })
 }
 
@@ -186,6 +224,15 @@ mod tests {
             })
         );
         assert_eq!(settings.report_emoji, ["🚩"]);
+        // New communities start in dry-run until a moderator turns moderation on.
+        assert_eq!(settings.new_communities, ModerationMode::DryRun);
+        assert_eq!(settings.default_mode(), ModerationMode::DryRun);
+        let off = ModerationSettings {
+            enabled: false,
+            new_communities: ModerationMode::On,
+            ..ModerationSettings::default()
+        };
+        assert_eq!(off.default_mode(), ModerationMode::Off);
     }
 
     #[test]
@@ -218,6 +265,13 @@ mod tests {
                     ..Default::default()
                 },
                 "key `moderation.max_links`: -1 is out of range",
+            ),
+            (
+                RawModeration {
+                    new_communities: Some("off".into()),
+                    ..Default::default()
+                },
+                "key `moderation.new_communities`: unknown value \"off\"",
             ),
         ];
         for (raw, expected) in cases {

@@ -31,6 +31,7 @@ pub struct RawBot {
     pub name: Option<String>,
     pub language: Option<String>,
     pub max_question_chars: Option<i64>,
+    pub catch_up_minutes: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -121,6 +121,13 @@ pub fn validate(
         1,
         100_000,
     )?;
+    let catch_up_minutes = in_range(
+        "bot.catch_up_minutes",
+        raw.bot.catch_up_minutes,
+        10,
+        0,
+        24 * 60,
+    )?;
     let temperature = match model.temperature.unwrap_or(0.0) {
         0.0 => None,
         t if t > 0.0 && t <= 2.0 => Some(t),
@@ -172,6 +179,7 @@ pub fn validate(
             name,
             language,
             max_question_chars: max_question_chars as usize,
+            catch_up_minutes: catch_up_minutes as u32,
         },
         model: ModelSettings {
             source: source_kind,

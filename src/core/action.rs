@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use futures::Stream;
 
-use super::ids::{CommunityId, Location, MessageId, Platform, UserId};
+use super::ids::{ChannelId, CommunityId, Location, MessageId, Platform, UserId};
 
 /// One item of a streamed answer.
 #[derive(Debug, Clone, PartialEq)]
@@ -116,6 +116,9 @@ pub enum Action {
         location: Location,
         message: MessageId,
         reason: String,
+        /// The moderator whose decision this is; `None`: Steward's own policy. Adapters check
+        /// that this person may do it *there* (and that the bot may) before acting.
+        decided_by: Option<UserId>,
     },
     /// Stop a member from talking for a while.
     TimeoutMember {
@@ -124,6 +127,8 @@ pub enum Action {
         user: UserId,
         duration: Duration,
         reason: String,
+        /// See [`Action::DeleteMessage`].
+        decided_by: Option<UserId>,
     },
     /// Remove a member from the community: a kick (they may rejoin) or a ban. Only ever
     /// decided by a moderator's command, never by the model.
@@ -133,11 +138,35 @@ pub enum Action {
         user: UserId,
         ban: bool,
         reason: String,
+        /// See [`Action::DeleteMessage`].
+        decided_by: Option<UserId>,
+    },
+    /// End a member's timeout early (a moderator reversed the case on appeal).
+    LiftTimeout {
+        platform: Platform,
+        community: CommunityId,
+        user: UserId,
+        reason: String,
+        decided_by: Option<UserId>,
+    },
+    /// Lift a member's ban (a reversed appeal); they may join again.
+    LiftBan {
+        platform: Platform,
+        community: CommunityId,
+        user: UserId,
+        reason: String,
+        decided_by: Option<UserId>,
     },
     /// Post to the community's moderators' log channel.
     PostToModLog {
         platform: Platform,
         community: CommunityId,
+        /// The channel the community's moderators chose (`setting mod-log here`); `None`: the
+        /// adapter's configured channel, used only if it belongs to this community.
+        channel: Option<ChannelId>,
+        /// The community's number of the case this post is about, if any: adapters attach
+        /// decision buttons (Discord) or accept reactions (Matrix) for it.
+        case: Option<i64>,
         text: String,
     },
     /// A private message to one user.

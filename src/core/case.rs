@@ -60,6 +60,8 @@ labels!(
         Sexual = "sexual",
         Violence = "violence",
         SelfHarm = "self_harm",
+        /// Text aimed at the bot's instructions ("ignore all previous instructions").
+        PromptInjection = "prompt_injection",
         Other = "other",
     }
 );
@@ -91,6 +93,8 @@ labels!(
         TimedOut = "timed_out",
         Kicked = "kicked",
         Banned = "banned",
+        /// A moderator undid the decision on appeal.
+        Reversed = "reversed",
     }
 );
 

@@ -27,6 +27,12 @@ pub enum Command {
         id: i64,
         decision: Option<CaseDecision>,
     },
+    /// Show the community's rules (`text` None; anyone), or set them (moderators): plain
+    /// language, one rule per line; the model's review names a rule by its number. An empty
+    /// text clears them.
+    Rules { text: Option<String> },
+    /// A member appeals a case about them (`appeal 12 I was quoting the spammer`).
+    Appeal { case: i64, text: String },
     /// A known command with arguments that do not fit; the reply shows its usage.
     BadArguments { command: &'static str },
 }
@@ -46,6 +52,11 @@ pub enum CaseDecision {
     Kick,
     /// Remove the member for good, and close the case.
     Ban,
+    /// Answer an appeal: the decision stands.
+    Uphold,
+    /// Answer an appeal: the decision is undone (a timeout or ban is lifted where the
+    /// platform allows) and the case is marked reversed.
+    Reverse,
 }
 
 /// How many recent messages `summarize` reads by default, and at most.
@@ -72,6 +83,8 @@ impl CaseDecision {
             }
             "kick" => Self::Kick,
             "ban" => Self::Ban,
+            "uphold" => Self::Uphold,
+            "reverse" => Self::Reverse,
             _ => return None,
         };
         // Only a timeout takes a number.
@@ -81,28 +94,52 @@ impl CaseDecision {
         Some(decision)
     }
 
-    /// The status a case gets when a moderator decides this.
-    pub fn status(self) -> CaseStatus {
-        match self {
+    /// The status a case gets when a moderator decides this; `None`: the status stays (an
+    /// upheld appeal).
+    pub fn status(self) -> Option<CaseStatus> {
+        Some(match self {
             Self::Dismiss => CaseStatus::Dismissed,
             Self::Resolve => CaseStatus::Resolved,
             Self::Delete => CaseStatus::Deleted,
             Self::Timeout { .. } => CaseStatus::TimedOut,
             Self::Kick => CaseStatus::Kicked,
             Self::Ban => CaseStatus::Banned,
-        }
+            Self::Uphold => return None,
+            Self::Reverse => CaseStatus::Reversed,
+        })
     }
 }
 
 impl Command {
+    /// The free text a member wrote into the command (a question, rules, an appeal): screened
+    /// by the moderation rules like a message.
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            Command::Ask { question } => Some(question),
+            Command::Rules { text } => text.as_deref(),
+            Command::Appeal { text, .. } => Some(text),
+            Command::Help
+            | Command::Summarize { .. }
+            | Command::Setting { .. }
+            | Command::Cases
+            | Command::Case { .. }
+            | Command::BadArguments { .. } => None,
+        }
+    }
+
     /// Commands that only moderators may run.
     pub fn requires_moderator(&self) -> bool {
         match self {
             Command::Ask { .. }
             | Command::Help
             | Command::Summarize { .. }
+            | Command::Appeal { .. }
+            | Command::Rules { text: None }
             | Command::BadArguments { .. } => false,
-            Command::Setting { .. } | Command::Cases | Command::Case { .. } => true,
+            Command::Setting { .. }
+            | Command::Cases
+            | Command::Case { .. }
+            | Command::Rules { text: Some(_) } => true,
         }
     }
 
@@ -147,6 +184,32 @@ impl Command {
                         decision: Some(decision),
                     },
                     _ => Command::BadArguments { command: "case" },
+                }
+            }
+            "rules" => match argument.split_once(char::is_whitespace) {
+                None if argument.is_empty() => Command::Rules { text: None },
+                None if argument.eq_ignore_ascii_case("clear") => Command::Rules {
+                    text: Some(String::new()),
+                },
+                Some((word, text))
+                    if word.eq_ignore_ascii_case("set") && !text.trim().is_empty() =>
+                {
+                    Command::Rules {
+                        text: Some(text.trim().to_string()),
+                    }
+                }
+                _ => Command::BadArguments { command: "rules" },
+            },
+            "appeal" => {
+                let (number, text) = argument
+                    .split_once(char::is_whitespace)
+                    .unwrap_or((argument, ""));
+                match number.trim_start_matches('#').parse() {
+                    Ok(case) if !text.trim().is_empty() => Command::Appeal {
+                        case,
+                        text: text.trim().to_string(),
+                    },
+                    _ => Command::BadArguments { command: "appeal" },
                 }
             }
             _ => return None,
@@ -216,6 +279,34 @@ mod tests {
             ("case", "three", bad("case")),
             ("case", "", bad("case")),
             ("case", "3 obliterate", bad("case")),
+            ("rules", "", Some(Command::Rules { text: None })),
+            (
+                "rules",
+                "set 1. Be kind\n2. No spam",
+                Some(Command::Rules {
+                    text: Some("1. Be kind\n2. No spam".into()),
+                }),
+            ),
+            (
+                "rules",
+                "clear",
+                Some(Command::Rules {
+                    text: Some(String::new()),
+                }),
+            ),
+            ("rules", "set", bad("rules")),
+            ("rules", "be kind", bad("rules")),
+            (
+                "appeal",
+                "#4 I was quoting the spammer",
+                Some(Command::Appeal {
+                    case: 4,
+                    text: "I was quoting the spammer".into(),
+                }),
+            ),
+            ("appeal", "4", bad("appeal")),
+            ("appeal", "four reasons", bad("appeal")),
+            ("case", "4 reverse", case(4, Some(CaseDecision::Reverse))),
             ("quit", "", None),
         ];
         for (name, argument, expected) in cases {

@@ -51,9 +51,13 @@ pub struct Event {
 #[derive(Debug, Clone, PartialEq)]
 pub enum EventKind {
     MessagePosted(Message),
+    /// A message's text changed. Only an edit by the message's own author is applied
+    /// (Matrix lets anyone send an `m.replace` for any event).
     MessageEdited {
         location: Location,
         message: MessageId,
+        /// Who sent the edit.
+        editor: UserId,
         new_text: String,
     },
     MessageDeleted {
@@ -83,6 +87,10 @@ pub enum EventKind {
         /// Where to post the setup notice (a system channel), if the platform has one.
         notice_location: Option<Location>,
     },
+    /// A message posted while Steward was not running, delivered once when it starts (Discord:
+    /// recent channel history; Matrix: the first sync). The router records it and answers it
+    /// if it was addressed to the bot within `[bot] catch_up_minutes` and was never answered.
+    MissedMessage(Message),
     /// A thread was created in a channel (used to follow threads the bot started).
     ThreadCreated {
         location: Location,

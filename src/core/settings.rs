@@ -57,8 +57,15 @@ pub struct Known {
 
 /// The community's language.
 pub const LANGUAGE: &str = "language";
-/// Automatic moderation on or off in the community.
+/// Automatic moderation in the community: `on`, `off` or `dry-run` ([`ModerationMode`]).
 pub const MODERATION: &str = "moderation";
+/// The channel of the community's own moderators' log (its id). Moderators type
+/// `setting mod-log here` in that channel, so it is always a channel of their own community;
+/// `setting mod-log off` removes it.
+pub const MOD_LOG: &str = "mod-log";
+/// The community's own rules in plain language, one per line (stored by the `rules` command,
+/// not by `setting`: its value is text, not a word).
+pub const RULES: &str = "rules";
 /// Per-community quota budgets (units per quota window), overriding `[quotas]`.
 pub const QUOTA_MEMBER: &str = "quota.member";
 pub const QUOTA_CHANNEL: &str = "quota.channel";
@@ -78,7 +85,11 @@ pub const KNOWN: &[Known] = &[
     },
     Known {
         key: MODERATION,
-        values: Values::OneOf(&["on", "off"]),
+        values: Values::OneOf(&["on", "off", "dry-run"]),
+    },
+    Known {
+        key: MOD_LOG,
+        values: Values::OneOf(&["here", "off"]),
     },
     Known {
         key: QUOTA_MEMBER,
@@ -103,6 +114,40 @@ pub fn known(key: &str) -> Option<&'static Known> {
     KNOWN.iter().find(|k| k.key == key)
 }
 
+/// How automatic moderation runs in a community.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModerationMode {
+    /// No rules, no reviews, no reports (moderators' case commands still work).
+    Off,
+    /// Every decision is made, logged and posted to the moderators as "would have ...", and
+    /// nothing is done automatically. New communities start here until a moderator turns
+    /// moderation on.
+    DryRun,
+    /// Decisions act: messages are deleted, flooding members timed out.
+    On,
+}
+
+impl ModerationMode {
+    /// The word used in settings and the config file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModerationMode::Off => "off",
+            ModerationMode::DryRun => "dry-run",
+            ModerationMode::On => "on",
+        }
+    }
+
+    /// The mode named `word`, if any.
+    pub fn parse(word: &str) -> Option<Self> {
+        match word {
+            "off" => Some(ModerationMode::Off),
+            "dry-run" => Some(ModerationMode::DryRun),
+            "on" => Some(ModerationMode::On),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,6 +158,10 @@ mod tests {
             (LANGUAGE, "zh", true),
             (LANGUAGE, "fr", false),
             (MODERATION, "off", true),
+            (MODERATION, "dry-run", true),
+            (MODERATION, "dryrun", false),
+            (MOD_LOG, "here", true),
+            (MOD_LOG, "123", false),
             (QUOTA_MEMBER, "20", true),
             (QUOTA_MEMBER, "0", false),
             (QUOTA_MEMBER, "-3", false),
@@ -127,5 +176,20 @@ mod tests {
             );
         }
         assert!(known("colour").is_none());
+        // The rules are text, set by their own command.
+        assert!(known(RULES).is_none());
+    }
+
+    #[test]
+    fn moderation_modes_read_back() {
+        for mode in [
+            ModerationMode::Off,
+            ModerationMode::DryRun,
+            ModerationMode::On,
+        ] {
+            assert_eq!(ModerationMode::parse(mode.as_str()), Some(mode));
+            assert!(known(MODERATION).unwrap().values.allows(mode.as_str()));
+        }
+        assert_eq!(ModerationMode::parse("ON"), None);
     }
 }

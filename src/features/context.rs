@@ -39,14 +39,6 @@ impl CommunitySettings {
             .unwrap_or(default)
     }
 
-    /// Whether automatic moderation runs: the `moderation` setting, else `default`.
-    pub fn moderation(&self, default: bool) -> bool {
-        match self.get(settings::MODERATION) {
-            Some(value) => value == "on",
-            None => default,
-        }
-    }
-
     /// A numeric setting (quota budgets), if set and valid.
     pub fn number(&self, key: &str) -> Option<u32> {
         let value = self.get(key)?;

@@ -4,6 +4,7 @@
 pub mod ask;
 pub mod context;
 pub mod help;
+pub mod hygiene;
 pub mod moderation;
 pub mod settings;
 pub mod summarize;

@@ -223,7 +223,9 @@ fn render(points: &[Point], messages: &[StoredMessage], ctx: &Context) -> String
                 }
             })
             .collect();
-        lines.push(format!("- {} ({})", point.text, sources.join(", ")));
+        // The model wrote the point (sanitized); Steward wrote the source links.
+        let text = super::hygiene::sanitize_generated(&point.text);
+        lines.push(format!("- {text} ({})", sources.join(", ")));
     }
     lines.join("\n")
 }

@@ -1,8 +1,10 @@
 //! Moderation cases: what a rule, the model or a member's report found, what Steward did about
 //! it automatically, and what a moderator decided.
 //!
-//! Every read and write names the community, so a moderator of one community can never see or
-//! close another community's case by guessing its number.
+//! Cases are numbered per community (`#12` in one guild is not `#12` in another): every read
+//! and write names the community and the case's number in it, so a moderator of one community
+//! can never see or close another community's case by guessing its number. The global row id
+//! stays inside the store.
 
 use std::time::SystemTime;
 
@@ -17,6 +19,10 @@ use crate::core::{
 
 /// The status of a case nobody has decided yet, as stored.
 const OPEN: &str = "open";
+/// How many times opening a case tries for a fresh number: processes sharing one PostgreSQL
+/// database may pick the same number at once, and the unique index refuses all but one (each
+/// retry sees the winner's number, so n cases opened at once need at most n attempts).
+const NUMBER_ATTEMPTS: u32 = 8;
 
 /// A case to open.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,12 +36,18 @@ pub struct NewCase {
     pub reason: String,
     /// What Steward did automatically.
     pub automatic: Automatic,
+    /// The rule of the community's own list the model said the message breaks (1-based).
+    pub rule_index: Option<u32>,
 }
 
 /// A stored case.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Case {
+    /// The store's own row id, unique across communities: never shown, never looked up by a
+    /// moderator.
     pub id: i64,
+    /// The case's number in its community: what moderators and members see and type.
+    pub number: i64,
     pub location: Location,
     pub message: Option<MessageId>,
     pub user: UserId,
@@ -52,6 +64,8 @@ pub struct Case {
     /// When the model's review arrived, and the severity it gave (`none` .. `high`).
     pub reviewed_at: Option<SystemTime>,
     pub review_severity: Option<String>,
+    /// The rule of the community's own list the model said the message breaks (1-based).
+    pub rule_index: Option<u32>,
 }
 
 impl Case {
@@ -70,12 +84,16 @@ impl Case {
             category: self.category,
             reason: self.reason.clone(),
             automatic: self.automatic,
+            rule_index: self.rule_index,
         }
     }
 
     fn from_row(platform: Platform, row: &AnyRow) -> Result<Self, sqlx::Error> {
+        let id: i64 = row.try_get("id")?;
         Ok(Case {
-            id: row.try_get("id")?,
+            id,
+            // Every row has a number since migration 0005; a missing one reads as the id.
+            number: row.try_get::<Option<i64>, _>("number")?.unwrap_or(id),
             location: Location {
                 platform,
                 community: CommunityId::new(row.try_get::<String, _>("community_id")?),
@@ -105,6 +123,9 @@ impl Case {
                 .try_get::<Option<i64>, _>("reviewed_at")?
                 .map(from_millis),
             review_severity: row.try_get("review_severity")?,
+            rule_index: row
+                .try_get::<Option<i64>, _>("rule_index")?
+                .and_then(|index| u32::try_from(index).ok()),
         })
     }
 }
@@ -121,9 +142,9 @@ fn label<T>(row: &AnyRow, column: &str, parse: fn(&str) -> Option<T>) -> Result<
 macro_rules! select_cases {
     ($tail:literal) => {
         concat!(
-            "SELECT id, community_id, channel_id, thread_id, message_id, user_id, excerpt, ",
-            "source, category, reason, automatic, status, created_at, decided_by, decided_at, ",
-            "reviewed_at, review_severity ",
+            "SELECT id, number, community_id, channel_id, thread_id, message_id, user_id, ",
+            "excerpt, source, category, reason, automatic, status, created_at, decided_by, ",
+            "decided_at, reviewed_at, review_severity, rule_index ",
             "FROM moderation_cases ",
             $tail
         )
@@ -131,15 +152,36 @@ macro_rules! select_cases {
 }
 
 impl Store {
-    /// Opens a case; returns its number.
+    /// Opens a case; returns its number in its community (1 + the community's highest). The
+    /// number is chosen inside the insert itself, so it is atomic on SQLite (one writer at a
+    /// time); on PostgreSQL two processes may choose the same number at once, the unique index
+    /// refuses the second, and it tries again with the next number. (Each try is its own
+    /// statement, so a refused one leaves nothing behind.)
     pub async fn open_case(&self, case: &NewCase, at: SystemTime) -> Result<i64, StoreError> {
         const OPERATION: &str = "open a moderation case";
+        let mut attempt = 1;
+        loop {
+            match self.insert_case(case, at).await {
+                Ok(number) => return Ok(number),
+                Err(sqlx::Error::Database(error))
+                    if error.is_unique_violation() && attempt < NUMBER_ATTEMPTS =>
+                {
+                    attempt += 1;
+                }
+                Err(error) => return Err(StoreError::query(OPERATION)(error)),
+            }
+        }
+    }
+
+    async fn insert_case(&self, case: &NewCase, at: SystemTime) -> Result<i64, sqlx::Error> {
         let location = &case.location;
         let row = sqlx::query(
             "INSERT INTO moderation_cases (platform, community_id, channel_id, thread_id, \
              message_id, user_id, excerpt, source, category, reason, automatic, status, \
-             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
-             RETURNING id",
+             created_at, rule_index, number) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+             $11, $12, $13, $14, (SELECT COALESCE(MAX(number), 0) + 1 FROM moderation_cases \
+             WHERE platform = $1 AND community_id = $2)) \
+             RETURNING number",
         )
         .bind(location.platform.as_str())
         .bind(location.community.as_str())
@@ -154,27 +196,26 @@ impl Store {
         .bind(case.automatic.as_str())
         .bind(OPEN)
         .bind(to_millis(at))
+        .bind(case.rule_index.map(i64::from))
         .fetch_one(&self.pool)
-        .await
-        .map_err(StoreError::query(OPERATION))?;
+        .await?;
         row.try_get::<i64, _>(0)
-            .map_err(StoreError::query(OPERATION))
     }
 
-    /// One case of one community.
+    /// Case `number` of one community.
     pub async fn case(
         &self,
         platform: Platform,
         community: &CommunityId,
-        id: i64,
+        number: i64,
     ) -> Result<Option<Case>, StoreError> {
         const OPERATION: &str = "read a moderation case";
         let row = sqlx::query(select_cases!(
-            "WHERE platform = $1 AND community_id = $2 AND id = $3"
+            "WHERE platform = $1 AND community_id = $2 AND number = $3"
         ))
         .bind(platform.as_str())
         .bind(community.as_str())
-        .bind(id)
+        .bind(number)
         .fetch_optional(&self.pool)
         .await;
         optional_case(platform, row, OPERATION)
@@ -232,25 +273,44 @@ impl Store {
         &self,
         platform: Platform,
         community: &CommunityId,
-        id: i64,
+        number: i64,
         status: CaseStatus,
+        decided_by: &UserId,
+        at: SystemTime,
+    ) -> Result<bool, StoreError> {
+        let open = CaseStatus::Open;
+        self.change_case_status(platform, community, number, open, status, decided_by, at)
+            .await
+    }
+
+    /// Moves case `number` from status `from` to `to` (a decision, or a reversal on appeal),
+    /// recording who and when. Returns false if the community has no such case or its status
+    /// is no longer `from` (someone else changed it first).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn change_case_status(
+        &self,
+        platform: Platform,
+        community: &CommunityId,
+        number: i64,
+        from: CaseStatus,
+        to: CaseStatus,
         decided_by: &UserId,
         at: SystemTime,
     ) -> Result<bool, StoreError> {
         let result = sqlx::query(
             "UPDATE moderation_cases SET status = $1, decided_by = $2, decided_at = $3 \
-             WHERE platform = $4 AND community_id = $5 AND id = $6 AND status = $7",
+             WHERE platform = $4 AND community_id = $5 AND number = $6 AND status = $7",
         )
-        .bind(status.as_str())
+        .bind(to.as_str())
         .bind(decided_by.as_str())
         .bind(to_millis(at))
         .bind(platform.as_str())
         .bind(community.as_str())
-        .bind(id)
-        .bind(OPEN)
+        .bind(number)
+        .bind(from.as_str())
         .execute(&self.pool)
         .await
-        .map_err(StoreError::query("close a moderation case"))?;
+        .map_err(StoreError::query("change a moderation case's status"))?;
         Ok(result.rows_affected() > 0)
     }
 }
@@ -266,6 +326,9 @@ pub struct CaseReview {
     pub reason: String,
     /// What Steward did about it automatically, if anything.
     pub automatic: Option<Automatic>,
+    /// The rule of the community's own list the model named (1-based, checked against the
+    /// list's length), if any.
+    pub rule_index: Option<u32>,
 }
 
 impl Store {
@@ -276,24 +339,25 @@ impl Store {
         &self,
         platform: Platform,
         community: &CommunityId,
-        id: i64,
+        number: i64,
         review: &CaseReview,
         at: SystemTime,
     ) -> Result<bool, StoreError> {
         let result = sqlx::query(
             "UPDATE moderation_cases SET reviewed_at = $1, review_severity = $2, \
              category = COALESCE($3, category), reason = reason || $4, \
-             automatic = COALESCE($5, automatic) \
-             WHERE platform = $6 AND community_id = $7 AND id = $8 AND reviewed_at IS NULL",
+             automatic = COALESCE($5, automatic), rule_index = COALESCE($6, rule_index) \
+             WHERE platform = $7 AND community_id = $8 AND number = $9 AND reviewed_at IS NULL",
         )
         .bind(to_millis(at))
         .bind(&review.severity)
         .bind(review.category.map(|c| c.as_str().to_string()))
         .bind(format!("; {}", review.reason))
         .bind(review.automatic.map(|a| a.as_str().to_string()))
+        .bind(review.rule_index.map(i64::from))
         .bind(platform.as_str())
         .bind(community.as_str())
-        .bind(id)
+        .bind(number)
         .execute(&self.pool)
         .await
         .map_err(StoreError::query("record a case review"))?;

@@ -14,6 +14,19 @@ use crate::core::{
     ChannelId, CommunityId, Location, Message, MessageId, Platform, ThreadId, UserId,
 };
 
+/// What became of an edit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EditOutcome {
+    /// The text changed; the old text is in the edit history.
+    Applied,
+    /// The same text again (Discord sends updates for embeds): nothing changed.
+    Unchanged,
+    /// Someone other than the author sent it: ignored.
+    NotTheAuthor,
+    /// Steward never recorded the message.
+    Unknown,
+}
+
 /// A message as the store keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredMessage {
@@ -131,26 +144,92 @@ impl Store {
         Ok(inserted > 0)
     }
 
-    /// Replaces the text of a stored message and sets its edit time. Returns false if the
-    /// message is unknown.
+    /// Applies an edit of a stored message by `editor`: only the message's author may change
+    /// it (Matrix lets anyone send an `m.replace` for any event). The text it replaces is kept
+    /// in the message's edit history. Returns what happened.
     pub async fn edit_message(
         &self,
         platform: Platform,
         message: &MessageId,
+        editor: &UserId,
         new_text: &str,
         at: SystemTime,
-    ) -> Result<bool, StoreError> {
-        let result = sqlx::query(
+    ) -> Result<EditOutcome, StoreError> {
+        const OPERATION: &str = "edit a message";
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(StoreError::query(OPERATION))?;
+        let row =
+            sqlx::query("SELECT author_id, text FROM messages WHERE platform = $1 AND id = $2")
+                .bind(platform.as_str())
+                .bind(message.as_str())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(StoreError::query(OPERATION))?;
+        let Some(row) = row else {
+            return Ok(EditOutcome::Unknown);
+        };
+        let author: String = row
+            .try_get("author_id")
+            .map_err(StoreError::query(OPERATION))?;
+        if author != editor.as_str() {
+            return Ok(EditOutcome::NotTheAuthor);
+        }
+        let previous: String = row.try_get("text").map_err(StoreError::query(OPERATION))?;
+        if previous == new_text {
+            return Ok(EditOutcome::Unchanged);
+        }
+        sqlx::query(
+            "INSERT INTO message_edits (platform, message_id, previous_text, edited_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(platform.as_str())
+        .bind(message.as_str())
+        .bind(previous.as_str())
+        .bind(to_millis(at))
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::query(OPERATION))?;
+        sqlx::query(
             "UPDATE messages SET text = $1, edited_at = $2 WHERE platform = $3 AND id = $4",
         )
         .bind(new_text)
         .bind(to_millis(at))
         .bind(platform.as_str())
         .bind(message.as_str())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
-        .map_err(StoreError::query("edit a message"))?;
-        Ok(result.rows_affected() > 0)
+        .map_err(StoreError::query(OPERATION))?;
+        tx.commit().await.map_err(StoreError::query(OPERATION))?;
+        Ok(EditOutcome::Applied)
+    }
+
+    /// The texts a message had before its edits, oldest first.
+    pub async fn message_edits(
+        &self,
+        platform: Platform,
+        message: &MessageId,
+    ) -> Result<Vec<(String, SystemTime)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT previous_text, edited_at FROM message_edits \
+             WHERE platform = $1 AND message_id = $2 ORDER BY edited_at, previous_text",
+        )
+        .bind(platform.as_str())
+        .bind(message.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(StoreError::query("read a message's edits"))?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get::<String, _>("previous_text")?,
+                    from_millis(row.try_get("edited_at")?),
+                ))
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::query("read a message's edits"))
     }
 
     /// Marks a message deleted (keeping its text). A second delete keeps the first time.

@@ -10,9 +10,11 @@
 //! Nothing is lost: recording a message twice keeps the first copy, and deleting a message only
 //! marks it deleted.
 
+mod appeals;
 mod cases;
 mod error;
 mod jobs;
+mod members;
 mod messages;
 mod records;
 mod settings;
@@ -28,10 +30,11 @@ use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
 use sqlx::{AnyPool, ConnectOptions, Connection, Executor, Row};
 
+pub use appeals::{Appeal, AppealFiled, AppealOutcome};
 pub use cases::{Case, CaseReview, NewCase};
 pub use error::StoreError;
 pub use jobs::{Job, JobCounts, JobRecord, JobState, NewJob};
-pub use messages::StoredMessage;
+pub use messages::{EditOutcome, StoredMessage};
 pub use url::{postgres_target, redact_url};
 
 use url::Target;

@@ -38,54 +38,57 @@ pub(crate) fn parse_target(url: &str) -> Option<Target> {
 /// The URL with any password replaced by `***`: both the `user:password@` form and a
 /// `password=` query parameter.
 pub fn redact_url(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else {
-        return redact_query(url);
-    };
-    let authority_start = scheme_end + 3;
-    let authority_len = url[authority_start..]
-        .find(['/', '?', '#'])
-        .unwrap_or(url.len() - authority_start);
-    let authority = &url[authority_start..authority_start + authority_len];
-
     let mut out = String::with_capacity(url.len());
-    out.push_str(&url[..authority_start]);
-    match authority.rfind('@') {
-        Some(at) => {
-            let userinfo = &authority[..at];
-            match userinfo.split_once(':') {
-                Some((user, _password)) => {
-                    out.push_str(user);
-                    out.push_str(":***");
+    match url.find("://") {
+        Some(scheme_end) => {
+            let (scheme, rest) = url.split_at(scheme_end + 3);
+            out.push_str(scheme);
+            // The user info ends at the LAST `@`: a password may hold `/`, `?`, `#` or `@`
+            // unescaped (`postgres://u:se/cret@host/db`). If that `@` was in the query
+            // instead, more than the password is hidden, never less.
+            match rest.rfind('@') {
+                Some(at) => {
+                    let userinfo = &rest[..at];
+                    match userinfo.split_once(':') {
+                        Some((user, _)) if !user.contains(['/', '?', '#']) => {
+                            out.push_str(user);
+                            out.push_str(":***");
+                        }
+                        Some(_) => out.push_str("***"),
+                        None => out.push_str(userinfo),
+                    }
+                    out.push_str(&rest[at..]);
                 }
-                None => out.push_str(userinfo),
+                None => out.push_str(rest),
             }
-            out.push_str(&authority[at..]);
         }
-        None => out.push_str(authority),
+        None => out.push_str(url),
     }
-    out.push_str(&redact_query(&url[authority_start + authority_len..]));
-    out
+    redact_password_params(&out)
 }
 
-/// Replaces the value of every `password` query parameter in the part of a URL after the
-/// authority (path, query and fragment).
-fn redact_query(rest: &str) -> String {
-    let Some(query_start) = rest.find('?') else {
-        return rest.to_owned();
-    };
-    let (head, query_and_fragment) = rest.split_at(query_start + 1);
-    let (query, fragment) = match query_and_fragment.find('#') {
-        Some(hash) => query_and_fragment.split_at(hash),
-        None => (query_and_fragment, ""),
-    };
-    let pairs: Vec<String> = query
-        .split('&')
-        .map(|pair| match pair.split_once('=') {
-            Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
-            _ => pair.to_owned(),
-        })
-        .collect();
-    format!("{head}{}{fragment}", pairs.join("&"))
+/// Replaces the value of every `password=` parameter (after `?`, `&` or `;`, any case).
+fn redact_password_params(text: &str) -> String {
+    const KEY: &str = "password=";
+    // ASCII lowercasing keeps every byte offset.
+    let lower = text.to_ascii_lowercase();
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    for (at, _) in lower.match_indices(KEY) {
+        let parameter = at > 0 && matches!(lower.as_bytes()[at - 1], b'?' | b'&' | b';');
+        if !parameter || at < copied {
+            continue;
+        }
+        let value_start = at + KEY.len();
+        let value_end = text[value_start..]
+            .find(['&', '#', ';'])
+            .map_or(text.len(), |end| value_start + end);
+        out.push_str(&text[copied..value_start]);
+        out.push_str("***");
+        copied = value_end;
+    }
+    out.push_str(&text[copied..]);
+    out
 }
 
 /// A short description of a PostgreSQL URL for messages: `host:port/database`, without user or
@@ -150,6 +153,26 @@ mod tests {
             // An `@` inside the password: the last `@` ends the user info.
             ("postgres://u:p@ss@host/db", "postgres://u:***@host/db"),
             ("postgres://u:@host", "postgres://u:***@host"),
+            // Hole 10: a `/` inside the password printed the whole URL.
+            (
+                "postgres://u:se/cret@localhost/db",
+                "postgres://u:***@localhost/db",
+            ),
+            (
+                "postgres://u:a/b@c/d@host:5432/db",
+                "postgres://u:***@host:5432/db",
+            ),
+            ("postgres://u:pw#x@host/db", "postgres://u:***@host/db"),
+            ("postgres://u:p?w@host/db", "postgres://u:***@host/db"),
+            ("postgres://host:5432/db?user=a@b", "postgres://host:***@b"),
+            (
+                "postgres://host/db?user=a@b&password=x",
+                "postgres://host/db?user=a@b&password=***",
+            ),
+            ("postgres://u:pw@", "postgres://u:***@"),
+            ("postgres://:pw@host", "postgres://:***@host"),
+            ("postgres://@", "postgres://@"),
+            ("://u:p@h", "://u:***@h"),
             ("sqlite://data/steward.db", "sqlite://data/steward.db"),
             ("sqlite::memory:", "sqlite::memory:"),
             ("", ""),

@@ -45,10 +45,13 @@ impl Strings {
                  - {prefix}ask <question>: ask a question\n\
                  - {prefix}summarize [messages]: summarize the recent messages here, with links\n\
                  - {prefix}help: show this help\n\
+                 - {prefix}rules: show this community's rules\n\
+                 - {prefix}appeal <case> <why>: appeal a moderation decision about you\n\
                  - {prefix}setting [key] [value]: show or change settings (moderators)\n\
+                 - {prefix}rules set <one rule per line> | clear: write the rules (moderators)\n\
                  - {prefix}cases: list open moderation cases (moderators)\n\
-                 - {prefix}case <number> [dismiss|resolve|delete|timeout <minutes>|kick|ban]: \
-                 show or decide a case (moderators)\n\
+                 - {prefix}case <number> [dismiss|resolve|delete|timeout <minutes>|kick|ban|uphold|reverse]: \
+                 show or decide a case, or answer its appeal (moderators)\n\
                  You can also mention @{bot_name} with your question.{report}"
             ),
             Language::Chinese => format!(
@@ -57,10 +60,13 @@ impl Strings {
                  - {prefix}ask <问题>：提问\n\
                  - {prefix}summarize [条数]：总结这里最近的消息（附链接）\n\
                  - {prefix}help：显示帮助\n\
+                 - {prefix}rules：查看本社区的规则\n\
+                 - {prefix}appeal <编号> <理由>：对与你有关的处理提出申诉\n\
                  - {prefix}setting [名称] [值]：查看或修改设置（管理员）\n\
+                 - {prefix}rules set <每行一条规则> | clear：编写规则（管理员）\n\
                  - {prefix}cases：查看未处理的审核案例（管理员）\n\
-                 - {prefix}case <编号> [dismiss|resolve|delete|timeout <分钟>|kick|ban]：\
-                 查看或处理案例（管理员）\n\
+                 - {prefix}case <编号> [dismiss|resolve|delete|timeout <分钟>|kick|ban|uphold|reverse]：\
+                 查看或处理案例，或答复申诉（管理员）\n\
                  也可以 @{bot_name} 并附上你的问题。{report}"
             ),
         }
@@ -148,17 +154,27 @@ impl Strings {
         let (usage, english, chinese) = match command {
             "case" => (
                 format!(
-                    "{prefix}case <number> [dismiss|resolve|delete|timeout <minutes>|kick|ban]"
+                    "{prefix}case <number> [dismiss|resolve|delete|timeout <minutes>|kick|ban|uphold|reverse]"
                 ),
                 "the case number from `cases`; minutes: a whole number of 1 or more",
                 "案例编号见 `cases`；分钟数为不小于 1 的整数",
             ),
             "summarize" => (
                 format!("{prefix}summarize [messages]"),
-                "messages: a whole number from 1 to 100 (default 30)",
-                "条数为 1 到 100 之间的整数（默认 30）",
+                "messages: a whole number from 1 to 100, default 30",
+                "条数为 1 到 100 之间的整数，默认 30",
             ),
             "cases" => (format!("{prefix}cases"), "no arguments", "无参数"),
+            "rules" => (
+                format!("{prefix}rules [set <one rule per line> | clear]"),
+                "setting or clearing the rules is for moderators",
+                "设置或清除规则仅限管理员",
+            ),
+            "appeal" => (
+                format!("{prefix}appeal <case number> <why>"),
+                "the case number is in the notice you received",
+                "案例编号见你收到的通知",
+            ),
             other => (format!("{prefix}{other}"), "", ""),
         };
         match self.language {

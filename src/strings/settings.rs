@@ -1,8 +1,8 @@
 //! The `setting` command's sentences.
 
 use super::Strings;
-use crate::core::settings::{Known, Values};
-use crate::core::Language;
+use crate::core::settings::{Known, ModerationMode, Values};
+use crate::core::{ChannelId, Language};
 
 impl Strings {
     pub fn settings_list(&self, current: &[(String, String)], known: &[Known]) -> String {
@@ -45,6 +45,58 @@ impl Strings {
         match self.language {
             Language::English => format!("Done: {key} is now {value}."),
             Language::Chinese => format!("已设置：{key} = {value}。"),
+        }
+    }
+
+    /// `setting mod-log here`: this channel is now the community's moderators' log.
+    pub fn mod_log_here(&self, channel: &ChannelId) -> String {
+        match self.language {
+            Language::English => format!(
+                "Done: this channel ({channel}) is now this community's moderators' log. Cases, \
+                 appeals and decisions are posted here, and case notices may quote members' \
+                 messages: keep the channel private to moderators."
+            ),
+            Language::Chinese => format!(
+                "已设置：本频道（{channel}）现在是本社区的管理员日志频道。案例、申诉和处理结果会发到这里，\
+                 案例通知可能引用成员的消息：请确保只有管理员能看到本频道。"
+            ),
+        }
+    }
+
+    /// `setting mod-log off`.
+    pub fn mod_log_off(&self) -> &'static str {
+        self.pick(
+            "Done: this community has no moderators' log channel of its own any more; \
+             Steward uses the configured one only if it belongs to this community.",
+            "已取消本社区的管理员日志频道；只有配置文件中的频道属于本社区时才会使用它。",
+        )
+    }
+
+    /// `setting moderation on|off|dry-run`: what the mode means.
+    pub fn moderation_mode_changed(&self, mode: ModerationMode) -> String {
+        match (mode, self.language) {
+            (ModerationMode::On, Language::English) => "Done: moderation is now on: Steward \
+                deletes messages that break the rules and times out flooding members."
+                .to_string(),
+            (ModerationMode::Off, Language::English) => "Done: moderation is now off: no rules, \
+                reviews or reports (moderators' case commands still work)."
+                .to_string(),
+            (ModerationMode::DryRun, Language::English) => "Done: moderation is now dry-run: \
+                every decision is logged and posted to the moderators as \"would have ...\", and \
+                nothing is done automatically. A moderator's own `case` decision still acts."
+                .to_string(),
+            (ModerationMode::On, Language::Chinese) => {
+                "已设置：自动审核已开启，违规消息会被删除，刷屏成员会被禁言。".to_string()
+            }
+            (ModerationMode::Off, Language::Chinese) => {
+                "已设置：自动审核已关闭，不再检查规则、审核或举报（管理员的 case 命令仍可用）。"
+                    .to_string()
+            }
+            (ModerationMode::DryRun, Language::Chinese) => {
+                "已设置：自动审核为试运行，每个决定都会记录并以“本会……”通知管理员，但不会自动处理。\
+                 管理员的 `case` 决定仍会执行。"
+                    .to_string()
+            }
         }
     }
 

@@ -202,6 +202,7 @@ fn example_config_is_valid_and_matches_the_defaults() {
     assert_eq!(example.model_review, default.model_review);
     assert_eq!(example.model_may_delete, default.model_may_delete);
     assert_eq!(example.report_emoji, default.report_emoji);
+    assert_eq!(example.new_communities, default.new_communities);
     assert_eq!(config.quotas, defaults.quotas);
     assert_eq!(
         config.bot.max_question_chars,

@@ -9,7 +9,7 @@ use steward::core::{CommunityId, Platform};
 
 use crate::discord::start;
 use crate::discord_double::payloads::{
-    self, BOT, EVERYONE_PERMISSIONS, GUILD, MANAGE_MESSAGES, MEMBER,
+    self, BOT, EVERYONE_PERMISSIONS, GUILD, MANAGE_MESSAGES, MEMBER, MODS_ROLE,
 };
 use crate::discord_double::DoubleOptions;
 use crate::model_util;
@@ -54,34 +54,56 @@ async fn discord_moderator_commands_answer_privately_and_refuse_members() {
     let bot = start(scripted("unused"), DoubleOptions::default()).await;
     bot.ready().await;
     let set_zh = [("key", "language"), ("value", "zh")];
+    let no_roles: &[u64] = &[];
     let cases = [
-        // (interaction id, command, options, permissions, expected text)
+        // (interaction id, command, options, channel permissions, member roles, expected text)
         (
             6001,
             "setting",
             &set_zh[..],
             EVERYONE_PERMISSIONS,
+            no_roles,
             "only moderators",
         ),
+        // Manage Messages from a channel overwrite only: not a moderator of the server.
+        (
+            6005,
+            "setting",
+            &set_zh[..],
+            EVERYONE_PERMISSIONS | MANAGE_MESSAGES,
+            no_roles,
+            "only moderators",
+        ),
+        // The moderators' role grants Manage Messages on the server.
         (
             6002,
             "setting",
             &set_zh[..],
             EVERYONE_PERMISSIONS | MANAGE_MESSAGES,
+            &[MODS_ROLE][..],
             "language is now zh",
         ),
-        (6003, "help", &[][..], EVERYONE_PERMISSIONS, "命令"),
+        (
+            6003,
+            "help",
+            &[][..],
+            EVERYONE_PERMISSIONS,
+            no_roles,
+            "命令",
+        ),
         // A command Steward does not know (stale registration): the error handler answers.
         (
             6004,
             "translate",
             &[][..],
             EVERYONE_PERMISSIONS,
+            no_roles,
             "unknown or outdated",
         ),
     ];
-    for (id, name, options, permissions, expected) in cases {
+    for (id, name, options, permissions, roles, expected) in cases {
         let command = payloads::slash_command(id, name, options, MEMBER, permissions);
+        let command = payloads::with_roles(command, roles);
         bot.double.dispatch("INTERACTION_CREATE", command).await;
         let path = format!("/api/v10/interactions/{id}/token-{id}/callback");
         let callback = bot.double.request("POST", &path).await;

@@ -90,11 +90,13 @@ async fn discord_questions_in_a_thread_are_answered_in_the_thread() {
     let question = payloads::role_mention(9003, THREAD, MEMBER, "Where do answers go?");
     bot.double.dispatch("MESSAGE_CREATE", question).await;
     let posted = bot.answer_in(&THREAD.to_string(), "use a thread").await;
+    // Channel lookups, not catch-up's history reads (`/channels/{id}/messages`).
     let lookups = bot
         .double
         .requests()
         .into_iter()
         .filter(|r| r.method == "GET" && r.path.starts_with("/api/v10/channels/"))
+        .filter(|r| !r.path.ends_with("/messages"))
         .count();
     assert_eq!(
         lookups, 0,
@@ -143,6 +145,7 @@ async fn discord_actions_become_rest_calls() {
             location: location.clone(),
             message: message.clone(),
             reason: "spam".into(),
+            decided_by: None,
         },
         Action::TimeoutMember {
             platform: Platform::Discord,
@@ -150,10 +153,13 @@ async fn discord_actions_become_rest_calls() {
             user: UserId::new(MEMBER.to_string()),
             duration: Duration::from_secs(600),
             reason: "flooding".into(),
+            decided_by: None,
         },
         Action::PostToModLog {
             platform: Platform::Discord,
-            community,
+            community: community.clone(),
+            channel: None,
+            case: None,
             text: "ana was timed out for 10 minutes".into(),
         },
         Action::ReplyInThread {
@@ -169,17 +175,33 @@ async fn discord_actions_become_rest_calls() {
         },
         Action::RemoveMember {
             platform: Platform::Discord,
-            community: CommunityId::new(GUILD.to_string()),
+            community: community.clone(),
             user: UserId::new(MEMBER.to_string()),
             ban: false,
-            reason: "case #1 (spam), decided by mod".into(),
+            reason: "case #1 (spam), decided by the owner".into(),
+            decided_by: Some(UserId::new(OWNER.to_string())),
         },
         Action::RemoveMember {
             platform: Platform::Discord,
-            community: CommunityId::new(GUILD.to_string()),
+            community: community.clone(),
             user: UserId::new(MEMBER.to_string()),
             ban: true,
-            reason: "case #2 (scam), decided by mod".into(),
+            reason: "case #2 (scam), decided by the owner".into(),
+            decided_by: Some(UserId::new(OWNER.to_string())),
+        },
+        Action::LiftTimeout {
+            platform: Platform::Discord,
+            community: community.clone(),
+            user: UserId::new(MEMBER.to_string()),
+            reason: "case #3 reversed on appeal".into(),
+            decided_by: Some(UserId::new(OWNER.to_string())),
+        },
+        Action::LiftBan {
+            platform: Platform::Discord,
+            community,
+            user: UserId::new(MEMBER.to_string()),
+            reason: "case #2 reversed on appeal".into(),
+            decided_by: Some(UserId::new(OWNER.to_string())),
         },
     ];
     for action in actions {
@@ -189,7 +211,12 @@ async fn discord_actions_become_rest_calls() {
             .await
             .unwrap_or_else(|e| panic!("{shown}: {e}"));
     }
-    let requests = double.requests();
+    // Lookups (guild, members, channels) come first where needed; the writes, in order:
+    let requests: Vec<_> = double
+        .requests()
+        .into_iter()
+        .filter(|r| r.method != "GET")
+        .collect();
     let calls: Vec<String> = requests
         .iter()
         .map(|r| format!("{} {}", r.method, r.path))
@@ -237,5 +264,42 @@ async fn discord_actions_become_rest_calls() {
         format!("PUT /api/v10/guilds/{GUILD}/bans/{MEMBER}"),
         "a ban"
     );
-    assert_eq!(calls.len(), 11, "{calls:#?}");
+    assert_eq!(
+        calls[11],
+        format!("PATCH {member_path}"),
+        "a lifted timeout"
+    );
+    assert_eq!(
+        requests[11].body["communication_disabled_until"],
+        serde_json::Value::Null
+    );
+    assert!(requests[11]
+        .body
+        .as_object()
+        .unwrap()
+        .contains_key("communication_disabled_until"));
+    assert_eq!(
+        calls[12],
+        format!("DELETE /api/v10/guilds/{GUILD}/bans/{MEMBER}"),
+        "a lifted ban"
+    );
+    assert_eq!(calls.len(), 13, "{calls:#?}");
+    // Every message declares its mentions: none.
+    for request in requests
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/messages"))
+    {
+        assert_eq!(
+            request.body["allowed_mentions"]["parse"],
+            json!([]),
+            "{}",
+            request.path
+        );
+    }
+    // The member actions were checked first: the member's, the owner's and Steward's ranks.
+    let looked_up = double
+        .requests()
+        .iter()
+        .any(|r| r.method == "GET" && r.path == member_path);
+    assert!(looked_up, "the target's roles were read before acting");
 }

@@ -28,9 +28,12 @@ async fn discord_moderation_deletes_logs_reports_and_bans_on_decision() {
             .case_insensitive(true)
             .build()
             .unwrap()];
+        // Acting, not the dry run new communities start in.
+        config.moderation.new_communities = steward::core::settings::ModerationMode::On;
         discord.mod_log_channel = Some(MOD_LOG);
     })
     .await;
+    crate::discord_trust::go_live(&bot).await;
     bot.ready().await;
     let mod_log = MOD_LOG.to_string();
 

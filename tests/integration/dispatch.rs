@@ -70,6 +70,9 @@ pub async fn fixture_config(
     let mut config = Config::defaults();
     config.model.max_new_tokens = 64;
     config.model.request_timeout = Duration::from_secs(10);
+    // Tests expect moderation to act; new communities would otherwise start in a dry run
+    // (a test that replaces `config.moderation` chooses for itself).
+    config.moderation.new_communities = steward::core::settings::ModerationMode::On;
     change(&mut config);
     let metrics = Metrics::new();
     let router = steward::app::router(&config, store.clone(), engine.clone(), metrics.clone());

@@ -135,6 +135,8 @@ async fn commands_count_toward_the_flood_rule() {
                 }
                 Action::Reply(_) => answered += 1,
                 Action::PostToModLog { text, .. } => assert!(text.contains("flood"), "{text}"),
+                // The member is told privately why, and how to appeal.
+                Action::PrivateNotice { user, .. } => assert_eq!(user.as_str(), "eve"),
                 other => panic!("{other:?}"),
             }
         }

@@ -14,8 +14,8 @@ use steward::core::{CommunityId, Platform};
 use steward::store::Store;
 
 use crate::matrix_util::{
-    answers_to, bot_devices, bot_reply_to, bot_settings, homeserver, in_thread, mention, router,
-    router_with, Member, Seen, TestBot, BOT,
+    add_to_space, answers_to, bot_devices, bot_reply_to, bot_settings, homeserver, in_thread,
+    mention, router, router_with, Member, Seen, TestBot, BOT,
 };
 use crate::synapse::{Synapse, SERVER_NAME};
 
@@ -230,18 +230,18 @@ async fn matrix_moderator_command_from_a_member_is_refused() {
     ana.wait_for_membership(room.room_id(), bob.user_id.as_str(), MembershipState::Join)
         .await;
 
-    // Bob has power level 0: refused, politely, and nothing changes.
+    // Bob has power level 0: refused, politely, and nothing changes. Replies meant for the
+    // invoker alone come in a direct chat, never in the shared room.
     let command = RoomMessageEventContent::text_plain("!steward setting language zh");
     let asked = bob.send(&bob_room, command).await;
-    let (refusal, _) = bob
-        .wait_for("the refusal", |seen| {
-            bot_reply_to(seen, room.room_id(), &asked)
-        })
+    let refusal = bob
+        .wait_private("the refusal", |body| body.contains("only moderators"))
         .await;
-    assert!(
-        refusal.content.body().contains("only moderators"),
-        "{:?}",
-        refusal.content.body()
+    assert!(refusal.contains("only moderators"), "{refusal:?}");
+    assert_eq!(
+        answers_to(&bob, room.room_id(), &asked),
+        0,
+        "not in the room"
     );
     let community = CommunityId::new(room.room_id().as_str());
     assert_eq!(
@@ -253,22 +253,15 @@ async fn matrix_moderator_command_from_a_member_is_refused() {
     );
 
     // Ana created the room (owner): the same command works for her.
-    let asked = ana
-        .send(
-            &room,
-            RoomMessageEventContent::text_plain("!steward setting language en"),
-        )
+    ana.send(
+        &room,
+        RoomMessageEventContent::text_plain("!steward setting language en"),
+    )
+    .await;
+    let done = ana
+        .wait_private("the change", |body| body.starts_with("Done"))
         .await;
-    let (done, _) = ana
-        .wait_for("the change", |seen| {
-            bot_reply_to(seen, room.room_id(), &asked)
-        })
-        .await;
-    assert!(
-        done.content.body().starts_with("Done"),
-        "{:?}",
-        done.content.body()
-    );
+    assert!(done.starts_with("Done"), "{done:?}");
     assert_eq!(
         store
             .setting(Platform::Matrix, &community, "language")
@@ -330,13 +323,17 @@ async fn matrix_restart_does_not_answer_earlier_messages_again() {
     bot.stop().await;
     let devices_before = bot_devices(&synapse, &settings.store_dir).await;
 
-    // Sent while the bot is down: it is backlog to the next start and is not answered either.
+    // Sent while the bot is down: answered once when it is back (catch-up).
     let while_down = ana.send(&room, mention("Are you there?")).await;
 
     // Same store_dir, no password: the saved session is restored (same device).
     let mut restarted = settings.clone();
     restarted.auth = steward::config::MatrixAuth::SavedSessionOnly;
     let bot = TestBot::start(restarted, router).await;
+    ana.wait_for("the answer to the question asked while down", |seen| {
+        bot_reply_to(seen, room.room_id(), &while_down)
+    })
+    .await;
     let second = ana
         .send(&room, mention("What is the capital of Italy?"))
         .await;
@@ -353,8 +350,8 @@ async fn matrix_restart_does_not_answer_earlier_messages_again() {
     );
     assert_eq!(
         answers_to(&ana, room_id, &while_down),
-        0,
-        "messages from while the bot was down are backlog"
+        1,
+        "a question asked while the bot was down is answered once"
     );
     assert_eq!(answers_to(&ana, room_id, &second), 1);
     // (Shared-secret registration logs in once too, so the account has one more device.)
@@ -382,6 +379,7 @@ async fn matrix_blocked_message_is_redacted_reported_and_the_moderator_bans() {
             .case_insensitive(true)
             .build()
             .unwrap()],
+        new_communities: steward::core::settings::ModerationMode::On,
         ..Default::default()
     };
     let (router, store) = router_with(dir.path(), moderation).await;
@@ -389,16 +387,26 @@ async fn matrix_blocked_message_is_redacted_reported_and_the_moderator_bans() {
     let ana = Member::login(&synapse, "ana").await;
     let bot_user = matrix_sdk::ruma::UserId::parse(bot_id()).unwrap();
 
-    // The moderators' room exists first, so the bot's settings can name it.
-    let mods = ana.create_room(&[&bot_id()], false).await;
+    // Ana's space lists her moderators' room and the room where Bob talks: one community, so
+    // the configured moderators' room may see its cases. Everything exists before the bot
+    // starts, so its settings can name the moderators' room and it joins the space first.
+    let space = ana.create_space(&[&bot_id()]).await;
+    let mods = ana.create_room(&[], false).await;
+    let room = ana.create_room(&[], false).await;
+    add_to_space(&space, &mods).await;
+    add_to_space(&space, &room).await;
     let mut settings = bot_settings(&synapse, &dir.path().join("bot"), &[SERVER_NAME]);
     settings.moderators_room = Some(mods.room_id().to_string());
     let bot = TestBot::start(settings, router).await;
-    ana.wait_for_membership(mods.room_id(), &bot_id(), MembershipState::Join)
+    ana.wait_for_membership(space.room_id(), &bot_id(), MembershipState::Join)
         .await;
+    for joined in [&mods, &room] {
+        joined.invite_user_by_id(&bot_user).await.unwrap();
+        ana.wait_for_membership(joined.room_id(), &bot_id(), MembershipState::Join)
+            .await;
+    }
 
     // Ana's room, where the bot may redact and ban (power level 50), and Bob is a member.
-    let room = ana.room_with_bot(false).await;
     room.update_power_levels(vec![(&bot_user, 50.into())])
         .await
         .expect("Ana raises the bot's power level");
@@ -431,7 +439,7 @@ async fn matrix_blocked_message_is_redacted_reported_and_the_moderator_bans() {
     );
     assert!(case.contains("!steward case 1 dismiss|"), "{case}");
     ana.wait_for_redaction(&room, &spam).await;
-    let community = CommunityId::new(room.room_id().as_str());
+    let community = CommunityId::new(space.room_id().as_str());
     let cases = store
         .open_cases(Platform::Matrix, &community, 10)
         .await

@@ -9,15 +9,24 @@ use std::time::Duration;
 
 use matrix_sdk::config::SyncSettings;
 use matrix_sdk::deserialized_responses::EncryptionInfo;
-use matrix_sdk::ruma::api::client::room::create_room::v3::Request as CreateRoom;
+use matrix_sdk::ruma::api::client::room::create_room::v3::{
+    CreationContent, Request as CreateRoom,
+};
+use matrix_sdk::ruma::events::reaction::OriginalSyncReactionEvent;
 use matrix_sdk::ruma::events::relation::Thread;
 use matrix_sdk::ruma::events::room::encryption::RoomEncryptionEventContent;
 use matrix_sdk::ruma::events::room::member::{MembershipState, OriginalSyncRoomMemberEvent};
 use matrix_sdk::ruma::events::room::message::{
     OriginalSyncRoomMessageEvent, Relation, RoomMessageEventContent,
 };
+use matrix_sdk::ruma::events::space::child::SpaceChildEventContent;
+use matrix_sdk::ruma::events::space::parent::SpaceParentEventContent;
 use matrix_sdk::ruma::events::{InitialStateEvent, Mentions};
-use matrix_sdk::ruma::{EventId, OwnedEventId, OwnedRoomId, OwnedUserId, RoomId, UserId};
+use matrix_sdk::ruma::room::RoomType;
+use matrix_sdk::ruma::serde::Raw;
+use matrix_sdk::ruma::{
+    EventId, OwnedEventId, OwnedRoomId, OwnedServerName, OwnedUserId, RoomId, UserId,
+};
 use matrix_sdk::{Client, Room};
 use steward::community::Router;
 use steward::config::{Config, MatrixAuth, MatrixSettings, ModerationSettings, Secret};
@@ -26,7 +35,7 @@ use steward::store::Store;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use crate::synapse::Synapse;
+use crate::synapse::{Synapse, SERVER_NAME};
 
 pub const BOT: &str = "steward";
 pub const PASSWORD: &str = "correct-horse-battery";
@@ -79,6 +88,7 @@ pub fn bot_settings(synapse: &Synapse, store_dir: &Path, allowlist: &[&str]) -> 
         ignore_users: Vec::new(),
         moderator_power_level: 50,
         moderators_room: None,
+        communities: Vec::new(),
         auth: MatrixAuth::Password(Secret::new(PASSWORD.into())),
     }
 }
@@ -138,6 +148,13 @@ pub enum Seen {
         user: OwnedUserId,
         membership: MembershipState,
     },
+    Reaction {
+        room: OwnedRoomId,
+        sender: OwnedUserId,
+        /// The event reacted to.
+        target: OwnedEventId,
+        key: String,
+    },
 }
 
 /// A member's client that syncs in the background and records what it sees.
@@ -145,6 +162,8 @@ pub struct Member {
     pub client: Client,
     pub user_id: OwnedUserId,
     seen: Arc<(Mutex<Vec<Seen>>, Notify)>,
+    /// Direct chats the bot opened with this member (joined by [`Member::wait_private`]).
+    direct: Mutex<Vec<OwnedRoomId>>,
     sync: tokio::task::JoinHandle<()>,
 }
 
@@ -195,6 +214,20 @@ impl Member {
                 log.1.notify_waiters();
             }
         });
+        let log = seen.clone();
+        client.add_event_handler(move |event: OriginalSyncReactionEvent, room: Room| {
+            let log = log.clone();
+            async move {
+                let seen = Seen::Reaction {
+                    room: room.room_id().to_owned(),
+                    sender: event.sender.clone(),
+                    target: event.content.relates_to.event_id.clone(),
+                    key: event.content.relates_to.key.clone(),
+                };
+                log.0.lock().unwrap().push(seen);
+                log.1.notify_waiters();
+            }
+        });
         let syncing = client.clone();
         let sync = tokio::spawn(async move {
             let settings = SyncSettings::default().timeout(Duration::from_secs(5));
@@ -210,8 +243,69 @@ impl Member {
             client,
             user_id,
             seen,
+            direct: Mutex::new(Vec::new()),
             sync,
         }
+    }
+
+    /// Creates a space (`m.space` room type) and invites `invite`.
+    pub async fn create_space(&self, invite: &[&str]) -> Room {
+        let mut request = CreateRoom::new();
+        request.invite = invite
+            .iter()
+            .map(|user| UserId::parse(*user).unwrap())
+            .collect();
+        let mut creation = CreationContent::new();
+        creation.room_type = Some(RoomType::Space);
+        request.creation_content = Some(Raw::new(&creation).expect("creation content"));
+        self.client
+            .create_room(request)
+            .await
+            .expect("the space is created")
+    }
+
+    /// Waits for a message from the bot in a direct chat with this member whose body `pick`
+    /// accepts (joining the bot's invitations on the way); returns the body.
+    pub async fn wait_private(&self, what: &str, mut pick: impl FnMut(&str) -> bool) -> String {
+        let bot = Synapse::user_id(BOT);
+        let deadline = tokio::time::Instant::now() + ANSWER_TIMEOUT;
+        loop {
+            for room in self.client.invited_rooms() {
+                let from_bot = matches!(
+                    room.invite_details().await,
+                    Ok(invite) if invite.inviter_id.as_str() == bot
+                );
+                if from_bot && self.client.join_room_by_id(room.room_id()).await.is_ok() {
+                    self.direct.lock().unwrap().push(room.room_id().to_owned());
+                }
+            }
+            let direct = self.direct.lock().unwrap().clone();
+            let found = direct.iter().find_map(|room| {
+                self.messages_from(room, &bot)
+                    .into_iter()
+                    .map(|event| event.content.body().to_string())
+                    .find(|body| pick(body))
+            });
+            if let Some(body) = found {
+                return body;
+            }
+            if tokio::time::Instant::now() > deadline {
+                let seen = self.seen.0.lock().unwrap();
+                panic!(
+                    "timed out waiting for {what} in a direct chat; {} saw: {seen:#?}",
+                    self.user_id
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Every body of the bot's messages in `room` the member has seen so far.
+    pub fn bot_bodies(&self, room: &RoomId) -> Vec<String> {
+        self.messages_from(room, &Synapse::user_id(BOT))
+            .into_iter()
+            .map(|event| event.content.body().to_string())
+            .collect()
     }
 
     /// Creates a private room (encrypted if asked) and invites `invite`.
@@ -338,6 +432,29 @@ impl Drop for Member {
     fn drop(&mut self) {
         self.sync.abort();
     }
+}
+
+/// The test server, as the `via` of space links.
+fn via() -> Vec<OwnedServerName> {
+    vec![OwnedServerName::try_from(SERVER_NAME).expect("a server name")]
+}
+
+/// Lists `child` in `space` the way Element does: `m.space.child` in the space and
+/// `m.space.parent` in the child (the sender needs power in both).
+pub async fn add_to_space(space: &Room, child: &Room) {
+    space
+        .send_state_event_for_key(child.room_id(), SpaceChildEventContent::new(via()))
+        .await
+        .expect("m.space.child is sent");
+    claim_space(child, space.room_id()).await;
+}
+
+/// `child` claims `space` as its parent (`m.space.parent`); the space says nothing.
+pub async fn claim_space(child: &Room, space: &RoomId) {
+    child
+        .send_state_event_for_key(space, SpaceParentEventContent::new(via()))
+        .await
+        .expect("m.space.parent is sent");
 }
 
 /// A message that mentions the bot the way Element does: a pill in the HTML body, the display

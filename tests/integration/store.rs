@@ -36,7 +36,10 @@ async fn sqlite_file() {
 
     // Reopening keeps the data and applies no migration twice.
     let store = Store::open(&url).await.unwrap();
-    assert_eq!(store.applied_migrations().await.unwrap(), vec![1, 2, 3, 4]);
+    assert_eq!(
+        store.applied_migrations().await.unwrap(),
+        vec![1, 2, 3, 4, 5]
+    );
     let kept = store
         .message(Platform::Discord, &MessageId::new("read-1"))
         .await
@@ -68,7 +71,10 @@ async fn postgres() {
     store.close().await;
 
     let store = Store::open(&url).await.unwrap();
-    assert_eq!(store.applied_migrations().await.unwrap(), vec![1, 2, 3, 4]);
+    assert_eq!(
+        store.applied_migrations().await.unwrap(),
+        vec![1, 2, 3, 4, 5]
+    );
     store.close().await;
 
     // A database that does not exist: the error names the target, never the password.

@@ -10,8 +10,10 @@ use steward::core::{
     Author, Automatic, CaseCategory, CaseSource, CaseStatus, ChannelId, CommunityId, Location,
     Message, MessageId, Platform, Role, ThreadId, UserId,
 };
+use steward::store::{
+    AppealFiled, AppealOutcome, CaseReview, EditOutcome, NewCase, Store, StoredMessage,
+};
 use steward::store::{Job, JobCounts, JobState, NewJob};
-use steward::store::{NewCase, Store, StoredMessage};
 
 // ---------------------------------------------------------------------------------------------
 // Builders
@@ -73,6 +75,12 @@ pub async fn run_suite(store: &Store) {
     case("settings", settings(store)).await;
     case("users_and_names", users_and_names(store)).await;
     case("moderation_cases", moderation_cases(store)).await;
+    case(
+        "hole_8_case_never_leaves_its_community",
+        hole_8_case_never_leaves_its_community(store),
+    )
+    .await;
+    case("case_appeals", case_appeals(store)).await;
     case("jobs_claim_order", jobs_claim_order(store)).await;
     case("jobs_lease_expiry", jobs_lease_expiry(store)).await;
     case("jobs_retry", jobs_retry(store)).await;
@@ -81,7 +89,10 @@ pub async fn run_suite(store: &Store) {
 }
 
 async fn migrations_applied(store: &Store) {
-    assert_eq!(store.applied_migrations().await.unwrap(), vec![1, 2, 3, 4]);
+    assert_eq!(
+        store.applied_migrations().await.unwrap(),
+        vec![1, 2, 3, 4, 5]
+    );
 }
 
 async fn record_and_read_back(store: &Store) {
@@ -146,10 +157,33 @@ async fn edit(store: &Store) {
         .unwrap();
     let id = MessageId::new("edit-1");
 
-    assert!(store
-        .edit_message(Platform::Discord, &id, "fixed", at(60))
+    let alice = UserId::new("alice");
+    // Hole 3: only the author's own edit is applied (Matrix lets anyone send an m.replace).
+    let forged = store
+        .edit_message(
+            Platform::Discord,
+            &id,
+            &UserId::new("mallory"),
+            "forged",
+            at(30),
+        )
         .await
-        .unwrap());
+        .unwrap();
+    assert_eq!(forged, EditOutcome::NotTheAuthor);
+    assert_eq!(
+        store
+            .edit_message(Platform::Discord, &id, &alice, "fixed", at(60))
+            .await
+            .unwrap(),
+        EditOutcome::Applied
+    );
+    assert_eq!(
+        store
+            .edit_message(Platform::Discord, &id, &alice, "fixed", at(61))
+            .await
+            .unwrap(),
+        EditOutcome::Unchanged
+    );
     let stored = store
         .message(Platform::Discord, &id)
         .await
@@ -158,12 +192,20 @@ async fn edit(store: &Store) {
     assert_eq!(stored.text, "fixed");
     assert_eq!(stored.edited_at, Some(at(60)));
     assert_eq!(stored.created_at, at(1));
+    // The text it replaced is kept for cases.
+    assert_eq!(
+        store.message_edits(Platform::Discord, &id).await.unwrap(),
+        [("typo".to_string(), at(60))]
+    );
 
     let unknown = MessageId::new("edit-unknown");
-    assert!(!store
-        .edit_message(Platform::Discord, &unknown, "x", at(61))
-        .await
-        .unwrap());
+    assert_eq!(
+        store
+            .edit_message(Platform::Discord, &unknown, &alice, "x", at(61))
+            .await
+            .unwrap(),
+        EditOutcome::Unknown
+    );
 }
 
 async fn soft_delete(store: &Store) {
@@ -427,6 +469,7 @@ async fn moderation_cases(store: &Store) {
         category: CaseCategory::BlockedPattern,
         reason: "matched `free nitro`".into(),
         automatic: Automatic::Deleted,
+        rule_index: None,
     };
     let first = store
         .open_case(&new_case(&place, "mallory", "free nitro"), at(1))
@@ -434,18 +477,18 @@ async fn moderation_cases(store: &Store) {
         .unwrap();
     let mut without_message = new_case(&place, "trent", "spam, spam");
     without_message.message = None;
+    without_message.rule_index = Some(2);
     let second = store.open_case(&without_message, at(2)).await.unwrap();
     let foreign = store
         .open_case(&new_case(&other, "eve", "elsewhere"), at(3))
         .await
         .unwrap();
-    assert!(
-        first < second && second < foreign,
-        "{first} {second} {foreign}"
-    );
+    // Numbers count per community.
+    assert_eq!((first, second, foreign), (1, 2, 1));
 
     let (p, community) = (place.platform, place.community.clone());
     let read = store.case(p, &community, first).await.unwrap().unwrap();
+    assert_eq!(read.number, 1);
     assert_eq!(read.location, place);
     assert_eq!(read.message, Some(MessageId::new("mallory-message")));
     assert_eq!(
@@ -458,24 +501,19 @@ async fn moderation_cases(store: &Store) {
     );
     assert!(read.is_open());
     assert_eq!(read.created_at, at(1));
-    assert_eq!(
-        store
-            .case(p, &community, second)
-            .await
-            .unwrap()
-            .unwrap()
-            .message,
-        None
-    );
-    // A community never sees another community's case.
-    assert_eq!(store.case(p, &community, foreign).await.unwrap(), None);
+    assert_eq!(read.rule_index, None);
+    let read_second = store.case(p, &community, second).await.unwrap().unwrap();
+    assert_eq!(read_second.message, None);
+    assert_eq!(read_second.rule_index, Some(2));
+    // A number this community has not reached does not exist here.
+    assert_eq!(store.case(p, &community, 3).await.unwrap(), None);
 
-    let open_ids = || async {
+    let open_numbers = || async {
         let open = store.open_cases(p, &community, 10).await.unwrap();
-        open.iter().map(|c| c.id).collect::<Vec<i64>>()
+        open.iter().map(|c| c.number).collect::<Vec<i64>>()
     };
     assert_eq!(
-        open_ids().await,
+        open_numbers().await,
         [second, first],
         "newest first, this community only"
     );
@@ -485,7 +523,27 @@ async fn moderation_cases(store: &Store) {
         .open_case_for_message(p, &community, &MessageId::new("mallory-message"))
         .await
         .unwrap();
-    assert_eq!(of_message.map(|c| c.id), Some(first));
+    assert_eq!(of_message.map(|c| c.number), Some(first));
+
+    // The model's review names a rule of the community's list.
+    let review = CaseReview {
+        category: Some(CaseCategory::Spam),
+        severity: "medium".into(),
+        reason: "the model labelled it spam (medium)".into(),
+        automatic: None,
+        rule_index: Some(3),
+    };
+    assert!(store
+        .record_case_review(p, &community, first, &review, at(5))
+        .await
+        .unwrap());
+    assert!(!store
+        .record_case_review(p, &community, first, &review, at(6))
+        .await
+        .unwrap());
+    let reviewed = store.case(p, &community, first).await.unwrap().unwrap();
+    assert_eq!(reviewed.rule_index, Some(3));
+    assert_eq!(reviewed.category, CaseCategory::Spam);
 
     let moderator = UserId::new("mod");
     assert!(store
@@ -520,12 +578,197 @@ async fn moderation_cases(store: &Store) {
     assert_eq!(closed.status, CaseStatus::Banned);
     assert_eq!(closed.decided_by, Some(moderator));
     assert_eq!(closed.decided_at, Some(at(10)));
-    assert_eq!(open_ids().await, [second]);
+    assert_eq!(open_numbers().await, [second]);
     let of_message = store
         .open_case_for_message(p, &community, &MessageId::new("mallory-message"))
         .await
         .unwrap();
     assert_eq!(of_message, None, "closed cases do not count");
+}
+
+/// Hole 8: two communities both have a case #1, and `case 1` in one never reads, decides or
+/// takes appeals for the other's.
+async fn hole_8_case_never_leaves_its_community(store: &Store) {
+    let a = location("hole8-a", "general");
+    let b = location("hole8-b", "general");
+    let case_in = |place: &Location, user: &str| NewCase {
+        location: place.clone(),
+        message: Some(MessageId::new(format!("{}-{user}", place.community))),
+        user: UserId::new(user),
+        excerpt: format!("{user} wrote this"),
+        source: CaseSource::Report,
+        category: CaseCategory::Reported,
+        reason: "reported".into(),
+        automatic: Automatic::Nothing,
+        rule_index: None,
+    };
+    let in_a = store
+        .open_case(&case_in(&a, "mallory"), at(1))
+        .await
+        .unwrap();
+    let in_b = store.open_case(&case_in(&b, "eve"), at(2)).await.unwrap();
+    assert_eq!((in_a, in_b), (1, 1), "both communities get case #1");
+
+    let p = a.platform;
+    let read_b = store.case(p, &b.community, 1).await.unwrap().unwrap();
+    assert_eq!(read_b.user, UserId::new("eve"));
+    assert_eq!(read_b.location.community, b.community);
+    assert_ne!(
+        read_b.id,
+        store.case(p, &a.community, 1).await.unwrap().unwrap().id
+    );
+
+    // Deciding case 1 in B leaves A's case 1 open.
+    let moderator_b = UserId::new("mod-b");
+    assert!(store
+        .close_case(p, &b.community, 1, CaseStatus::Banned, &moderator_b, at(3))
+        .await
+        .unwrap());
+    let read_a = store.case(p, &a.community, 1).await.unwrap().unwrap();
+    assert!(read_a.is_open());
+    assert_eq!(read_a.user, UserId::new("mallory"));
+    assert_eq!(read_a.excerpt, "mallory wrote this");
+
+    // Mallory's appeal of "case 1" typed in B is not about her case in A.
+    let mallory = UserId::new("mallory");
+    let appeal_in_b = store
+        .file_appeal(p, &b.community, 1, &mallory, "not me", at(4))
+        .await
+        .unwrap();
+    assert_eq!(appeal_in_b, AppealFiled::NotTheirs);
+    assert!(store.appeals(p, &a.community, 1).await.unwrap().is_empty());
+    assert!(store.appeals(p, &b.community, 1).await.unwrap().is_empty());
+
+    // Numbers go on per community, also when cases open at the same moment (on PostgreSQL
+    // two at once may pick the same number: the store tries the next one).
+    let opens = (0..4u64).map(|n| {
+        let case = case_in(&a, &format!("member{n}"));
+        async move { store.open_case(&case, at(10 + n)).await.unwrap() }
+    });
+    let mut numbers = futures::future::join_all(opens).await;
+    numbers.sort_unstable();
+    assert_eq!(numbers, [2, 3, 4, 5]);
+    assert_eq!(
+        store.open_case(&case_in(&b, "eve"), at(20)).await.unwrap(),
+        2
+    );
+}
+
+/// Appeals: only the case's member, one open at a time, answered once.
+async fn case_appeals(store: &Store) {
+    let place = location("appeals", "general");
+    let (p, community) = (place.platform, place.community.clone());
+    let number = store
+        .open_case(
+            &NewCase {
+                location: place.clone(),
+                message: Some(MessageId::new("appeals-m1")),
+                user: UserId::new("mallory"),
+                excerpt: "free nitro".into(),
+                source: CaseSource::Rule,
+                category: CaseCategory::BlockedPattern,
+                reason: "matched".into(),
+                automatic: Automatic::DeletedAndTimedOut,
+                rule_index: None,
+            },
+            at(1),
+        )
+        .await
+        .unwrap();
+    let mallory = UserId::new("mallory");
+    let file = |user: &UserId, number: i64, text: &str, ms: u64| {
+        let (user, text, community) = (user.clone(), text.to_string(), community.clone());
+        async move {
+            store
+                .file_appeal(p, &community, number, &user, &text, at(ms))
+                .await
+                .unwrap()
+        }
+    };
+    let bob = UserId::new("bob");
+    assert_eq!(
+        file(&bob, number, "unfair", 2).await,
+        AppealFiled::NotTheirs
+    );
+    assert_eq!(file(&mallory, 99, "x", 2).await, AppealFiled::NoSuchCase);
+    assert_eq!(
+        file(&mallory, number, "I was quoting", 3).await,
+        AppealFiled::Filed
+    );
+    assert_eq!(
+        file(&mallory, number, "again", 4).await,
+        AppealFiled::AlreadyOpen
+    );
+    let appeals = store.appeals(p, &community, number).await.unwrap();
+    assert_eq!(appeals.len(), 1);
+    assert_eq!(
+        (appeals[0].user.as_str(), appeals[0].text.as_str()),
+        ("mallory", "I was quoting")
+    );
+    assert!(appeals[0].is_open());
+    assert_eq!(appeals[0].created_at, at(3));
+
+    let moderator = UserId::new("mod");
+    assert!(store
+        .answer_appeal(
+            p,
+            &community,
+            number,
+            AppealOutcome::Reversed,
+            &moderator,
+            at(5)
+        )
+        .await
+        .unwrap());
+    assert!(!store
+        .answer_appeal(
+            p,
+            &community,
+            number,
+            AppealOutcome::Upheld,
+            &moderator,
+            at(6)
+        )
+        .await
+        .unwrap());
+    let answered = &store.appeals(p, &community, number).await.unwrap()[0];
+    assert_eq!(answered.outcome, Some(AppealOutcome::Reversed));
+    assert_eq!(answered.decided_by, Some(moderator.clone()));
+    assert_eq!(answered.decided_at, Some(at(5)));
+
+    // The reversal moves the case's status once, from what the moderator saw.
+    let open = CaseStatus::Open;
+    assert!(store
+        .change_case_status(
+            p,
+            &community,
+            number,
+            open,
+            CaseStatus::Reversed,
+            &moderator,
+            at(5)
+        )
+        .await
+        .unwrap());
+    assert!(!store
+        .change_case_status(
+            p,
+            &community,
+            number,
+            open,
+            CaseStatus::Banned,
+            &moderator,
+            at(6)
+        )
+        .await
+        .unwrap());
+    let reversed = store.case(p, &community, number).await.unwrap().unwrap();
+    assert_eq!(reversed.status, CaseStatus::Reversed);
+    // Answered, the member may appeal again.
+    assert_eq!(
+        file(&mallory, number, "one more thing", 7).await,
+        AppealFiled::Filed
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ use crate::outbox::platform_of;
 pub(super) fn event_label(kind: &EventKind) -> (Platform, &'static str) {
     match kind {
         EventKind::MessagePosted(m) => (m.location.platform, "message"),
+        EventKind::MissedMessage(m) => (m.location.platform, "missed_message"),
         EventKind::MessageEdited { location, .. } => (location.platform, "edit"),
         EventKind::MessageDeleted { location, .. } => (location.platform, "delete"),
         EventKind::ReactionAdded(r) => (r.location.platform, "reaction"),
@@ -28,6 +29,8 @@ pub(super) fn action_label(action: &Action) -> (Platform, &'static str) {
         Action::DeleteMessage { .. } => "delete",
         Action::TimeoutMember { .. } => "timeout",
         Action::RemoveMember { .. } => "remove_member",
+        Action::LiftTimeout { .. } => "lift_timeout",
+        Action::LiftBan { .. } => "lift_ban",
         Action::PostToModLog { .. } => "mod_log",
         Action::PrivateNotice { .. } => "private_notice",
     };

@@ -1,10 +1,12 @@
-//! The router: records what happened, builds one [`Context`] per event, applies the limits
-//! every feature shares (question length, quotas, one notice per window: `limits`), hands the
-//! event to the feature that decides, and returns the actions for the adapter to execute,
-//! counting events and actions in the metrics (`labels`).
+//! The router: records what happened (`messages`: members' messages, edits, reports), builds
+//! one [`Context`] per event, applies the limits every feature shares (question length,
+//! quotas, one notice per window: `limits`), hands the event to the feature that decides, and
+//! returns the actions for the adapter to execute, counting events and actions in the metrics
+//! (`labels`).
 
 mod labels;
 mod limits;
+mod messages;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -14,13 +16,12 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::mention::strip_mention;
 use super::notices::NoticeGate;
 use super::quotas::{Feature, Quotas};
 use crate::config::QuotaSettings;
 use crate::core::{
-    Action, Author, Body, Capabilities, Command, Event, EventKind, Language, Location, Message,
-    MessageId, Platform, Reaction, Reply, UserId, SUMMARY_DEFAULT_MESSAGES,
+    Action, Author, Body, Capabilities, Command, Event, EventKind, Language, Location, MessageId,
+    Platform, Reply, UserId, SUMMARY_DEFAULT_MESSAGES,
 };
 use crate::features::ask::Ask;
 use crate::features::help::help;
@@ -43,6 +44,9 @@ pub struct RouterSettings {
     pub language: Language,
     /// Longer questions are refused before the engine sees them.
     pub max_question_chars: usize,
+    /// Missed questions (posted while Steward was stopped) at most this old are answered at
+    /// start; 0: none are.
+    pub catch_up_minutes: u32,
 }
 
 impl RouterSettings {
@@ -51,6 +55,7 @@ impl RouterSettings {
             bot_name: bot_name.into(),
             language,
             max_question_chars: 4000,
+            catch_up_minutes: 10,
         }
     }
 }
@@ -171,6 +176,7 @@ impl Router {
         self.metrics.platform_event(platform.as_str(), "in", kind);
         match event.kind {
             EventKind::MessagePosted(message) => self.message_posted(message).await,
+            EventKind::MissedMessage(message) => self.missed_message(message, event.at).await,
             EventKind::CommandInvoked {
                 location,
                 invoker,
@@ -183,14 +189,11 @@ impl Router {
             EventKind::MessageEdited {
                 location,
                 message,
+                editor,
                 new_text,
             } => {
-                let result = self
-                    .store
-                    .edit_message(location.platform, &message, &new_text, event.at)
-                    .await;
-                log_store_error("edit_message", result.map(|_| ()));
-                Vec::new()
+                self.message_edited(location, message, editor, new_text, event.at)
+                    .await
             }
             EventKind::MessageDeleted { location, message } => {
                 let result = self
@@ -254,46 +257,6 @@ impl Router {
         }
     }
 
-    async fn message_posted(&self, message: Message) -> Vec<Action> {
-        log_store_error(
-            "record_message",
-            self.store.record_message(&message).await.map(|_| ()),
-        );
-        if message.author.is_bot {
-            return Vec::new();
-        }
-        let ctx = self.context(&message.location, &message.author).await;
-        let screened = self.features.moderation.screen(&ctx, &message).await;
-        let mut actions = screened.actions;
-        if screened.removed {
-            return actions;
-        }
-        let (mentioned, question) = strip_mention(&message.text, &self.settings.bot_name);
-        if mentioned || message.mentions_bot || message.replies_to_bot {
-            let answer = self.ask(&ctx, &question, Some(message.id)).await;
-            actions.extend(answer);
-        }
-        actions
-    }
-
-    async fn reaction_added(&self, reaction: Reaction) -> Vec<Action> {
-        if !self.features.moderation.is_report(&reaction.emoji) {
-            return Vec::new();
-        }
-        // The store knows no roles; reports are counted against the reporter as a member.
-        let reporter = Author {
-            id: reaction.user.clone(),
-            display_name: String::new(),
-            role: crate::core::Role::Member,
-            is_bot: false,
-        };
-        let ctx = self.context(&reaction.location, &reporter).await;
-        if let Err(actions) = self.admit(&ctx, Feature::Report, None) {
-            return actions;
-        }
-        self.features.moderation.reaction(&ctx, &reaction).await
-    }
-
     async fn command_invoked(
         &self,
         ctx: &Context,
@@ -305,8 +268,14 @@ impl Router {
             let text = ctx.strings.moderators_only().to_string();
             return vec![reply(ctx, message, text, true)];
         }
-        // Commands count toward the flood rule like messages.
-        let screened = self.features.moderation.screen_command(ctx, invoker).await;
+        self.record_role(&ctx.location, invoker).await;
+        // Commands count toward the flood rule like messages, and their text is screened by
+        // the same rules (`/ask free nitro` is spam too).
+        let screened = self
+            .features
+            .moderation
+            .screen_command(ctx, invoker, command.text(), message.as_ref())
+            .await;
         if screened.removed {
             return screened.actions;
         }
@@ -348,6 +317,18 @@ impl Router {
                 let (text, mut actions) =
                     moderation::cases::case(self.store.as_ref(), ctx, id, decision).await;
                 actions.insert(0, reply(ctx, message, text, true));
+                actions
+            }
+            Command::Rules { text } => {
+                // Showing the rules may be public; changing them answers the moderator only.
+                let private = text.is_some();
+                let answer = moderation::community_rules::rules(&self.store, ctx, text).await;
+                vec![reply(ctx, message, answer, private)]
+            }
+            Command::Appeal { case, text } => {
+                let (answer, mut actions) =
+                    moderation::appeals::appeal(self.store.as_ref(), ctx, case, &text).await;
+                actions.insert(0, reply(ctx, message, answer, true));
                 actions
             }
             Command::BadArguments { command } => {

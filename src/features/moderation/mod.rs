@@ -4,23 +4,28 @@
 //! Findings go through [`policy::decide`], which alone chooses automatic actions; the model
 //! only ever contributes a label. Kicks and bans happen only when a moderator decides a case.
 
+pub mod appeals;
 pub mod cases;
+pub mod community_rules;
 pub mod log;
+#[cfg(test)]
+mod memory;
 mod opening;
 pub mod policy;
 pub mod review;
 pub mod review_job;
 pub mod rules;
+pub mod screen;
 
 use std::sync::Arc;
 
 use crate::config::{ModelReview, ModerationSettings};
-use crate::core::{Action, Author, Message, Reaction, Role};
+use crate::core::{Action, Author, Message, MessageId, Reaction, Role};
 use crate::features::Context;
 use crate::jobs::Worker;
 
 use log::CaseLog;
-use opening::{open_case, Subject};
+use opening::{open_case, Subject, Venue};
 use policy::{decide, Decision, Finding};
 use review_job::ReviewJob;
 use rules::Rules;
@@ -83,10 +88,20 @@ impl Moderation {
         self.settings.report_emoji.iter().any(|e| e == emoji)
     }
 
-    /// Whether automatic moderation runs in the context's community: its `moderation`
-    /// setting, else the configuration.
+    /// How automatic moderation runs in the context's community: its `moderation` setting,
+    /// else the configuration (`new_communities`; off when disabled).
+    pub fn mode_in(&self, ctx: &Context) -> crate::core::settings::ModerationMode {
+        ctx.settings.moderation_mode(self.settings.default_mode())
+    }
+
+    /// Whether automatic moderation acts for real (not off, not a dry run).
+    fn acts_in(&self, ctx: &Context) -> bool {
+        self.mode_in(ctx) == crate::core::settings::ModerationMode::On
+    }
+
+    /// Whether automatic moderation runs (for real or as a dry run) in the context's community.
     fn enabled_in(&self, ctx: &Context) -> bool {
-        ctx.settings.moderation(self.settings.enabled)
+        self.mode_in(ctx) != crate::core::settings::ModerationMode::Off
     }
 
     /// Screens a member's message: rules first, then (with `model_review = "all"`) the model.
@@ -114,23 +129,48 @@ impl Moderation {
         };
         let (_, actions) = self.act(ctx, &subject, &finding, decision, None).await;
         Screened {
-            removed: decision.delete || decision.timeout.is_some(),
+            // In a dry run nothing was removed: the message is handled as usual.
+            removed: self.acts_in(ctx) && (decision.delete || decision.timeout.is_some()),
             actions,
         }
     }
 
-    /// A command counts toward the flood rule like a message. `removed`: the member is
-    /// flooding, so the command is not run (the first time, a case opens and the member is
-    /// timed out as for messages).
-    pub async fn screen_command(&self, ctx: &Context, invoker: &Author) -> Screened {
+    /// A command counts toward the flood rule like a message, and the text a member wrote
+    /// into it (`text`: a question, an appeal) is screened by the same rules as a message.
+    /// `removed`: the command is not run (the first time a member floods, a case opens and
+    /// they are timed out as for messages).
+    pub async fn screen_command(
+        &self,
+        ctx: &Context,
+        invoker: &Author,
+        text: Option<&str>,
+        message: Option<&MessageId>,
+    ) -> Screened {
         if invoker.is_bot || invoker.role.can_moderate() || !self.enabled_in(ctx) {
             return Screened::default();
+        }
+        if let Some(hit) = text.and_then(|text| self.rules.check_text(text)) {
+            let finding = Finding::Rule(hit);
+            let mut decision = decide(&finding, invoker.role, &self.settings);
+            // A slash command has no message to delete; a text command (Matrix) has one.
+            decision.delete &= message.is_some();
+            let subject = Subject {
+                location: &ctx.location,
+                message,
+                author: &invoker.id,
+                text: text.unwrap_or_default(),
+            };
+            let (_, actions) = self.act(ctx, &subject, &finding, decision, None).await;
+            return Screened {
+                actions,
+                removed: self.acts_in(ctx),
+            };
         }
         match self.rules.check_command(&ctx.location, &invoker.id) {
             rules::Flooding::No => Screened::default(),
             rules::Flooding::Again => Screened {
                 actions: Vec::new(),
-                removed: true,
+                removed: self.acts_in(ctx),
             },
             rules::Flooding::New(hit) => {
                 let finding = Finding::Rule(hit);
@@ -146,14 +186,21 @@ impl Moderation {
                 let (_, actions) = self.act(ctx, &subject, &finding, decision, None).await;
                 Screened {
                     actions,
-                    removed: true,
+                    removed: self.acts_in(ctx),
                 }
             }
         }
     }
 
-    /// A member reacted with a report emoji: opens a case (one per message).
-    pub async fn reaction(&self, ctx: &Context, reaction: &Reaction) -> Vec<Action> {
+    /// A member reacted with a report emoji: opens a case (one per message). `author_role`:
+    /// the reported message's author's role as last seen (a moderator's message is never
+    /// removed automatically).
+    pub async fn reaction(
+        &self,
+        ctx: &Context,
+        reaction: &Reaction,
+        author_role: Role,
+    ) -> Vec<Action> {
         if !self.is_report(&reaction.emoji) || !self.enabled_in(ctx) {
             return Vec::new();
         }
@@ -193,8 +240,7 @@ impl Moderation {
         }
         // The case opens now; the model's review follows from the background.
         let finding = Finding::Report { verdict: None };
-        // The store does not know roles; reports about moderators are decided by others.
-        let decision = decide(&finding, Role::Member, &self.settings);
+        let decision = decide(&finding, author_role, &self.settings);
         let subject = Subject {
             location: &stored.location,
             message: Some(&stored.id),
@@ -205,7 +251,7 @@ impl Moderation {
             .act(ctx, &subject, &finding, decision, Some(&reaction.user))
             .await;
         if let (Some(case), true) = (case, self.settings.model_review != ModelReview::Off) {
-            let job = ReviewJob::of_report(ctx, &stored, case);
+            let job = ReviewJob::of_report(ctx, &stored, case, author_role);
             self.queue_review(job).await;
         }
         actions
@@ -220,15 +266,9 @@ impl Moderation {
         decision: Decision,
         reporter: Option<&crate::core::UserId>,
     ) -> (Option<i64>, Vec<Action>) {
-        open_case(
-            self.store.as_ref(),
-            ctx.strings,
-            ctx.prefix(),
-            subject,
-            finding,
-            decision,
-            reporter,
-        )
-        .await
+        // The community's mode decides whether the decision acts or is only logged (dry run).
+        let venue = Venue::of(ctx, self.settings.default_mode());
+        let store = self.store.as_ref();
+        open_case(store, &venue, subject, finding, decision, reporter, None).await
     }
 }

@@ -6,6 +6,9 @@
 //!
 //! Jobs may run twice (a crash between the review and its completion): recording a review is
 //! idempotent, and a message review first looks for the case it would open.
+//!
+//! The job has no event context: the community's settings (its moderation mode, moderators'
+//! channel and own rules) are read from the store when the job runs.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -13,16 +16,18 @@ use std::time::{Duration, SystemTime};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+use super::community_rules;
 use super::log::CaseLog;
-use super::opening::{model_reason, open_case, Subject};
+use super::opening::{model_reason, open_case, Subject, Venue};
 use super::policy::{decide, Finding};
 use super::review::{Reviewer, Verdict};
 use crate::config::ModerationSettings;
+use crate::core::settings::ModerationMode;
 use crate::core::{
     Action, Automatic, ChannelId, CommunityId, Language, Location, Message, MessageId, Platform,
     Role, ThreadId, UserId,
 };
-use crate::features::Context;
+use crate::features::{CommunitySettings, Context};
 use crate::jobs::{JobError, JobHandler};
 use crate::llm::LlmError;
 use crate::outbox::Outbox;
@@ -44,24 +49,46 @@ pub struct ReviewJob {
     pub message: String,
     pub author: String,
     pub text: String,
-    /// The report's case; `None`: a screened message with no case yet.
+    /// The report's case, by its number in the community; `None`: a screened message with no
+    /// case yet.
+    #[serde(rename = "case_number", default)]
     pub case: Option<i64>,
+    /// A report's case by its global id, as versions before per-community numbers queued it:
+    /// such a job is not reviewed (it could name another case now), its case stays open.
+    #[serde(rename = "case", default, skip_serializing)]
+    pub legacy_case: Option<i64>,
     /// The community's language code and command prefix when the job was queued.
     pub language: String,
     pub prefix: String,
+    /// The author moderates the community (as last seen): the verdict never removes their
+    /// message automatically. Absent in jobs queued by older versions.
+    #[serde(default)]
+    pub author_moderates: bool,
 }
 
 impl ReviewJob {
+    /// The role the policy weighs: moderators' messages are decided by people.
+    fn author_role(&self) -> Role {
+        if self.author_moderates {
+            Role::Moderator
+        } else {
+            Role::Member
+        }
+    }
+
     /// The review of a reported message whose case `case` is open.
-    pub fn of_report(ctx: &Context, message: &StoredMessage, case: i64) -> Self {
-        Self::new(
-            ctx,
-            &message.location,
-            &message.id,
-            &message.author,
-            &message.text,
-            Some(case),
-        )
+    pub fn of_report(ctx: &Context, message: &StoredMessage, case: i64, author_role: Role) -> Self {
+        Self {
+            author_moderates: author_role.can_moderate(),
+            ..Self::new(
+                ctx,
+                &message.location,
+                &message.id,
+                &message.author,
+                &message.text,
+                Some(case),
+            )
+        }
     }
 
     /// The review of a member's message (`model_review = "all"`).
@@ -87,8 +114,10 @@ impl ReviewJob {
             author: author.to_string(),
             text: text.to_string(),
             case,
+            legacy_case: None,
             language: ctx.language.code().to_string(),
             prefix: ctx.prefix().to_string(),
+            author_moderates: false,
         }
     }
 
@@ -141,42 +170,66 @@ impl ReviewJobs {
         }
     }
 
+    /// The community's venue, from its stored settings (the job has no event context).
+    async fn venue(&self, job: &ReviewJob, location: &Location) -> Result<Venue, JobError> {
+        let values = self
+            .store
+            .settings(location.platform, &location.community)
+            .await
+            .map_err(|error| JobError::retry(error.to_string()))?;
+        Ok(Venue::from_settings(
+            job.strings(),
+            &job.prefix,
+            &CommunitySettings::new(values),
+            self.settings.default_mode(),
+        ))
+    }
+
     /// The verdict on a reported message: filed on its case; the policy may delete it (with
-    /// `model_may_delete`) while the case is open; the moderators hear of it either way.
+    /// `model_may_delete`) while the case is open, and in a dry run the moderators hear that
+    /// it would have been; the moderators hear of it either way.
     async fn report_reviewed(
         &self,
         job: &ReviewJob,
-        case_id: i64,
+        number: i64,
         location: &Location,
-        verdict: Verdict,
+        (verdict, rule): (Verdict, Option<u32>),
+        venue: &Venue,
     ) -> Result<Vec<Action>, JobError> {
         let store_failed = |error: crate::store::StoreError| JobError::retry(error.to_string());
         let community = &location.community;
         let Some(case) = self
             .store
-            .case(location.platform, community, case_id)
+            .case(location.platform, community, number)
             .await
             .map_err(store_failed)?
         else {
-            return Err(JobError::fatal(format!("case #{case_id} no longer exists")));
+            return Err(JobError::fatal(format!("case #{number} no longer exists")));
         };
         let finding = Finding::Report {
             verdict: Some(verdict),
         };
-        let decision = decide(&finding, Role::Member, &self.settings);
-        let delete = decision.delete && case.is_open() && !case.automatic.deleted();
+        let decision = decide(&finding, job.author_role(), &self.settings);
+        let allowed = decision.delete
+            && case.is_open()
+            && !case.automatic.deleted()
+            && case.message.is_some();
+        let delete = allowed && venue.mode == ModerationMode::On;
+        let would_delete = allowed && venue.mode == ModerationMode::DryRun;
+        let cited = rule.and_then(|rule| community_rules::cited(rule, &venue.rules));
         let review = CaseReview {
             category: verdict.flags().then(|| verdict.category.case_category()),
             severity: verdict.severity.as_str().to_string(),
             reason: model_reason(&verdict),
             automatic: delete.then_some(Automatic::Deleted),
+            rule_index: cited.map(|(rule, _)| rule),
         };
         let recorded = self
             .store
             .record_case_review(
                 location.platform,
                 community,
-                case_id,
+                number,
                 &review,
                 SystemTime::now(),
             )
@@ -185,28 +238,38 @@ impl ReviewJobs {
         if !recorded {
             return Ok(Vec::new()); // Reviewed before (the job ran twice).
         }
+        let strings = venue.strings;
         let mut actions = Vec::new();
         if let (true, Some(message)) = (delete, case.message.clone()) {
             actions.push(Action::DeleteMessage {
                 location: case.location.clone(),
                 message,
-                reason: format!("case #{case_id}: {}", review.reason),
+                reason: format!("case #{number}: {}", review.reason),
+                decided_by: None,
+            });
+            actions.push(Action::PrivateNotice {
+                platform: location.platform,
+                user: case.user.clone(),
+                text: strings.member_notice_automatic(
+                    number,
+                    Automatic::Deleted,
+                    None,
+                    &venue.prefix,
+                ),
             });
         }
-        actions.push(Action::PostToModLog {
-            platform: location.platform,
-            community: community.clone(),
-            text: job.strings().case_reviewed(
-                case_id,
-                (
-                    verdict.category.as_str(),
-                    verdict.severity.as_str(),
-                    verdict.flags(),
-                ),
-                delete,
-                &job.prefix,
+        let text = strings.case_reviewed(
+            number,
+            (
+                verdict.category.as_str(),
+                verdict.severity.as_str(),
+                verdict.flags(),
             ),
-        });
+            cited,
+            (delete, would_delete),
+            &venue.prefix,
+        );
+        actions.push(venue.mod_log_post(location, Some(number), text));
         Ok(actions)
     }
 
@@ -215,10 +278,14 @@ impl ReviewJobs {
         &self,
         job: &ReviewJob,
         location: &Location,
-        verdict: Verdict,
+        (verdict, rule): (Verdict, Option<u32>),
+        venue: &Venue,
     ) -> Result<Vec<Action>, JobError> {
+        if venue.mode == ModerationMode::Off {
+            return Ok(Vec::new()); // Turned off since the message was queued.
+        }
         let finding = Finding::Model(verdict);
-        let decision = decide(&finding, Role::Member, &self.settings);
+        let decision = decide(&finding, job.author_role(), &self.settings);
         if !decision.open_case {
             return Ok(Vec::new());
         }
@@ -238,17 +305,8 @@ impl ReviewJobs {
             author: &author,
             text: &job.text,
         };
-        let strings = job.strings();
-        let (_, actions) = open_case(
-            self.store.as_ref(),
-            strings,
-            &job.prefix,
-            &subject,
-            &finding,
-            decision,
-            None,
-        )
-        .await;
+        let store = self.store.as_ref();
+        let (_, actions) = open_case(store, venue, &subject, &finding, decision, None, rule).await;
         Ok(actions)
     }
 }
@@ -258,8 +316,20 @@ impl JobHandler for ReviewJobs {
     async fn handle(&self, job: &Job) -> Result<(), JobError> {
         let review: ReviewJob = serde_json::from_str(&job.payload)
             .map_err(|error| JobError::fatal(format!("unreadable review job: {error}")))?;
+        if let (None, Some(id)) = (review.case, review.legacy_case) {
+            return Err(JobError::fatal(format!(
+                "the review of case id {id} was queued before cases were numbered per \
+                 community; the case stays open for the moderators"
+            )));
+        }
         let location = review.location()?;
-        let verdict = match self.reviewer.review(&review.community, &review.text).await {
+        let venue = self.venue(&review, &location).await?;
+        let rules = &venue.rules;
+        let reviewed = self
+            .reviewer
+            .review_with_rules(&review.community, rules, &review.text)
+            .await;
+        let verdict = match reviewed {
             Ok(verdict) => verdict,
             Err(LlmError::Overloaded { .. }) => {
                 return Err(JobError::retry_after("the model is busy", BUSY_RETRY))
@@ -272,11 +342,14 @@ impl JobHandler for ReviewJobs {
         };
         tracing::debug!(?verdict, case = review.case, "model review");
         let actions = match review.case {
-            Some(case) => {
-                self.report_reviewed(&review, case, &location, verdict)
+            Some(number) => {
+                self.report_reviewed(&review, number, &location, verdict, &venue)
                     .await?
             }
-            None => self.message_reviewed(&review, &location, verdict).await?,
+            None => {
+                self.message_reviewed(&review, &location, verdict, &venue)
+                    .await?
+            }
         };
         for action in actions {
             self.outbox.deliver(action).await;

@@ -24,6 +24,8 @@ pub enum RuleHit {
     Mentions { count: usize, max: usize },
     /// Too many links in one message.
     Links { count: usize, max: usize },
+    /// An invitation to another server or room (the built-in invite rule).
+    Invite { link: String },
 }
 
 impl RuleHit {
@@ -33,7 +35,7 @@ impl RuleHit {
             RuleHit::Blocked { .. } => CaseCategory::BlockedPattern,
             RuleHit::Flood { .. } => CaseCategory::Flood,
             RuleHit::Mentions { .. } => CaseCategory::MentionSpam,
-            RuleHit::Links { .. } => CaseCategory::LinkSpam,
+            RuleHit::Links { .. } | RuleHit::Invite { .. } => CaseCategory::LinkSpam,
         }
     }
 }
@@ -53,6 +55,13 @@ pub enum Flooding {
 static MENTION: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"<@[!&]?\d+>|(?:^|[\s(])@[\w][\w.\-:]*").expect("mention pattern")
 });
+/// Invitations to other communities, including spaced-out forms (`discord . gg / abc`).
+static INVITE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)(?:discord(?:app)?\s*\.\s*(?:gg|io|me|li)|discord(?:app)?\s*\.\s*com\s*/\s*invite|dsc\s*\.\s*gg|invite\s*\.\s*gg)\s*/\s*[a-z0-9-]{2,}|matrix\.to/#/[#!+][^\s)]+|\bt\.me/(?:joinchat/|\+)[\w-]+|chat\.whatsapp\.com/[\w-]+",
+    )
+    .expect("invite pattern")
+});
 static LINK: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)\b(?:https?://|www\.)\S+").expect("link pattern"));
 
@@ -64,6 +73,7 @@ pub struct Rules {
     patterns: Vec<Regex>,
     max_mentions: usize,
     max_links: usize,
+    block_invites: bool,
     flood: Option<Flood>,
     checks: AtomicU64,
 }
@@ -93,6 +103,7 @@ impl Rules {
             patterns: settings.blocked_patterns.clone(),
             max_mentions: settings.max_mentions,
             max_links: settings.max_links,
+            block_invites: settings.block_invites,
             flood,
             checks: AtomicU64::new(0),
         }
@@ -108,22 +119,44 @@ impl Rules {
             },
             None => None,
         };
-        if let Some(pattern) = self.patterns.iter().find(|p| p.is_match(&message.text)) {
-            return Some(RuleHit::Blocked {
-                pattern: pattern.as_str().to_string(),
-            });
+        if let Some(pattern) = self.blocked(&message.text) {
+            return Some(pattern);
         }
         if flooding.is_some() {
             return flooding;
         }
-        let count = MENTION.find_iter(&message.text).count();
+        self.spam(&message.text)
+    }
+
+    /// The rules that read text alone (no flood counting): for the free text of a command.
+    pub fn check_text(&self, text: &str) -> Option<RuleHit> {
+        self.blocked(text).or_else(|| self.spam(text))
+    }
+
+    fn blocked(&self, text: &str) -> Option<RuleHit> {
+        let pattern = self.patterns.iter().find(|p| p.is_match(text))?;
+        Some(RuleHit::Blocked {
+            pattern: pattern.as_str().to_string(),
+        })
+    }
+
+    /// Mention, link and invite spam.
+    fn spam(&self, text: &str) -> Option<RuleHit> {
+        if self.block_invites {
+            if let Some(link) = INVITE.find(text) {
+                return Some(RuleHit::Invite {
+                    link: link.as_str().to_string(),
+                });
+            }
+        }
+        let count = MENTION.find_iter(text).count();
         if self.max_mentions > 0 && count > self.max_mentions {
             return Some(RuleHit::Mentions {
                 count,
                 max: self.max_mentions,
             });
         }
-        let count = LINK.find_iter(&message.text).count();
+        let count = LINK.find_iter(text).count();
         if self.max_links > 0 && count > self.max_links {
             return Some(RuleHit::Links {
                 count,
@@ -244,6 +277,50 @@ mod tests {
         for (text, expected) in cases {
             assert_eq!(rules.check(&message("ana", text)), expected, "{text}");
         }
+    }
+
+    #[test]
+    fn invite_rule_is_off_by_default_and_catches_disguised_invites() {
+        let text = "join us: discord.gg/abc123";
+        assert_eq!(rules(None).check_text(text), None);
+        let on = Rules::new(&ModerationSettings {
+            block_invites: true,
+            ..Default::default()
+        });
+        let invites = [
+            "join us: discord.gg/abc123",
+            "https://discord.com/invite/rust-zh",
+            "discord . gg / freestuff",
+            "DISCORDAPP.COM/INVITE/x1y2",
+            "come to https://matrix.to/#/#crypto-pumps:evil.example",
+            "t.me/joinchat/AAAA-bbbb and more",
+            "https://chat.whatsapp.com/Hk3k2",
+        ];
+        for text in invites {
+            assert!(
+                matches!(on.check_text(text), Some(RuleHit::Invite { .. })),
+                "{text}"
+            );
+        }
+        let fine = [
+            "the discord.js docs say otherwise",
+            "see https://matrix.to/#/@ana:example.org for her profile",
+            "read https://discord.com/developers/docs",
+            "我们的 discord 频道",
+        ];
+        for text in fine {
+            assert_eq!(on.check_text(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn command_text_is_screened_without_counting_toward_flood() {
+        let rules = rules(None);
+        assert!(matches!(
+            rules.check_text("/ask free nitro here"),
+            Some(RuleHit::Blocked { .. })
+        ));
+        assert_eq!(rules.check_text("how do I pin a crate?"), None);
     }
 
     #[test]

@@ -49,6 +49,9 @@ pub async fn run(
         channel: options.channel.clone(),
     };
     let counter = AtomicU64::new(0);
+    let run = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_millis());
     let mut summary = ConsoleSummary::default();
     let mut lines = input.lines();
     // Verdicts of queued reviews arrive while the console waits for input.
@@ -69,7 +72,11 @@ pub async fn run(
         };
         let Some(line) = next else { break };
         summary.lines += 1;
-        let id = format!("console-{}", counter.fetch_add(1, Ordering::Relaxed) + 1);
+        // Unique across runs: the store keeps messages (and which were answered) by id.
+        let id = format!(
+            "console-{run}-{}",
+            counter.fetch_add(1, Ordering::Relaxed) + 1
+        );
         match parse_line(&line, &context, id) {
             Line::Empty => {}
             Line::Quit => break,
@@ -129,6 +136,20 @@ async fn execute(
         } => {
             let verb = if ban { "banned" } else { "kicked" };
             write_line(output, &format!("[{bot} {verb} {user}: {reason}]")).await
+        }
+        Action::LiftTimeout { user, reason, .. } => {
+            write_line(
+                output,
+                &format!("[{bot} lifted the timeout of {user}: {reason}]"),
+            )
+            .await
+        }
+        Action::LiftBan { user, reason, .. } => {
+            write_line(
+                output,
+                &format!("[{bot} lifted the ban of {user}: {reason}]"),
+            )
+            .await
         }
         Action::PostToModLog { text, .. } => write_line(output, &format!("[mod log] {text}")).await,
         Action::PrivateNotice { user, text, .. } => {

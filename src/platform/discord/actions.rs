@@ -1,30 +1,38 @@
-//! Executing core actions with Discord's REST API. Replies to slash commands go through the
-//! interaction instead (see `commands`); everything else lands here.
+//! Executing core actions with Discord's REST API. Replies to slash commands and button clicks
+//! go through the interaction instead (see `commands`, `components`); everything else lands here.
 //!
-//! Moderation buttons on mod-log posts are not implemented yet: the moderation feature that
-//! needs them will add components here.
+//! Authority is checked where the action lands (`authority`): a moderator's decision needs the
+//! matching guild-level permission and rank over the member, and Steward needs both too. A
+//! refused action does nothing; [`execute_all`] notes it in the community's mod log. Mod-log
+//! posts never leave their community: the channel the community chose, or the configured one
+//! only if it is in that same guild.
 
 use serenity::all::{
-    AutoArchiveDuration, CreateMessage, CreateThread, EditMember, EditMessage, GuildId, Http,
-    MessageId, ReactionType, Timestamp, UserId,
+    AutoArchiveDuration, Cache, ChannelId, CreateMessage, CreateThread, EditMember, EditMessage,
+    GuildId, Http, MessageId, ReactionType, Timestamp, UserId,
 };
 
+use super::authority::{Act, Lookup, RefusalNote};
+use super::components::case_buttons;
 use super::conversion::{parse_id, post_channel};
-use super::delivery::{Delivery, Target, MESSAGE_LIMIT};
+use super::delivery::{mentions, Delivery, Target, MESSAGE_LIMIT};
 use super::error::HandlerError;
 use super::rest::ActionSettings;
-use crate::core::{Action, Body};
+use crate::core::{self, Action};
+use crate::platform::split::split_message;
 
-/// Discord's longest timeout.
 /// Discord's longest thread name, in characters.
 const THREAD_NAME_LIMIT: usize = 100;
 
-/// Executes `action`; the caller logs a failure (an action never stops the adapter).
+/// Executes `action`; the caller logs a failure (an action never stops the adapter). `cache`
+/// is serenity's when the gateway runs (lookups fall back to REST without it).
 pub async fn execute(
     http: &Http,
+    cache: Option<&Cache>,
     settings: &ActionSettings,
     action: Action,
 ) -> Result<(), HandlerError> {
+    let lookup = Lookup::new(http, cache, settings);
     match action {
         // Discord has no invoker-only channel messages; `only_invoker` only matters for
         // interactions, which `commands` delivers itself.
@@ -69,12 +77,11 @@ pub async fn execute(
             text,
         } => {
             let text: String = text.chars().take(MESSAGE_LIMIT).collect();
+            let edit = EditMessage::new()
+                .content(text)
+                .allowed_mentions(mentions(false));
             post_channel(&location)?
-                .edit_message(
-                    http,
-                    message_id(message.as_str())?,
-                    EditMessage::new().content(text),
-                )
+                .edit_message(http, message_id(message.as_str())?, edit)
                 .await?;
         }
         Action::React {
@@ -93,7 +100,14 @@ pub async fn execute(
             location,
             message,
             reason,
+            decided_by,
         } => {
+            // Steward's own deletions are checked by Discord (Manage Messages); a moderator's
+            // needs Manage Messages on the server, not in one channel.
+            if let Some(actor) = decided_by {
+                let guild = guild_id(&location.community)?;
+                allowed(&lookup, guild, Act::Delete, Some(user_id(&actor)?), None).await?;
+            }
             http.delete_message(
                 post_channel(&location)?,
                 message_id(message.as_str())?,
@@ -106,8 +120,12 @@ pub async fn execute(
             user,
             duration,
             reason,
+            decided_by,
             ..
         } => {
+            let guild = guild_id(&community)?;
+            let user = user_id(&user)?;
+            allowed(&lookup, guild, Act::Timeout, actor(decided_by)?, Some(user)).await?;
             let until = std::time::SystemTime::now() + duration.min(super::LONGEST_TIMEOUT);
             let secs = until
                 .duration_since(std::time::SystemTime::UNIX_EPOCH)
@@ -115,23 +133,46 @@ pub async fn execute(
                 .as_secs();
             let until = Timestamp::from_unix_timestamp(secs as i64)
                 .map_err(|_| HandlerError::BadId(format!("timeout until {secs}")))?;
-            let guild = GuildId::from(parse_id(community.as_str())?);
             let member = EditMember::new()
                 .disable_communication_until_datetime(until)
                 .audit_log_reason(&reason);
-            guild
-                .edit_member(http, UserId::from(parse_id(user.as_str())?), member)
-                .await?;
+            guild.edit_member(http, user, member).await?;
+        }
+        Action::LiftTimeout {
+            community,
+            user,
+            reason,
+            decided_by,
+            ..
+        } => {
+            let guild = guild_id(&community)?;
+            let user = user_id(&user)?;
+            allowed(
+                &lookup,
+                guild,
+                Act::LiftTimeout,
+                actor(decided_by)?,
+                Some(user),
+            )
+            .await?;
+            // `communication_disabled_until: null` ends the timeout.
+            let member = EditMember::new()
+                .enable_communication()
+                .audit_log_reason(&reason);
+            guild.edit_member(http, user, member).await?;
         }
         Action::RemoveMember {
             community,
             user,
             ban,
             reason,
+            decided_by,
             ..
         } => {
-            let guild = GuildId::from(parse_id(community.as_str())?);
-            let user = UserId::from(parse_id(user.as_str())?);
+            let guild = guild_id(&community)?;
+            let user = user_id(&user)?;
+            let act = if ban { Act::Ban } else { Act::Kick };
+            allowed(&lookup, guild, act, actor(decided_by)?, Some(user)).await?;
             if ban {
                 // Keep the member's messages: they are the evidence in the case log.
                 guild.ban_with_reason(http, user, 0, &reason).await?;
@@ -139,27 +180,37 @@ pub async fn execute(
                 guild.kick_with_reason(http, user, &reason).await?;
             }
         }
-        Action::PostToModLog { text, .. } => match settings.mod_log_channel {
-            Some(channel) => {
-                let target = Target::Channel {
-                    channel,
-                    reply_to: None,
-                };
-                Delivery::new(http, target, false)
-                    .body(Body::Text(text), settings.policy)
-                    .await?;
+        Action::LiftBan {
+            community,
+            user,
+            reason,
+            decided_by,
+            ..
+        } => {
+            let guild = guild_id(&community)?;
+            let user = user_id(&user)?;
+            allowed(&lookup, guild, Act::LiftBan, actor(decided_by)?, Some(user)).await?;
+            http.remove_ban(guild, user, Some(&reason)).await?;
+        }
+        Action::PostToModLog {
+            community,
+            channel,
+            case,
+            text,
+            ..
+        } => {
+            let guild = guild_id(&community)?;
+            if let Some(channel) = mod_log_channel(&lookup, guild, channel.as_ref()).await? {
+                post_mod_log(http, channel, &text, case).await?;
             }
-            None => tracing::warn!("a mod-log post was dropped: set [discord] mod_log_channel"),
-        },
+        }
         Action::PrivateNotice { user, text, .. } => {
-            let channel = UserId::from(parse_id(user.as_str())?)
-                .create_dm_channel(http)
-                .await?;
-            for chunk in crate::platform::split::split_message(&text, MESSAGE_LIMIT) {
-                channel
-                    .id
-                    .send_message(http, CreateMessage::new().content(chunk))
-                    .await?;
+            let channel = user_id(&user)?.create_dm_channel(http).await?;
+            for chunk in split_message(&text, MESSAGE_LIMIT) {
+                let message = CreateMessage::new()
+                    .content(chunk)
+                    .allowed_mentions(mentions(false));
+                channel.id.send_message(http, message).await?;
             }
         }
     }
@@ -167,12 +218,167 @@ pub async fn execute(
 }
 
 /// Executes every action in order, logging failures; one failed action does not stop the rest.
-pub async fn execute_all(http: &Http, settings: &ActionSettings, actions: Vec<Action>) {
-    for action in actions {
-        if let Err(error) = execute(http, settings, action).await {
-            tracing::warn!(label = error.label(), %error, "a Discord action failed");
+/// A refused moderation action is noted in the community's mod log.
+pub async fn execute_all(
+    http: &Http,
+    cache: Option<&Cache>,
+    settings: &ActionSettings,
+    actions: Vec<Action>,
+) {
+    let lookup = Lookup::new(http, cache, settings);
+    // Learn the moderators' channels the communities chose before acting, so a refusal earlier
+    // in the batch (a ban before its log line) is noted in the right place. (Collected first:
+    // an action is not `Sync`, so no reference to one may live across an await.)
+    let chosen: Vec<(GuildId, ChannelId)> = actions
+        .iter()
+        .filter_map(|action| match action {
+            Action::PostToModLog {
+                community,
+                channel: Some(channel),
+                ..
+            } => Some((guild_id(community).ok()?, channel_id(channel).ok()?)),
+            _ => None,
+        })
+        .collect();
+    for (guild, channel) in chosen {
+        if lookup.channel_guild(channel).await.ok().flatten() == Some(guild) {
+            settings.remember_mod_log(guild, channel);
         }
     }
+    for action in actions {
+        match execute(http, cache, settings, action).await {
+            Ok(()) => {}
+            Err(HandlerError::Refused {
+                guild,
+                act,
+                target,
+                refusal,
+            }) => {
+                tracing::warn!(
+                    label = "discord_refused",
+                    reason = refusal.label(),
+                    %guild,
+                    act = act.verb(),
+                    %refusal,
+                    "a moderation action was refused"
+                );
+                let note = RefusalNote {
+                    act,
+                    target,
+                    refusal: &refusal,
+                };
+                note_in_mod_log(&lookup, guild, &note.to_string()).await;
+            }
+            Err(error) => {
+                tracing::warn!(label = error.label(), %error, "a Discord action failed");
+            }
+        }
+    }
+}
+
+/// Checks `act` with `authority`; a refusal becomes [`HandlerError::Refused`].
+async fn allowed(
+    lookup: &Lookup<'_>,
+    guild: GuildId,
+    act: Act,
+    actor: Option<UserId>,
+    target: Option<UserId>,
+) -> Result<(), HandlerError> {
+    lookup
+        .check(guild, act, actor, target)
+        .await
+        .map_err(|refusal| HandlerError::Refused {
+            guild,
+            act,
+            target,
+            refusal,
+        })
+}
+
+/// Where `guild`'s mod-log post goes: the channel the community chose, else the configured
+/// one; either only if it is a channel of `guild` (a case never leaves its community). `None`:
+/// the post is dropped, with a warning saying why.
+async fn mod_log_channel(
+    lookup: &Lookup<'_>,
+    guild: GuildId,
+    chosen: Option<&core::ChannelId>,
+) -> Result<Option<ChannelId>, HandlerError> {
+    let (channel, is_chosen) = match chosen {
+        Some(channel) => (channel_id(channel)?, true),
+        None => match lookup.settings.mod_log_channel {
+            Some(channel) => (channel, false),
+            None => {
+                tracing::warn!(%guild, "a mod-log post was dropped: the community chose no moderators' channel (`setting mod-log here`) and [discord] mod_log_channel is not set");
+                return Ok(None);
+            }
+        },
+    };
+    match lookup.channel_guild(channel).await {
+        Ok(Some(owner)) if owner == guild => {
+            if is_chosen {
+                lookup.settings.remember_mod_log(guild, channel);
+            }
+            Ok(Some(channel))
+        }
+        Ok(owner) => {
+            tracing::warn!(%guild, %channel, owner = ?owner, "a mod-log post was dropped: the channel is not in this community's server (a case never leaves its community)");
+            Ok(None)
+        }
+        Err(error) => {
+            tracing::warn!(%guild, %channel, %error, "a mod-log post was dropped: the channel's server could not be checked");
+            Ok(None)
+        }
+    }
+}
+
+/// Posts `note` in `guild`'s moderators' channel, if it has one.
+async fn note_in_mod_log(lookup: &Lookup<'_>, guild: GuildId, note: &str) {
+    let channel = match lookup.settings.chosen_mod_log(guild) {
+        Some(channel) => Some(channel),
+        None => mod_log_channel(lookup, guild, None).await.ok().flatten(),
+    };
+    let Some(channel) = channel else { return };
+    if let Err(error) = post_mod_log(lookup.http, channel, note, None).await {
+        tracing::warn!(%guild, %error, "posting a refusal note to the mod log failed");
+    }
+}
+
+/// Posts mod-log text (split under the limit); the last message of a case's post carries the
+/// decision buttons. People and channels in the text render as mentions but ping nobody.
+async fn post_mod_log(
+    http: &Http,
+    channel: ChannelId,
+    text: &str,
+    case: Option<i64>,
+) -> Result<(), serenity::Error> {
+    let chunks = split_message(text, MESSAGE_LIMIT);
+    let last = chunks.len().saturating_sub(1);
+    for (index, chunk) in chunks.into_iter().enumerate() {
+        let mut message = CreateMessage::new()
+            .content(chunk)
+            .allowed_mentions(mentions(false));
+        if let (true, Some(case)) = (index == last, case) {
+            message = message.components(case_buttons(case));
+        }
+        channel.send_message(http, message).await?;
+    }
+    Ok(())
+}
+
+fn actor(decided_by: Option<core::UserId>) -> Result<Option<UserId>, HandlerError> {
+    decided_by.as_ref().map(user_id).transpose()
+}
+
+fn guild_id(community: &core::CommunityId) -> Result<GuildId, HandlerError> {
+    parse_id(community.as_str()).map(GuildId::from)
+}
+
+fn user_id(user: &core::UserId) -> Result<UserId, HandlerError> {
+    parse_id(user.as_str()).map(UserId::from)
+}
+
+fn channel_id(channel: &core::ChannelId) -> Result<ChannelId, HandlerError> {
+    parse_id(channel.as_str()).map(ChannelId::from)
 }
 
 fn message_id(id: &str) -> Result<MessageId, HandlerError> {

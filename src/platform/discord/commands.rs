@@ -1,8 +1,11 @@
-//! Slash commands (poise): `/ask`, `/summarize`, `/help`, `/setting`, `/cases`, `/case`. Each is thin: it turns its options into
-//! a core [`Command`], lets the router decide, and delivers the actions. Commands that may
-//! run the model are deferred at once (Discord allows 3 s for the first response); the others
-//! answer directly, or are deferred if the router is slow. [`on_error`] turns every failure
-//! into a short private reply.
+//! Slash commands (poise): `/ask`, `/summarize`, `/help`, `/setting`, `/cases`, `/case`,
+//! `/rules`, `/appeal`. Each is thin: it turns its options into a core [`Command`], lets the
+//! router decide, and delivers the actions. Commands that may run the model are deferred at
+//! once (Discord allows 3 s for the first response); the others answer directly, or are
+//! deferred if the router is slow. [`on_error`] turns every failure into a short private reply.
+//!
+//! The invoker's role comes from their guild-level permissions (the interaction's
+//! `member.permissions` include the channel's overwrites, which confer no authority).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,11 +16,11 @@ use serenity::all::{
     CreateInteractionResponseFollowup, CreateInteractionResponseMessage, Http,
 };
 
-use super::actions;
+use super::actions::execute_all;
+use super::authority::Lookup;
 use super::conversion::{author, command_invoked, interaction_location};
-use super::delivery::{Delivery, Target};
+use super::delivery::{mentions, Delivery, Target};
 use super::error::HandlerError;
-use super::roles::role_of;
 use super::Shared;
 use crate::core::{Action, Author, CaseDecision, Command};
 use crate::strings::Strings;
@@ -26,11 +29,20 @@ use crate::strings::Strings;
 pub type Ctx<'a> = poise::Context<'a, Arc<Shared>, HandlerError>;
 
 /// Deferred if the router has not answered by then; Discord's limit is 3 s.
-const DEFER_AFTER: Duration = Duration::from_millis(1500);
+pub(super) const DEFER_AFTER: Duration = Duration::from_millis(1500);
 
 /// Every command, for the framework.
 pub fn all() -> Vec<poise::Command<Arc<Shared>, HandlerError>> {
-    vec![ask(), summarize(), help(), setting(), cases(), case()]
+    vec![
+        ask(),
+        summarize(),
+        help(),
+        setting(),
+        cases(),
+        case(),
+        rules(),
+        appeal(),
+    ]
 }
 
 /// What is registered in each guild.
@@ -96,6 +108,10 @@ pub enum Decision {
     Kick,
     #[name = "ban"]
     Ban,
+    #[name = "uphold (answer an appeal)"]
+    Uphold,
+    #[name = "reverse (answer an appeal)"]
+    Reverse,
 }
 
 /// Show or decide a moderation case (moderators)
@@ -122,6 +138,8 @@ pub async fn case(
         },
         Decision::Kick => CaseDecision::Kick,
         Decision::Ban => CaseDecision::Ban,
+        Decision::Uphold => CaseDecision::Uphold,
+        Decision::Reverse => CaseDecision::Reverse,
     });
     invoke(
         ctx,
@@ -131,6 +149,58 @@ pub async fn case(
         },
     )
     .await
+}
+
+/// Show this server's rules; moderators can set or clear them
+#[poise::command(slash_command, guild_only)]
+pub async fn rules(
+    ctx: Ctx<'_>,
+    #[description = "New rules (moderators), separated by ;"] set: Option<String>,
+    #[description = "Remove the rules (moderators)"] clear: Option<bool>,
+) -> Result<(), HandlerError> {
+    invoke(ctx, rules_command(set, clear.unwrap_or(false))).await
+}
+
+/// `/rules` options as a command. A slash command's text is one line, so `;` separates rules
+/// there (the core keeps one rule per line).
+fn rules_command(set: Option<String>, clear: bool) -> Command {
+    match (set, clear) {
+        (None, false) => Command::Rules { text: None },
+        (None, true) => Command::Rules {
+            text: Some(String::new()),
+        },
+        (Some(text), false) if !text.trim().is_empty() => {
+            let lines: Vec<&str> = if text.contains('\n') {
+                text.lines().map(str::trim).collect()
+            } else {
+                text.split(';').map(str::trim).collect()
+            };
+            let lines: Vec<&str> = lines.into_iter().filter(|line| !line.is_empty()).collect();
+            Command::Rules {
+                text: Some(lines.join("\n")),
+            }
+        }
+        _ => Command::BadArguments { command: "rules" },
+    }
+}
+
+/// Appeal a moderation decision about you (the case number is in the notice you received)
+#[poise::command(slash_command, guild_only)]
+pub async fn appeal(
+    ctx: Ctx<'_>,
+    #[description = "Case number"]
+    #[min = 1]
+    case: i64,
+    #[description = "Why the decision should be reconsidered"] text: String,
+) -> Result<(), HandlerError> {
+    let command = match text.trim() {
+        "" => Command::BadArguments { command: "appeal" },
+        text => Command::Appeal {
+            case,
+            text: text.to_string(),
+        },
+    };
+    invoke(ctx, command).await
 }
 
 async fn invoke(ctx: Ctx<'_>, command: Command) -> Result<(), HandlerError> {
@@ -145,14 +215,17 @@ async fn invoke(ctx: Ctx<'_>, command: Command) -> Result<(), HandlerError> {
         return Ok(()); // guild_only: Discord never sends these outside guilds
     };
     let runs_model = matches!(command, Command::Ask { .. } | Command::Summarize { .. });
-    // Replies to moderator commands and help are private; a deferral must say so up front.
-    let private = command.requires_moderator() || matches!(command, Command::Help);
+    // Replies to moderator commands, help and appeals are private; a deferral must say so up
+    // front.
+    let private =
+        command.requires_moderator() || matches!(command, Command::Help | Command::Appeal { .. });
     let mut responded = false;
     if runs_model {
         interaction.defer(http).await?;
         responded = true;
     }
-    let event = command_invoked(location, invoker(ctx, interaction, shared), command);
+    let invoker = invoker(ctx, interaction, shared).await;
+    let event = command_invoked(location, invoker, command);
     let handling = shared.router.handle(event);
     tokio::pin!(handling);
     let actions = if responded {
@@ -167,26 +240,34 @@ async fn invoke(ctx: Ctx<'_>, command: Command) -> Result<(), HandlerError> {
             }
         }
     };
+    // Replies answer the interaction; the rest (a decision's actions, its log line) follow in
+    // order, with refusals noted in the mod log.
+    let mut others = Vec::new();
+    let mut failure = None;
     for action in actions {
         match action {
-            Action::Reply(reply) => {
+            Action::Reply(reply) if failure.is_none() => {
                 let target = Target::Interaction {
                     interaction,
                     responded,
                 };
-                Delivery::new(http, target, reply.only_invoker)
+                let delivered = Delivery::new(http, target, reply.only_invoker)
                     .body(reply.body, shared.actions.policy)
-                    .await?;
-                responded = true;
-            }
-            other => {
-                if let Err(error) = actions::execute(http, &shared.actions, other).await {
-                    tracing::warn!(label = error.label(), %error, "a Discord action failed");
+                    .await;
+                match delivered {
+                    Ok(()) => responded = true,
+                    Err(error) => failure = Some(error),
                 }
             }
+            Action::Reply(_) => {}
+            other => others.push(other),
         }
     }
-    Ok(())
+    execute_all(http, Some(ctx.cache()), &shared.actions, others).await;
+    match failure {
+        Some(error) => Err(error.into()),
+        None => Ok(()),
+    }
 }
 
 async fn defer(
@@ -201,22 +282,19 @@ async fn defer(
     }
 }
 
-/// The invoker with their role. Discord sends the member's permissions in the channel with
-/// every guild interaction; the owner comes from the cached guild.
-fn invoker(ctx: Ctx<'_>, interaction: &CommandInteraction, shared: &Shared) -> Author {
+/// The invoker with their role from guild-level permissions: the guild's roles (cached, else
+/// asked) and the member's roles as the interaction reports them. The interaction's own
+/// `permissions` are the channel's, overwrites included, and are deliberately not used.
+async fn invoker(ctx: Ctx<'_>, interaction: &CommandInteraction, shared: &Shared) -> Author {
     let member = interaction.member.as_deref();
-    let permissions = member.and_then(|m| m.permissions).unwrap_or_default();
     let roles = member.map(|m| m.roles.as_slice()).unwrap_or_default();
-    let owner = interaction
-        .guild_id
-        .and_then(|guild| ctx.cache().guild(guild).map(|g| g.owner_id));
-    let role = role_of(
-        interaction.user.id,
-        permissions,
-        roles,
-        owner,
-        shared.moderator_role,
-    );
+    let role = match interaction.guild_id {
+        Some(guild) => {
+            let lookup = Lookup::new(ctx.http(), Some(ctx.cache()), &shared.actions);
+            lookup.role(guild, interaction.user.id, roles).await
+        }
+        None => crate::core::Role::Member,
+    };
     author(
         &interaction.user,
         member.and_then(|m| m.nick.as_deref()),
@@ -269,16 +347,53 @@ pub fn on_error(error: FrameworkError<'_, Arc<Shared>, HandlerError>) -> poise::
 async fn tell_privately(http: &Http, interaction: &CommandInteraction, text: &str) {
     let response = CreateInteractionResponseMessage::new()
         .content(text)
-        .ephemeral(true);
+        .ephemeral(true)
+        .allowed_mentions(mentions(false));
     let first = interaction
         .create_response(http, CreateInteractionResponse::Message(response))
         .await;
     if first.is_err() {
         let followup = CreateInteractionResponseFollowup::new()
             .content(text)
-            .ephemeral(true);
+            .ephemeral(true)
+            .allowed_mentions(mentions(false));
         if let Err(error) = interaction.create_followup(http, followup).await {
             tracing::warn!(%error, "could not tell the invoker about a failed command");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules_options_become_commands() {
+        let rules = |text: &str| Command::Rules {
+            text: Some(text.to_string()),
+        };
+        let cases = [
+            (None, false, Command::Rules { text: None }),
+            (None, true, rules("")),
+            (Some("Be kind; No spam ;"), false, rules("Be kind\nNo spam")),
+            (Some("  Be kind  "), false, rules("Be kind")),
+            (
+                Some("   "),
+                false,
+                Command::BadArguments { command: "rules" },
+            ),
+            (
+                Some("Be kind"),
+                true,
+                Command::BadArguments { command: "rules" },
+            ),
+        ];
+        for (set, clear, expected) in cases {
+            assert_eq!(
+                rules_command(set.map(str::to_string), clear),
+                expected,
+                "{set:?} {clear}"
+            );
         }
     }
 }

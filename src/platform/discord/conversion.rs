@@ -6,8 +6,8 @@ use std::num::NonZeroU64;
 use std::time::{Duration, SystemTime};
 
 use serenity::all::{
-    ChannelId, ChannelType, CommandInteraction, Guild, GuildId, Member, Message,
-    MessageUpdateEvent, Reaction, RoleId, Timestamp, User, UserId,
+    ChannelId, ChannelType, CommandInteraction, ComponentInteraction, Guild, GuildId, Member,
+    Message, MessageUpdateEvent, PartialChannel, Reaction, RoleId, Timestamp, User, UserId,
 };
 
 use super::error::HandlerError;
@@ -111,6 +111,34 @@ pub fn message_posted(
     thread_parent: Option<ChannelId>,
 ) -> Option<Event> {
     let guild = message.guild_id?;
+    let message = core_message(message, guild, me, role, thread_parent);
+    Some(Event {
+        at: message.created_at,
+        kind: EventKind::MessagePosted(message),
+    })
+}
+
+/// A message of `guild` posted while Steward was not running, read back from the channel's
+/// history at start (REST messages carry no `guild_id`, hence the explicit guild). The event
+/// happens now; the message keeps its own time, so the router can tell how old it is.
+pub fn missed_message(
+    message: &Message,
+    guild: GuildId,
+    me: Me<'_>,
+    role: Role,
+    thread_parent: Option<ChannelId>,
+) -> Event {
+    let message = core_message(message, guild, me, role, thread_parent);
+    Event::now(EventKind::MissedMessage(message))
+}
+
+fn core_message(
+    message: &Message,
+    guild: GuildId,
+    me: Me<'_>,
+    role: Role,
+    thread_parent: Option<ChannelId>,
+) -> core::Message {
     let (text, mentions_bot) = readable_mentions(
         &message.content,
         &message.mentions,
@@ -127,32 +155,37 @@ pub fn message_posted(
         .as_ref()
         .and_then(|reference| reference.message_id)
         .map(|id| core::MessageId::new(id.to_string()));
-    let created_at = system_time(&message.timestamp);
-    Some(Event {
-        at: created_at,
-        kind: EventKind::MessagePosted(core::Message {
-            id: core::MessageId::new(message.id.to_string()),
-            location: location(guild, message.channel_id, thread_parent),
-            author: author(&message.author, nick, role),
-            text,
-            created_at,
-            reply_to,
-            mentions_bot,
-            replies_to_bot,
-        }),
-    })
+    core::Message {
+        id: core::MessageId::new(message.id.to_string()),
+        location: location(guild, message.channel_id, thread_parent),
+        author: author(&message.author, nick, role),
+        text,
+        created_at: system_time(&message.timestamp),
+        reply_to,
+        mentions_bot,
+        replies_to_bot,
+    }
 }
 
-/// An edit with new text; `None` for edits without content (embeds resolving) or outside guilds.
+/// An edit with new text; `None` for edits without content (embeds resolving), outside guilds,
+/// or without an author. On Discord only the author can edit a message, and MESSAGE_UPDATE
+/// names them: they are the editor. Mentions are made readable as for new messages, so the
+/// rules screen the edited text the same way.
 pub fn message_edited(
     event: &MessageUpdateEvent,
+    me: Me<'_>,
     thread_parent: Option<ChannelId>,
 ) -> Option<Event> {
     let guild = event.guild_id?;
-    let new_text = event.content.clone()?;
+    let editor = event.author.as_ref()?;
+    let content = event.content.as_deref()?;
+    let mentions = event.mentions.as_deref().unwrap_or_default();
+    let mention_roles = event.mention_roles.as_deref().unwrap_or_default();
+    let (new_text, _) = readable_mentions(content, mentions, mention_roles, me);
     Some(Event::now(EventKind::MessageEdited {
         location: location(guild, event.channel_id, thread_parent),
         message: core::MessageId::new(event.id.to_string()),
+        editor: core::UserId::new(editor.id.to_string()),
         new_text,
     }))
 }
@@ -216,12 +249,22 @@ pub fn guild_joined(guild: &Guild) -> Event {
 /// threads are recognised without a lookup. `None` outside guilds.
 pub fn interaction_location(interaction: &CommandInteraction) -> Option<Location> {
     let guild = interaction.guild_id?;
-    let thread_parent = interaction
-        .channel
-        .as_ref()
+    let parent = thread_parent_of(interaction.channel.as_ref());
+    Some(location(guild, interaction.channel_id, parent))
+}
+
+/// Where a button was clicked (the channel of the message that carries it). `None` outside
+/// guilds.
+pub fn component_location(interaction: &ComponentInteraction) -> Option<Location> {
+    let guild = interaction.guild_id?;
+    let parent = thread_parent_of(interaction.channel.as_ref());
+    Some(location(guild, interaction.channel_id, parent))
+}
+
+fn thread_parent_of(channel: Option<&PartialChannel>) -> Option<ChannelId> {
+    channel
         .filter(|channel| is_thread(channel.kind))
-        .and_then(|channel| channel.parent_id);
-    Some(location(guild, interaction.channel_id, thread_parent))
+        .and_then(|channel| channel.parent_id)
 }
 
 /// A slash command invocation as a core event. Interactions carry no message.

@@ -2,7 +2,9 @@
 //! deserialized into serenity's types, converted, and the core values checked.
 
 use serde_json::{json, Value};
-use serenity::all::{ChannelId, CommandInteraction, Guild, Message, Reaction, UserId};
+use serenity::all::{
+    ChannelId, CommandInteraction, ComponentInteraction, Guild, Message, Reaction, UserId,
+};
 
 use super::*;
 
@@ -264,18 +266,26 @@ fn reactions_edits_and_deletions() {
         other => panic!("{other:?}"),
     }
     let update: MessageUpdateEvent = parse(json!({"id": "9001", "channel_id": "300",
-        "guild_id": "100", "content": "edited text"}));
-    match message_edited(&update, None).unwrap().kind {
+        "guild_id": "100", "content": "edited text <@42>",
+        "author": user(500, "ana", false), "mentions": [user(BOT, "steward-bot", true)]}));
+    match message_edited(&update, me(), None).unwrap().kind {
         EventKind::MessageEdited {
-            new_text, message, ..
+            new_text,
+            message,
+            editor,
+            ..
         } => {
             assert_eq!(
-                (new_text.as_str(), message.as_str()),
-                ("edited text", "9001")
+                (new_text.as_str(), message.as_str(), editor.as_str()),
+                ("edited text @Steward", "9001", "500")
             )
         }
         other => panic!("{other:?}"),
     }
+    // Without an author the editor is unknown: the edit is not applied.
+    let anonymous: MessageUpdateEvent = parse(json!({"id": "9001", "channel_id": "300",
+        "guild_id": "100", "content": "edited text"}));
+    assert!(message_edited(&anonymous, me(), None).is_none());
     let deleted = message_deleted(
         GuildId::new(100),
         ChannelId::new(777),
@@ -300,4 +310,81 @@ fn bad_ids_are_errors_not_panics() {
     );
     location.channel = core::ChannelId::new("0");
     assert!(post_channel(&location).is_err());
+}
+
+#[test]
+fn missed_messages_from_history_keep_their_time_and_get_their_guild() {
+    // REST history messages carry neither `guild_id` nor `member`.
+    let mut raw = message("<@42> are you back?", vec![user(BOT, "steward-bot", true)]);
+    raw.as_object_mut().unwrap().remove("guild_id");
+    raw.as_object_mut().unwrap().remove("member");
+    let event = missed_message(&parse(raw), GuildId::new(100), me(), Role::Member, None);
+    assert!(event.at > SystemTime::UNIX_EPOCH + Duration::from_secs(1_714_564_800));
+    match event.kind {
+        EventKind::MissedMessage(message) => {
+            assert_eq!(message.location.community.as_str(), "100");
+            assert_eq!(message.text, "@Steward are you back?");
+            assert!(message.mentions_bot);
+            assert_eq!(
+                message.created_at,
+                SystemTime::UNIX_EPOCH + Duration::from_secs(1_714_564_800)
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn button_clicks_are_located_where_the_button_is() {
+    let mut raw = interaction_json("unused", json!([]), 0);
+    raw["type"] = json!(3);
+    raw["channel_id"] = json!("302");
+    raw["channel"] = json!({"id": "302", "type": 0, "name": "mod-log", "parent_id": null,
+                            "guild_id": "100"});
+    raw["data"] = json!({"custom_id": "steward:case:3:delete", "component_type": 2});
+    let mut carrier = message("Case #3", vec![]);
+    carrier["channel_id"] = json!("302");
+    raw["message"] = carrier;
+    let click: ComponentInteraction = parse(raw);
+    assert_eq!(click.data.custom_id, "steward:case:3:delete");
+    let location = component_location(&click).unwrap();
+    assert_eq!(
+        (location.community.as_str(), location.channel.as_str()),
+        ("100", "302")
+    );
+    assert_eq!(location.thread, None);
+}
+
+#[test]
+fn converting_arbitrary_text_never_panics() {
+    use crate::platform::fuzz::{arbitrary_text, rng, CASES};
+    let mut rng = rng(0x0064_6973_636f_7264);
+    let mentions = vec![user(BOT, "steward-bot", true), user(7, "bo", false)];
+    let mut base: Message = parse(message("", mentions.clone()));
+    base.mention_roles = vec![serenity::all::RoleId::new(4200)];
+    let update: MessageUpdateEvent = parse(json!({"id": "9001", "channel_id": "300",
+        "guild_id": "100", "content": "", "author": user(500, "ana", false),
+        "mentions": mentions}));
+    for case in 0..CASES {
+        let text = arbitrary_text(&mut rng);
+        let name = arbitrary_text(&mut rng);
+        let mut message = base.clone();
+        message.content = text.clone();
+        message.mentions[1].global_name = Some(name.clone());
+        if let Some(member) = message.member.as_mut() {
+            member.nick = Some(name.clone());
+        }
+        let me = Me {
+            id: UserId::new(BOT),
+            name: &name,
+            role: Some(serenity::all::RoleId::new(4200)),
+        };
+        let posted = message_posted(&message, me, Role::Member, None);
+        assert!(posted.is_some(), "case {case}: {text:?}");
+        let _ = missed_message(&message, GuildId::new(100), me, Role::Member, None);
+        let mut edit = update.clone();
+        edit.content = Some(text.clone());
+        let _ = message_edited(&edit, me, Some(ChannelId::new(300)));
+        let _ = super::super::components::Click::parse(&text);
+    }
 }

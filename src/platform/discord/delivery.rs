@@ -2,6 +2,11 @@
 //! response. Long text is split into messages of at most 2,000 characters; a streamed answer is
 //! posted early and edited at a bounded rate ([`pace`]), each chunk in its own message, so the
 //! limit holds while the answer grows.
+//!
+//! Every message and every edit declares its mentions (none; the replied-to member only on the
+//! first message of a reply): an edit without `allowed_mentions` would fall back to Discord's
+//! defaults and let generated text ping `@everyone`. Streamed text is the model's and is made
+//! safe ([`sanitize_generated`]) at every edit.
 
 use serenity::all::{
     ChannelId, CommandInteraction, CreateAllowedMentions, CreateInteractionResponse,
@@ -11,6 +16,7 @@ use serenity::all::{
 use tokio::sync::Mutex;
 
 use crate::core::Body;
+use crate::features::hygiene::sanitize_generated;
 use crate::platform::pacing::{pace, EditPolicy};
 use crate::platform::split::split_message;
 
@@ -63,7 +69,9 @@ impl<'a> Delivery<'a> {
         }
     }
 
-    /// Delivers `body`: complete text at once, a stream by bounded edits.
+    /// Delivers `body`: complete text at once, a stream by bounded edits. Streamed text comes
+    /// from the model and is sanitized on every update; complete text is posted as given (the
+    /// feature that generated it sanitizes it: only it knows which parts are its own).
     pub async fn body(self, body: Body, policy: EditPolicy) -> Result<(), serenity::Error> {
         match body {
             Body::Text(text) => {
@@ -79,7 +87,7 @@ impl<'a> Delivery<'a> {
                     let mut guard = shared.lock().await;
                     let (delivery, failure) = &mut *guard;
                     if failure.is_none() {
-                        if let Err(error) = delivery.show(&text).await {
+                        if let Err(error) = delivery.show(&sanitize_generated(&text)).await {
                             *failure = Some(error);
                         }
                     }
@@ -89,7 +97,7 @@ impl<'a> Delivery<'a> {
                 if let Some(error) = failure {
                     return Err(error);
                 }
-                delivery.show(&streamed.text).await
+                delivery.show(&sanitize_generated(&streamed.text)).await
             }
         }
     }
@@ -159,29 +167,35 @@ impl<'a> Delivery<'a> {
         let http = self.http;
         match (posted, &self.target) {
             (Posted::Message(channel, id), _) => {
-                channel
-                    .edit_message(http, id, EditMessage::new().content(text))
-                    .await?;
+                let edit = EditMessage::new()
+                    .content(text)
+                    .allowed_mentions(mentions(false));
+                channel.edit_message(http, id, edit).await?;
             }
             (Posted::Original, Target::Interaction { interaction, .. }) => {
-                interaction
-                    .edit_response(http, EditInteractionResponse::new().content(text))
-                    .await?;
+                let edit = EditInteractionResponse::new()
+                    .content(text)
+                    .allowed_mentions(mentions(false));
+                interaction.edit_response(http, edit).await?;
             }
             (Posted::Followup(id), Target::Interaction { interaction, .. }) => {
-                let followup = CreateInteractionResponseFollowup::new().content(text);
+                let followup = CreateInteractionResponseFollowup::new()
+                    .content(text)
+                    .allowed_mentions(mentions(false));
                 interaction.edit_followup(http, id, followup).await?;
             }
             (Posted::Original | Posted::Followup(_), Target::Channel { .. }) => {
-                unreachable!("interaction messages are only posted to interaction targets")
+                // Interaction messages are only ever posted to interaction targets.
+                tracing::error!("an interaction message was edited as a channel message; skipped");
             }
         }
         Ok(())
     }
 }
 
-/// Model output must never ping `@everyone`, roles or users; only the member being answered is
-/// notified, through the reply itself.
-fn mentions(notify_replied_user: bool) -> CreateAllowedMentions {
+/// What every message Steward sends may ping: nobody (`parse: []`), except the member being
+/// answered, through the reply itself (`notify_replied_user`, first message of a reply only).
+/// Model output and quoted member text must never ping `@everyone`, roles or users.
+pub(crate) fn mentions(notify_replied_user: bool) -> CreateAllowedMentions {
     CreateAllowedMentions::new().replied_user(notify_replied_user)
 }

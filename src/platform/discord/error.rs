@@ -1,7 +1,9 @@
 //! Why the Discord adapter stopped, or why one Discord call failed. Messages never contain the
 //! bot token: serenity errors are scrubbed before they are wrapped.
 
-use serenity::all::{GatewayError, HttpError, StatusCode};
+use serenity::all::{GatewayError, GuildId, HttpError, StatusCode, UserId};
+
+use super::authority::{Act, Refusal};
 
 /// A fatal problem of the Discord adapter.
 #[derive(Debug, thiserror::Error)]
@@ -70,6 +72,14 @@ pub enum HandlerError {
     Discord(Box<serenity::Error>),
     #[error("{0} is not a valid Discord id")]
     BadId(String),
+    /// A moderation action was not taken: the moderator (or Steward) may not do it there.
+    #[error("refused to {} in guild {guild}: {refusal}", .act.verb())]
+    Refused {
+        guild: GuildId,
+        act: Act,
+        target: Option<UserId>,
+        refusal: Refusal,
+    },
 }
 
 impl From<serenity::Error> for HandlerError {
@@ -83,6 +93,7 @@ impl HandlerError {
         match self {
             HandlerError::Discord(_) => "discord_request",
             HandlerError::BadId(_) => "discord_bad_id",
+            HandlerError::Refused { .. } => "discord_refused",
         }
     }
 }

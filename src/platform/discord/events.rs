@@ -1,20 +1,22 @@
 //! Gateway events (serenity's event handler): guild joins, messages, edits, deletions,
-//! reactions and member joins become core events; the router's actions are executed.
+//! reactions and member joins become core events; the router's actions are executed. Button
+//! clicks go to `components` (poise handles only slash commands). A guild available at start
+//! is caught up on (`catch_up`).
 //! Lookups the payloads lack (is this channel a thread? which roles grant what?) come from the
 //! cache, copied out before any await.
 
 use std::sync::Arc;
 
 use serenity::all::{
-    ChannelId, Context, EventHandler, Guild, GuildId, Member, Message, MessageId,
+    ChannelId, Context, EventHandler, Guild, GuildId, Interaction, Member, Message, MessageId,
     MessageUpdateEvent, Reaction, Ready, RoleId, UserId,
 };
 
 use super::actions::execute_all;
-use super::commands;
 use super::conversion::{self, is_thread, Me};
 use super::roles::{role_of, GuildFacts};
 use super::Shared;
+use super::{catch_up, commands, components};
 use crate::core::{Event, Role};
 
 /// Serenity's event handler for Steward.
@@ -25,7 +27,7 @@ pub struct Events {
 impl Events {
     async fn dispatch(&self, ctx: &Context, event: Event) {
         let actions = self.shared.router.handle(event).await;
-        execute_all(&ctx.http, &self.shared.actions, actions).await;
+        execute_all(&ctx.http, Some(&*ctx.cache), &self.shared.actions, actions).await;
     }
 }
 
@@ -42,7 +44,8 @@ impl EventHandler for Events {
 
     /// Registers the guild's commands on every guild create (an idempotent overwrite, so a
     /// guild that added Steward while it was offline still gets them). Only a guild that was
-    /// not in READY is new: it gets the setup notice and is recorded as a community.
+    /// not in READY is new: it gets the setup notice and is recorded as a community. A guild
+    /// Steward was already in is caught up on: questions asked while it was stopped.
     async fn guild_create(&self, ctx: Context, guild: Guild, is_new: Option<bool>) {
         if let Err(error) = guild
             .id
@@ -54,6 +57,14 @@ impl EventHandler for Events {
         if is_new == Some(true) {
             tracing::info!(guild = %guild.id, name = %guild.name, "joined a guild");
             self.dispatch(&ctx, conversion::guild_joined(&guild)).await;
+        } else {
+            catch_up::start(&ctx, &self.shared, &guild);
+        }
+    }
+
+    async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
+        if let Interaction::Component(click) = interaction {
+            components::clicked(&ctx, &self.shared, &click).await;
         }
     }
 
@@ -83,7 +94,13 @@ impl EventHandler for Events {
     ) {
         let Some(guild) = event.guild_id else { return };
         let thread_parent = thread_parent(&ctx, guild, event.channel_id).await;
-        if let Some(event) = conversion::message_edited(&event, thread_parent) {
+        let id = ctx.cache.current_user().id;
+        let me = Me {
+            id,
+            name: &self.shared.router.settings().bot_name,
+            role: bot_role(&ctx, guild, id),
+        };
+        if let Some(event) = conversion::message_edited(&event, me, thread_parent) {
             self.dispatch(&ctx, event).await;
         }
     }
@@ -163,7 +180,8 @@ fn bot_role(ctx: &Context, guild: GuildId, bot: UserId) -> Option<RoleId> {
     Some(role.id)
 }
 
-/// The author's role from their guild-level permissions (cached roles) and the guild owner.
+/// The author's role from their guild-level permissions (cached roles; MESSAGE_CREATE carries
+/// the member's current roles) and the guild owner.
 fn message_role(ctx: &Context, guild: GuildId, message: &Message, shared: &Shared) -> Role {
     let Some(member) = &message.member else {
         return Role::Member;
@@ -178,6 +196,6 @@ fn message_role(ctx: &Context, guild: GuildId, message: &Message, shared: &Share
         facts.permissions_of(&member.roles),
         &member.roles,
         facts.owner,
-        shared.moderator_role,
+        shared.actions.moderator_role,
     )
 }

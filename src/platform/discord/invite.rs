@@ -24,7 +24,7 @@ pub const PERMISSIONS: &[(Permissions, &str)] = &[
     ),
     (
         Permissions::READ_MESSAGE_HISTORY,
-        "reply to a message (Discord requires it for message references)",
+        "reply to a message (Discord requires it for message references), and read questions asked while it was stopped",
     ),
     (
         Permissions::ADD_REACTIONS,
@@ -36,7 +36,7 @@ pub const PERMISSIONS: &[(Permissions, &str)] = &[
     ),
     (
         Permissions::MODERATE_MEMBERS,
-        "time out members when moderators or moderation rules ask for it",
+        "time out members when moderators or moderation rules ask for it, and lift a timeout reversed on appeal",
     ),
     (
         Permissions::KICK_MEMBERS,
@@ -44,7 +44,7 @@ pub const PERMISSIONS: &[(Permissions, &str)] = &[
     ),
     (
         Permissions::BAN_MEMBERS,
-        "ban a member when a moderator decides a case that way (`/case N ban`)",
+        "ban a member when a moderator decides a case that way (`/case N ban`), and lift a ban reversed on appeal",
     ),
 ];
 

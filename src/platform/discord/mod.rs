@@ -2,8 +2,11 @@
 //! core events, the router's actions become REST calls.
 //!
 //! - `conversion`: serenity values -> core events (pure, unit-tested from Discord JSON).
-//! - `roles`: Discord permissions -> member / moderator / owner.
-//! - `events`: the gateway event handler; `commands`: `/ask`, `/help`, `/setting`.
+//! - `roles`: guild-level Discord permissions -> member / moderator / owner.
+//! - `authority`: may this moderator (and Steward) do this to this member here? Permission and
+//!   rank, checked before every moderation action.
+//! - `events`: the gateway event handler; `commands`: the slash commands; `components`: the
+//!   decision buttons on mod-log posts; `catch_up`: questions asked while Steward was stopped.
 //! - `delivery`: replies and streamed answers within the 2,000-character limit;
 //!   `actions`: every other action.
 //! - `invite`: the invite URL's permissions and the gateway intents, each explained.
@@ -11,7 +14,10 @@
 //! [`run`] connects the configured shard range and returns when `shutdown` is cancelled.
 
 mod actions;
+mod authority;
+mod catch_up;
 mod commands;
+mod components;
 pub mod conversion;
 mod delivery;
 mod error;
@@ -20,11 +26,11 @@ mod invite;
 mod rest;
 mod roles;
 
-use std::num::NonZeroU64;
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use serenity::all::{ClientBuilder, RoleId};
+use serenity::all::{ClientBuilder, GuildId};
 use tokio_util::sync::CancellationToken;
 
 pub use delivery::MESSAGE_LIMIT;
@@ -76,9 +82,21 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// What event handlers and commands share.
 pub(crate) struct Shared {
     pub(crate) router: Arc<Router>,
-    /// Members with this role count as moderators.
-    pub(crate) moderator_role: Option<RoleId>,
+    /// What executing actions needs (the moderator role among it).
     pub(crate) actions: rest::ActionSettings,
+    /// Guilds already caught up on since start.
+    caught_up: Mutex<HashSet<GuildId>>,
+}
+
+impl Shared {
+    /// True the first time `guild` asks to be caught up on (GUILD_CREATE repeats after a
+    /// reconnect).
+    pub(crate) fn first_catch_up(&self, guild: GuildId) -> bool {
+        self.caught_up
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(guild)
+    }
 }
 
 /// Runs the Discord bot until `shutdown` is cancelled (then the shards are closed cleanly and
@@ -97,28 +115,18 @@ pub async fn run(
     let me = http.get_current_user().await.map_err(fail)?;
     tracing::info!(bot = %me.name, id = %me.id, "Discord token accepted");
     router.register(capabilities(settings));
-    // Verdicts of queued reviews and other background actions go out over REST.
+    // Subscribed before the gateway starts, so no background action is missed.
     let mut background = router.subscribe(Platform::Discord);
-    let executor = RestExecutor::new(settings)?;
-    let deliverer = tokio::spawn(async move {
-        while let Some(action) = background.recv().await {
-            if let Err(error) = executor.execute(action).await {
-                tracing::warn!(%error, "a background action failed on Discord");
-            }
-        }
-    });
-    // Stops delivering when this function returns, however it returns.
-    let _deliverer = AbortOnDrop(deliverer);
 
+    let action_settings = rest::ActionSettings::new(settings);
+    action_settings.set_bot_id(me.id);
     let shared = Arc::new(Shared {
         router,
-        moderator_role: settings
-            .moderator_role
-            .and_then(NonZeroU64::new)
-            .map(RoleId::from),
-        actions: rest::ActionSettings::new(settings),
+        actions: action_settings,
+        caught_up: Mutex::default(),
     });
     let data = shared.clone();
+    let delivering = shared.clone();
     let framework = poise::Framework::builder()
         .options(poise::FrameworkOptions {
             commands: commands::all(),
@@ -143,6 +151,17 @@ pub async fn run(
         // serenity appends `?v=10&...` itself.
         *client.ws_url.lock().await = url.clone();
     }
+
+    // Verdicts of queued reviews and other background actions go out over REST, checked and
+    // noted like the others (with the gateway's cache for lookups).
+    let (http, cache) = (client.http.clone(), client.cache.clone());
+    let deliverer = tokio::spawn(async move {
+        while let Some(action) = background.recv().await {
+            actions::execute_all(&http, Some(&*cache), &delivering.actions, vec![action]).await;
+        }
+    });
+    // Stops delivering when this function returns, however it returns.
+    let _deliverer = AbortOnDrop(deliverer);
 
     let manager = client.shard_manager.clone();
     tracing::info!(

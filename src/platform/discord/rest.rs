@@ -2,9 +2,12 @@
 //! self-hosted API base) and [`RestExecutor`], which executes core actions without a gateway
 //! connection (for tools that act without listening, and for protocol tests).
 
+use std::collections::HashMap;
 use std::num::NonZeroU64;
+use std::sync::{Mutex, PoisonError};
 
-use serenity::all::{ApplicationId, ChannelId, Http, HttpBuilder};
+use serenity::all::{ApplicationId, ChannelId, GuildId, Http, HttpBuilder, RoleId, UserId};
+use tokio::sync::OnceCell;
 
 use super::error::{DiscordError, HandlerError};
 use super::DEFAULT_API_BASE;
@@ -12,11 +15,26 @@ use crate::config::DiscordSettings;
 use crate::core::Action;
 use crate::platform::pacing::EditPolicy;
 
-/// What executing actions needs besides the HTTP client.
+/// What executing actions needs besides the HTTP client, and what it learns on the way.
 pub(crate) struct ActionSettings {
+    /// `[discord] mod_log_channel`: the default moderators' channel, used only for cases of
+    /// the guild it belongs to.
     pub(crate) mod_log_channel: Option<ChannelId>,
+    /// Members with this role count as moderators and may take every decision (rank still
+    /// applies).
+    pub(crate) moderator_role: Option<RoleId>,
+    /// With the members intent the cache's members are current; without it they are read
+    /// over REST before a decision.
+    pub(crate) members_intent: bool,
     /// How often a streamed answer is edited.
     pub(crate) policy: EditPolicy,
+    /// Steward's own user id, once known.
+    bot: OnceCell<UserId>,
+    /// The guild of each channel looked up (a channel never changes guild).
+    channel_guilds: Mutex<HashMap<ChannelId, GuildId>>,
+    /// The moderators' channel each community chose (`setting mod-log here`), as learned from
+    /// the mod-log posts the router asked for; refusal notes go there.
+    mod_logs: Mutex<HashMap<GuildId, ChannelId>>,
 }
 
 impl ActionSettings {
@@ -26,8 +44,57 @@ impl ActionSettings {
                 .mod_log_channel
                 .and_then(NonZeroU64::new)
                 .map(ChannelId::from),
+            moderator_role: settings
+                .moderator_role
+                .and_then(NonZeroU64::new)
+                .map(RoleId::from),
+            members_intent: settings.members_intent,
             policy: EditPolicy::default(),
+            bot: OnceCell::new(),
+            channel_guilds: Mutex::default(),
+            mod_logs: Mutex::default(),
         }
+    }
+
+    /// Records Steward's user id (known at start from `GET /users/@me`).
+    pub(crate) fn set_bot_id(&self, id: UserId) {
+        let _ = self.bot.set(id);
+    }
+
+    /// Steward's user id, asked once from the API if not known yet.
+    pub(crate) async fn bot_id(&self, http: &Http) -> Result<UserId, serenity::Error> {
+        let id = self
+            .bot
+            .get_or_try_init(|| async { http.get_current_user().await.map(|me| me.id) })
+            .await?;
+        Ok(*id)
+    }
+
+    pub(crate) fn remembered_guild(&self, channel: ChannelId) -> Option<GuildId> {
+        let known = self
+            .channel_guilds
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        known.get(&channel).copied()
+    }
+
+    pub(crate) fn remember_guild(&self, channel: ChannelId, guild: GuildId) {
+        let mut known = self
+            .channel_guilds
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        known.insert(channel, guild);
+    }
+
+    /// The moderators' channel `guild` chose, if a mod-log post told us.
+    pub(crate) fn chosen_mod_log(&self, guild: GuildId) -> Option<ChannelId> {
+        let chosen = self.mod_logs.lock().unwrap_or_else(PoisonError::into_inner);
+        chosen.get(&guild).copied()
+    }
+
+    pub(crate) fn remember_mod_log(&self, guild: GuildId, channel: ChannelId) {
+        let mut chosen = self.mod_logs.lock().unwrap_or_else(PoisonError::into_inner);
+        chosen.insert(guild, channel);
     }
 }
 
@@ -77,8 +144,15 @@ impl RestExecutor {
         })
     }
 
-    /// Executes one action (streamed bodies are edited in at the usual bounded rate).
+    /// Executes one action (streamed bodies are edited in at the usual bounded rate). A
+    /// moderator's decision they may not take is [`HandlerError::Refused`].
     pub async fn execute(&self, action: Action) -> Result<(), HandlerError> {
-        super::actions::execute(&self.http, &self.actions, action).await
+        super::actions::execute(&self.http, None, &self.actions, action).await
+    }
+
+    /// Executes actions in order as the adapter does: failures are logged, refusals noted in
+    /// the community's mod log.
+    pub async fn execute_all(&self, actions: Vec<Action>) {
+        super::actions::execute_all(&self.http, None, &self.actions, actions).await;
     }
 }

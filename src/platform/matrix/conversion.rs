@@ -10,9 +10,12 @@ use matrix_sdk::ruma::events::room::message::{
     MessageType, OriginalSyncRoomMessageEvent, Relation, RoomMessageEventContent,
 };
 use matrix_sdk::ruma::events::room::redaction::OriginalSyncRoomRedactionEvent;
+use matrix_sdk::ruma::events::Mentions;
 use matrix_sdk::ruma::{EventId, MilliSecondsSinceUnixEpoch};
 
+use super::mentions;
 use super::rules::{mentions_bot, normalize_bot_mention, parse_command, BotIdentity};
+use crate::community::mention::find_at_name;
 use crate::core::{
     Author, ChannelId, CommunityId, Event, EventKind, Location, Message, MessageId, Platform,
     Reaction, Role, ThreadId, UserId,
@@ -22,7 +25,7 @@ use crate::core::{
 #[derive(Debug, Clone)]
 pub struct RoomContext {
     pub room_id: String,
-    /// The parent space, or the room itself when it has none.
+    /// The room's community: the space that lists it (see `spaces`), or the room itself.
     pub community: String,
     pub bot: BotIdentity,
     pub command_prefix: String,
@@ -80,6 +83,11 @@ pub fn thread_root(content: &RoomMessageEventContent) -> Option<&EventId> {
 
 /// Converts a room message. `None` for the bot's own messages and for message types Steward
 /// does not read (images, files, ...).
+///
+/// An edit (`m.replace`) carries who sent it: Matrix lets anyone send one for any event, and
+/// the store applies only the author's own (hole 3). A notice is screened like any message but
+/// never answered: bots post notices by convention, and answering them would start bot-to-bot
+/// loops; only `ignore_users` are treated as bots outright (hole 4).
 pub fn message_event(
     event: &OriginalSyncRoomMessageEvent,
     room: &RoomContext,
@@ -94,29 +102,35 @@ pub fn message_event(
     let location = room.location(thread_root(&event.content));
 
     if let Some(Relation::Replacement(replacement)) = &event.content.relates_to {
-        let (new_text, _, _) = text_of(&replacement.new_content.msgtype)?;
+        let new_content = &replacement.new_content;
+        let (new_body, new_formatted, _) = text_of(&new_content.msgtype)?;
+        let new_text = with_mentions(
+            new_body,
+            new_formatted,
+            new_content.mentions.as_ref(),
+            &room.bot.user_id,
+        );
         return Some(Event {
             at,
             kind: EventKind::MessageEdited {
                 location,
                 message: MessageId::new(replacement.event_id.as_str()),
-                new_text: new_text.to_string(),
+                editor: UserId::new(event.sender.as_str()),
+                new_text,
             },
         });
     }
 
-    // Bots post notices by convention; never answering them prevents bot-to-bot loops.
-    let is_bot = sender.ignored || is_notice;
     let author = Author {
         id: UserId::new(event.sender.as_str()),
         display_name: sender.display_name.clone(),
         role: sender.role,
-        is_bot,
+        is_bot: sender.ignored,
     };
     let id = MessageId::new(event.event_id.as_str());
     let body = remove_plain_reply_fallback(body).trim();
 
-    if !is_bot {
+    if !author.is_bot && !is_notice {
         if let Some(command) = parse_command(body, &room.command_prefix) {
             return Some(Event {
                 at,
@@ -136,12 +150,21 @@ pub fn message_event(
         .iter()
         .flat_map(|mentions| mentions.user_ids.iter().map(|user| user.to_string()))
         .collect();
-    let mentioned = mentions_bot(body, formatted, &intentional, &room.bot);
-    // The router strips `@name` from the question, for every platform alike.
+    let text = with_mentions(
+        body,
+        formatted,
+        event.content.mentions.as_ref(),
+        &room.bot.user_id,
+    );
+    let mentioned = !is_notice && mentions_bot(body, formatted, &intentional, &room.bot);
+    // The router strips `@name` from the question, for every platform alike; a notice's is
+    // defused so that it cannot address the bot.
     let text = if mentioned {
-        normalize_bot_mention(body, &room.bot)
+        normalize_bot_mention(&text, &room.bot)
+    } else if is_notice {
+        defuse_bot_mention(&text, &room.bot.core_name)
     } else {
-        body.to_string()
+        text
     };
     Some(Event {
         at,
@@ -152,10 +175,41 @@ pub fn message_event(
             text,
             created_at: at,
             reply_to: reply_target(&event.content).map(|target| MessageId::new(target.as_str())),
-            mentions_bot: mentioned || facts.thread_followed,
-            replies_to_bot: facts.replies_to_bot,
+            mentions_bot: !is_notice && (mentioned || facts.thread_followed),
+            replies_to_bot: !is_notice && facts.replies_to_bot,
         }),
     })
+}
+
+/// The text the core sees: `body` with other people's pills and intentional mentions written
+/// as `@` words (the mention-spam rule counts those).
+fn with_mentions(
+    body: &str,
+    formatted: Option<&str>,
+    declared: Option<&Mentions>,
+    bot: &str,
+) -> String {
+    let pills = formatted.map(mentions::pills).unwrap_or_default();
+    let intentional: Vec<String> = declared
+        .iter()
+        .flat_map(|declared| declared.user_ids.iter().map(|user| user.to_string()))
+        .collect();
+    let room = declared.is_some_and(|declared| declared.room);
+    mentions::with_mentions(body, &pills, &intentional, room, bot)
+}
+
+/// `@name` with a word joiner after the `@`: it reads the same and no longer addresses the bot.
+fn defuse_bot_mention(text: &str, name: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut rest = text;
+    // The router's own test for a mention (`community::mention::strip_mention`).
+    while let Some((at, _)) = find_at_name(rest, name, |c| !c.is_ascii_alphanumeric() && c != '_') {
+        out.push_str(&rest[..=at]);
+        out.push('\u{2060}');
+        rest = &rest[at + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A redaction of a message: the core forgets the message's text.

@@ -206,14 +206,7 @@ fn commands_become_command_events() {
 }
 
 #[test]
-fn notices_and_ignored_users_never_trigger() {
-    let notice = message(
-        "@otherbot:example.org",
-        json!({"msgtype": "m.notice", "body": "!steward ask loop?"}),
-    );
-    let message = posted(convert(&notice, RelationFacts::default()));
-    assert!(message.author.is_bot, "notices come from bots");
-
+fn ignored_users_are_bots() {
     let text = message_event(
         &self::message(
             "@otherbot:example.org",
@@ -234,6 +227,87 @@ fn notices_and_ignored_users_never_trigger() {
 }
 
 #[test]
+fn hole_4_a_members_notice_is_screened_but_never_answered() {
+    // Before: any m.notice was taken for a bot's, so the rules never saw it.
+    let notice = message(
+        "@ana:example.org",
+        json!({"msgtype": "m.notice", "body": "free nitro at scam.example"}),
+    );
+    let message = posted(convert(&notice, RelationFacts::default()));
+    assert!(!message.author.is_bot, "a member's notice is screened");
+    assert_eq!(message.text, "free nitro at scam.example");
+
+    // ... and never answered: no command, no mention, no reply to the bot.
+    let command = self::message(
+        "@otherbot:example.org",
+        json!({"msgtype": "m.notice", "body": "!steward ask loop?"}),
+    );
+    let message = posted(convert(&command, RelationFacts::default()));
+    assert!(!message.mentions_bot && !message.replies_to_bot);
+    let addressed = self::message(
+        "@otherbot:example.org",
+        json!({
+            "msgtype": "m.notice",
+            "body": "Steward: hi @Steward",
+            "format": "org.matrix.custom.html",
+            "formatted_body": "<a href=\"https://matrix.to/#/@steward:example.org\">Steward</a>: hi @Steward",
+            "m.mentions": { "user_ids": [BOT] },
+        }),
+    );
+    let facts = RelationFacts {
+        replies_to_bot: true,
+        thread_followed: true,
+    };
+    let message = posted(convert(&addressed, facts));
+    assert!(!message.mentions_bot && !message.replies_to_bot);
+    let (found, _) = crate::community::mention::strip_mention(&message.text, "Steward");
+    assert!(!found, "the router finds no mention in {:?}", message.text);
+}
+
+#[test]
+fn hole_4_pills_and_m_mentions_count_as_mentions() {
+    // Element writes pills as display names in the plain body; the rule counts `@` words.
+    let pills: String = ["ana", "bob", "carl", "dan"]
+        .iter()
+        .map(|user| format!("<a href=\"https://matrix.to/#/@{user}:example.org\">{user}</a> "))
+        .collect();
+    let event = message(
+        "@eve:example.org",
+        json!({
+            "msgtype": "m.text",
+            "body": "ana bob carl dan look",
+            "format": "org.matrix.custom.html",
+            "formatted_body": format!("{pills}look"),
+            "m.mentions": { "user_ids": [
+                "@ana:example.org", "@bob:example.org", "@carl:example.org",
+                "@dan:example.org", "@fay:example.org"
+            ] },
+        }),
+    );
+    let message = posted(convert(&event, RelationFacts::default()));
+    assert_eq!(message.text, "@ana @bob @carl @dan look @fay:example.org");
+    let words = message
+        .text
+        .split_whitespace()
+        .filter(|w| w.starts_with('@'));
+    assert_eq!(words.count(), 5);
+    assert!(!message.mentions_bot);
+
+    let room_ping = message_with_room_mention();
+    assert_eq!(
+        posted(convert(&room_ping, RelationFacts::default())).text,
+        "look @room"
+    );
+}
+
+fn message_with_room_mention() -> OriginalSyncRoomMessageEvent {
+    message(
+        "@eve:example.org",
+        json!({"msgtype": "m.text", "body": "look", "m.mentions": { "room": true }}),
+    )
+}
+
+#[test]
 fn edits_become_message_edited() {
     let event = message(
         "@ana:example.org",
@@ -246,10 +320,37 @@ fn edits_become_message_edited() {
     );
     match convert(&event, RelationFacts::default()) {
         Some(EventKind::MessageEdited {
-            message, new_text, ..
+            message,
+            new_text,
+            editor,
+            ..
         }) => {
             assert_eq!(message.as_str(), "$orig:example.org");
             assert_eq!(new_text, "fixed text");
+            assert_eq!(editor.as_str(), "@ana:example.org");
+        }
+        other => panic!("expected an edit, got {other:?}"),
+    }
+}
+
+#[test]
+fn hole_3_an_edit_names_who_sent_it() {
+    // Bob "edits" Ana's message: the core learns the edit is Bob's, and the store ignores it.
+    let forged = message(
+        "@bob:example.org",
+        json!({
+            "msgtype": "m.text",
+            "body": " * I will hurt you",
+            "m.new_content": { "msgtype": "m.text", "body": "I will hurt you" },
+            "m.relates_to": { "rel_type": "m.replace", "event_id": "$ana:example.org" },
+        }),
+    );
+    match convert(&forged, RelationFacts::default()) {
+        Some(EventKind::MessageEdited {
+            message, editor, ..
+        }) => {
+            assert_eq!(message.as_str(), "$ana:example.org");
+            assert_eq!(editor.as_str(), "@bob:example.org");
         }
         other => panic!("expected an edit, got {other:?}"),
     }
@@ -295,4 +396,45 @@ fn redactions_and_reactions() {
         other => panic!("expected a reaction, got {other:?}"),
     }
     assert_eq!(reaction_event(&reaction(BOT), &room()), None);
+}
+
+#[test]
+fn converting_arbitrary_text_never_panics() {
+    use crate::platform::fuzz::{arbitrary_text, rng, CASES};
+    let mut rng = rng(0x6d61_7472_6978);
+    for case in 0..CASES {
+        let body = arbitrary_text(&mut rng);
+        let html = arbitrary_text(&mut rng);
+        let content = match case % 4 {
+            0 => json!({"msgtype": "m.text", "body": body}),
+            1 => json!({
+                "msgtype": "m.notice",
+                "body": body,
+                "format": "org.matrix.custom.html",
+                "formatted_body": html,
+                "m.mentions": { "user_ids": [BOT, "@ana:example.org"], "room": true },
+            }),
+            2 => json!({
+                "msgtype": "m.text",
+                "body": body,
+                "format": "org.matrix.custom.html",
+                "formatted_body": format!("<a href=\"https://matrix.to/#/@x:y\">{html}</a>{body}"),
+            }),
+            _ => json!({
+                "msgtype": "m.text",
+                "body": format!(" * {body}"),
+                "m.new_content": {
+                    "msgtype": "m.text",
+                    "body": body,
+                    "format": "org.matrix.custom.html",
+                    "formatted_body": html,
+                },
+                "m.relates_to": { "rel_type": "m.replace", "event_id": "$orig:example.org" },
+            }),
+        };
+        let event = message("@ana:example.org", content);
+        let _ = convert(&event, RelationFacts::default());
+        let _ = mentions::pills(&html);
+        let _ = mentions::pills(&body);
+    }
 }

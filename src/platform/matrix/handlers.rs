@@ -21,12 +21,14 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::conversion::{self, RelationFacts, SenderContext};
-use super::{rooms, send, Adapter};
-use crate::core::Event;
+use super::{buttons, rooms, send, Adapter};
+use crate::core::{Event, EventKind};
 
-/// Work queued by a sync handler.
+/// Work queued by a sync handler (or, for missed messages, by start-up).
 pub(crate) enum Job {
     Message(Room, Box<OriginalSyncRoomMessageEvent>),
+    /// A message posted while Steward was stopped (see `catch_up`).
+    Missed(Room, Box<OriginalSyncRoomMessageEvent>),
     Redaction(Room, Box<OriginalSyncRoomRedactionEvent>),
     Reaction(Room, Box<OriginalSyncReactionEvent>),
     Membership(Room, Box<OriginalSyncRoomMemberEvent>),
@@ -90,6 +92,15 @@ pub(crate) async fn queue_pending_invite(jobs: &mpsc::Sender<Job>, room: Room) {
     }
 }
 
+/// Queues a message the first sync of a restart brought (posted while Steward was stopped).
+pub(crate) async fn queue_missed(
+    jobs: &mpsc::Sender<Job>,
+    room: Room,
+    event: OriginalSyncRoomMessageEvent,
+) {
+    enqueue(jobs, Job::Missed(room, Box::new(event))).await;
+}
+
 async fn enqueue(jobs: &mpsc::Sender<Job>, job: Job) {
     // Waiting when the queue is full slows the sync down instead of dropping events.
     if jobs.send(job).await.is_err() {
@@ -150,6 +161,7 @@ fn process(
         let adapter = &*adapter;
         match job {
             Job::Message(room, event) => on_message(adapter, room, *event).await,
+            Job::Missed(room, event) => on_missed(adapter, room, *event).await,
             Job::Redaction(room, event) => {
                 if joined(&room) && !rooms::is_backlog(adapter, &room, event.origin_server_ts).await
                 {
@@ -162,6 +174,15 @@ fn process(
             Job::Reaction(room, event) => {
                 if joined(&room) && !rooms::is_backlog(adapter, &room, event.origin_server_ts).await
                 {
+                    // A decision reaction on a case notice stands for `case N <decision>`.
+                    if let Some(command) = buttons::decision_event(adapter, &room, &event).await {
+                        let origin = Origin {
+                            event_id: event.event_id.clone(),
+                            sender: event.sender.clone(),
+                        };
+                        dispatch(adapter, command, Some(&origin)).await;
+                        return;
+                    }
                     let context = rooms::room_context(adapter, &room).await;
                     if let Some(event) = conversion::reaction_event(&event, &context) {
                         dispatch(adapter, event, None).await;
@@ -186,13 +207,48 @@ async fn on_message(adapter: &Adapter, room: Room, event: OriginalSyncRoomMessag
         tracing::debug!(event = %event.event_id, "skipping a message from before Steward joined");
         return;
     }
-    let started = std::time::Instant::now();
-    let context = rooms::room_context(adapter, &room).await;
-    let sender = sender_context(adapter, &room, &event.sender).await;
-    let facts = relation_facts(adapter, &room, &event).await;
-    let Some(core_event) = conversion::message_event(&event, &context, &sender, facts) else {
+    let Some((core_event, origin)) = convert(adapter, &room, &event).await else {
         return;
     };
+    dispatch(adapter, core_event, Some(&origin)).await;
+}
+
+/// A message posted while Steward was stopped: the router records it and answers it once if
+/// it was addressed to the bot recently enough. Commands, edits and notices from then are not
+/// replayed.
+async fn on_missed(adapter: &Adapter, room: Room, event: OriginalSyncRoomMessageEvent) {
+    if event.sender == adapter.bot_id
+        || !joined(&room)
+        || rooms::is_backlog(adapter, &room, event.origin_server_ts).await
+    {
+        return;
+    }
+    let Some((core_event, origin)) = convert(adapter, &room, &event).await else {
+        return;
+    };
+    match core_event.kind {
+        EventKind::MessagePosted(message) => {
+            tracing::debug!(event = %event.event_id, "delivering a message missed while stopped");
+            // `at` is now: the router measures the message's age from it.
+            let missed = Event::now(EventKind::MissedMessage(message));
+            dispatch(adapter, missed, Some(&origin)).await;
+        }
+        _ => tracing::debug!(event = %event.event_id, "a missed command or edit is not replayed"),
+    }
+}
+
+/// Looks up what conversion needs and converts; also returns the message as the origin of the
+/// actions it leads to.
+async fn convert(
+    adapter: &Adapter,
+    room: &Room,
+    event: &OriginalSyncRoomMessageEvent,
+) -> Option<(Event, Origin)> {
+    let started = std::time::Instant::now();
+    let context = rooms::room_context(adapter, room).await;
+    let sender = sender_context(adapter, room, &event.sender).await;
+    let facts = relation_facts(adapter, room, event).await;
+    let core_event = conversion::message_event(event, &context, &sender, facts)?;
     // Where time goes between a member's message and the answer (debug level).
     let sent_at = event.origin_server_ts.to_system_time();
     tracing::debug!(
@@ -205,7 +261,7 @@ async fn on_message(adapter: &Adapter, room: Room, event: OriginalSyncRoomMessag
         event_id: event.event_id.clone(),
         sender: event.sender.clone(),
     };
-    dispatch(adapter, core_event, Some(&origin)).await;
+    Some((core_event, origin))
 }
 
 /// Runs an event through the router and executes the actions in order.

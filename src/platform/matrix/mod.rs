@@ -1,24 +1,35 @@
 //! The Matrix adapter (matrix-sdk): Matrix rooms become channels of core communities.
 //!
 //! Start-up follows matrix-rust-sdk's `persist_session` example: restore the saved session (or
-//! log in once and save it), run one sync *before* any handler is registered so that history
-//! and whatever arrived while Steward was offline is never answered, then register handlers and
-//! keep syncing from the persisted token. Handlers only queue work; a worker runs each event
-//! through the [`Router`] and executes the actions, so a long answer never stalls the sync
-//! loop (and with it, E2EE key delivery).
+//! log in once and save it), run one sync *before* any handler is registered so that history is
+//! never answered as new, then register handlers and keep syncing from the persisted token.
+//! Messages that first sync of a restart brought (posted while Steward was stopped) are handed
+//! to the router once as missed messages (`catch_up`). Handlers only queue work; a worker runs
+//! each event through the [`Router`] and executes the actions, so a long answer never stalls
+//! the sync loop (and with it, E2EE key delivery).
 //!
-//! Module map: `session` (login, persistence), `rules` and `conversion` (pure decisions and
-//! Matrix -> core events), `handlers` (sync handlers and the worker), `rooms` (invites, kicks,
-//! communities), `send` (core actions -> Matrix calls), `format` (Markdown -> message content).
+//! Module map: `session` (login, persistence), `rules`, `mentions` and `conversion` (pure
+//! decisions and Matrix -> core events), `handlers` (sync handlers and the worker), `rooms`
+//! (invites, kicks, roles), `spaces` (which community a room belongs to), `catch_up` (missed
+//! messages), `send` (core actions -> Matrix calls), `moderate` and `authority` (acting on
+//! members, checked room by room), `private` (direct chats and moderators' rooms), `buttons`
+//! (decisions by reaction), `format` (Markdown -> message content).
 
+mod authority;
+mod buttons;
+mod catch_up;
 mod conversion;
 mod error;
 mod format;
 mod handlers;
+mod mentions;
+mod moderate;
+mod private;
 mod rooms;
 mod rules;
 mod send;
 mod session;
+mod spaces;
 
 use std::collections::{HashSet, VecDeque};
 use std::future::Future;
@@ -39,7 +50,7 @@ pub use error::MatrixError;
 
 /// What Matrix can do, for the router: text commands after `[matrix] command_prefix`,
 /// matrix.to links (they open in any client; room and event ids need no escaping there), no
-/// timeouts (a timeout removes the member instead), no private replies.
+/// timeouts (a timeout removes the member instead), private replies in a direct chat.
 pub fn capabilities(settings: &MatrixSettings) -> Capabilities {
     Capabilities {
         platform: Platform::Matrix,
@@ -48,11 +59,11 @@ pub fn capabilities(settings: &MatrixSettings) -> Capabilities {
         // Matrix events are limited to 64 KiB; long answers are split well below that.
         max_message_chars: 16_000,
         longest_timeout: None,
-        private_replies: false,
+        private_replies: true,
     }
 }
+pub use moderate::{ban, kick};
 pub use rules::{invite_allowed, parse_command, role_for_power_level};
-pub use send::{ban, kick};
 
 /// Runs the Matrix adapter until `shutdown` is cancelled (then it finishes the work in hand and
 /// returns `Ok`) or a fatal error occurs.
@@ -79,14 +90,30 @@ pub async fn run_with_ready(
     };
     log_identity(&client).await;
 
-    let Some(token) = initial_sync(&client, &shutdown).await? else {
+    let restarted = catch_up::has_saved_token(&client).await;
+    let Some(first) = initial_sync(&client, &shutdown).await? else {
         return Ok(()); // Cancelled before the first sync finished.
     };
+    let token = first.next_batch.clone();
 
-    let bot_id = client
-        .user_id()
-        .map(ToOwned::to_owned)
-        .expect("a connected client has a user id");
+    let Some(bot_id) = client.user_id().map(ToOwned::to_owned) else {
+        return Err(MatrixError::Login {
+            user: settings.user_id.clone(),
+            reason: "the client has no user id after logging in".into(),
+        });
+    };
+    let catch_up_minutes = router.settings().catch_up_minutes;
+    let missed = if restarted {
+        catch_up::missed_messages(
+            &first,
+            &bot_id,
+            catch_up_minutes,
+            std::time::SystemTime::now(),
+        )
+    } else {
+        Vec::new()
+    };
+    drop(first);
     let (jobs, queue) = tokio::sync::mpsc::channel(256);
     let adapter = Arc::new(Adapter {
         client: client.clone(),
@@ -95,16 +122,31 @@ pub async fn run_with_ready(
         bot_id,
         own_events: Mutex::new(RecentSet::new(OWN_EVENTS_REMEMBERED)),
         followed_threads: Mutex::new(RecentSet::new(THREADS_REMEMBERED)),
+        case_notices: Mutex::new(buttons::CaseNotices::new(buttons::CASE_NOTICES_REMEMBERED)),
+        private: private::PrivateRooms::default(),
     });
     let registered = handlers::register(&client, jobs.clone());
+    // Started before the start-up jobs are queued: more of them than the queue holds must not
+    // wait for a worker that does not run yet.
+    let stop_worker = CancellationToken::new();
+    let worker = tokio::spawn(handlers::work(adapter.clone(), queue, stop_worker.clone()));
     // Invites that arrived while Steward was offline came with the initial sync, before any
     // handler existed.
     for room in client.invited_rooms() {
         handlers::queue_pending_invite(&jobs, room).await;
     }
+    if !missed.is_empty() {
+        tracing::info!(
+            messages = missed.len(),
+            "catching up on messages posted while Steward was stopped"
+        );
+    }
+    for (room_id, event) in missed {
+        if let Some(room) = client.get_room(&room_id) {
+            handlers::queue_missed(&jobs, room, event).await;
+        }
+    }
     drop(jobs);
-    let stop_worker = CancellationToken::new();
-    let worker = tokio::spawn(handlers::work(adapter.clone(), queue, stop_worker.clone()));
     tracing::info!("matrix adapter ready");
     if let Some(ready) = ready {
         let _ = ready.send(());
@@ -159,6 +201,10 @@ pub(crate) struct Adapter {
     pub own_events: Mutex<RecentSet>,
     /// Thread roots the bot has answered in: follow-ups there need no mention.
     pub followed_threads: Mutex<RecentSet>,
+    /// Case notices with a decision legend (see `buttons`).
+    pub case_notices: Mutex<buttons::CaseNotices>,
+    /// Moderators' rooms and direct chats (see `private`).
+    pub private: private::PrivateRooms,
 }
 
 const OWN_EVENTS_REMEMBERED: usize = 4096;
@@ -198,12 +244,13 @@ impl RecentSet {
 }
 
 /// The first sync, before any handler exists: it brings the room list, state and E2EE keys up
-/// to date and swallows history. Retries transient failures until cancelled; returns the token
-/// to continue from, or `None` when cancelled.
+/// to date; its timelines are not handled as new events. Retries transient failures until
+/// cancelled; returns the response (its `next_batch` is the token to continue from), or `None`
+/// when cancelled.
 async fn initial_sync(
     client: &Client,
     shutdown: &CancellationToken,
-) -> Result<Option<String>, MatrixError> {
+) -> Result<Option<matrix_sdk::sync::SyncResponse>, MatrixError> {
     // Zero timeout: with a saved token and nothing new the server answers at once instead of
     // long-polling.
     let settings = SyncSettings::default().timeout(Duration::ZERO);
@@ -215,7 +262,7 @@ async fn initial_sync(
             _ = shutdown.cancelled() => return Ok(None),
         };
         match result {
-            Ok(response) => return Ok(Some(response.next_batch)),
+            Ok(response) => return Ok(Some(response)),
             Err(error) => match MatrixError::from_sync(error) {
                 fatal @ MatrixError::SessionInvalid(_) => return Err(fatal),
                 error => {

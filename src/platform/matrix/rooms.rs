@@ -1,11 +1,9 @@
 //! Room lifecycle: invites (accepted only from the allowlist), being kicked or banned, members
-//! joining, which community a room belongs to, and which events are history from before the
-//! bot joined.
+//! joining, what conversion needs to know about a room (its community comes from `spaces`),
+//! members' roles, and which events are history from before the bot joined.
 
 use std::time::Duration;
 
-use futures::StreamExt;
-use matrix_sdk::room::ParentSpace;
 use matrix_sdk::ruma::events::room::member::{MembershipState, OriginalSyncRoomMemberEvent};
 use matrix_sdk::ruma::{MilliSecondsSinceUnixEpoch, OwnedUserId, UserId};
 use matrix_sdk::Room;
@@ -13,15 +11,9 @@ use matrix_sdk::Room;
 use super::conversion::RoomContext;
 use super::handlers::dispatch;
 use super::rules::{invite_allowed, role_for_power_level, BotIdentity};
+use super::spaces::community_of;
 use super::Adapter;
 use crate::core::{Author, CommunityId, Event, EventKind, Platform, Role};
-
-/// A community as Matrix sees it: a space, or a lone room.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Community {
-    pub id: String,
-    pub name: String,
-}
 
 /// What conversion needs to know about `room`.
 pub(crate) async fn room_context(adapter: &Adapter, room: &Room) -> RoomContext {
@@ -31,61 +23,13 @@ pub(crate) async fn room_context(adapter: &Adapter, room: &Room) -> RoomContext 
     };
     RoomContext {
         room_id: room.room_id().to_string(),
-        community: community_of(room).await.id,
+        community: community_of(adapter, room).await.id,
         bot: BotIdentity {
             user_id: adapter.bot_id.to_string(),
             display_name,
             core_name: adapter.router.settings().bot_name.clone(),
         },
         command_prefix: adapter.settings.command_prefix.clone(),
-    }
-}
-
-/// The room's parent space, else the room itself. Among several parents, one that confirms the
-/// room as its child wins, then one whose link was set with enough power; ties go to the
-/// smallest id so the answer is stable.
-pub(crate) async fn community_of(room: &Room) -> Community {
-    let mut candidates: Vec<(u8, String, Option<Room>)> = Vec::new();
-    match room.parent_spaces().await {
-        Ok(parents) => {
-            let parents: Vec<_> = parents.collect().await;
-            for parent in parents.into_iter().flatten() {
-                match parent {
-                    ParentSpace::Reciprocal(space) => {
-                        candidates.push((0, space.room_id().to_string(), Some(space)))
-                    }
-                    ParentSpace::WithPowerlevel(space) => {
-                        candidates.push((1, space.room_id().to_string(), Some(space)))
-                    }
-                    // The bot is not in the space: the room's own claim is all there is, and
-                    // only the room's moderators can make it.
-                    ParentSpace::Unverifiable(id) => candidates.push((2, id.to_string(), None)),
-                    ParentSpace::Illegitimate(_) => {}
-                }
-            }
-        }
-        Err(error) => tracing::debug!(%error, room = %room.room_id(), "cannot read parent spaces"),
-    }
-    candidates.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-    match candidates.into_iter().next() {
-        Some((_, id, space)) => {
-            let name = match space {
-                Some(space) => display_name(&space).await,
-                None => id.clone(),
-            };
-            Community { id, name }
-        }
-        None => Community {
-            id: room.room_id().to_string(),
-            name: display_name(room).await,
-        },
-    }
-}
-
-async fn display_name(room: &Room) -> String {
-    match room.display_name().await {
-        Ok(name) => name.to_string(),
-        Err(_) => room.room_id().to_string(),
     }
 }
 
@@ -134,7 +78,7 @@ pub(crate) async fn on_invite(adapter: &Adapter, room: Room, inviter: OwnedUserI
         return;
     }
     tracing::info!(room = %room_id, %inviter, "joined a room");
-    let community = community_of(&room).await;
+    let community = community_of(adapter, &room).await;
     let context = room_context(adapter, &room).await;
     let event = Event::now(EventKind::BotAdded {
         platform: Platform::Matrix,
@@ -219,7 +163,7 @@ pub(crate) async fn on_membership(
             .iter()
             .any(|user| user == event.state_key.as_str()),
     };
-    let community = community_of(&room).await;
+    let community = community_of(adapter, &room).await;
     let joined = Event {
         at: event
             .origin_server_ts

@@ -2,6 +2,7 @@
 //! role a power level means, whether a message mentions the bot, and how `!steward ...`
 //! commands parse. No I/O and no SDK calls, so each rule is a table-driven unit test.
 
+use crate::community::mention::find_at_name;
 use crate::core::{Command, Role};
 
 /// Whether an invite from `inviter` (a full user id like `@ana:example.org`) is accepted.
@@ -93,25 +94,10 @@ pub fn normalize_bot_mention(body: &str, bot: &BotIdentity) -> String {
         if name.is_empty() {
             continue;
         }
-        let needle = format!("@{}", name.to_lowercase());
-        let lower = trimmed.to_lowercase();
-        // Only where lowercasing keeps byte offsets (names are ASCII-ish).
-        if lower.len() != trimmed.len() {
-            break;
-        }
-        let found = lower.match_indices(&needle).find(|(at, _)| {
-            let end = at + needle.len();
-            trimmed[end..]
-                .chars()
-                .next()
-                .is_none_or(|c| !c.is_alphanumeric() && c != '_')
-        });
-        if let Some((at, _)) = found {
-            return format!(
-                "{}{at_name}{}",
-                &trimmed[..at],
-                &trimmed[at + needle.len()..]
-            );
+        // Hole 6: offsets from the text itself (a lowercased copy panicked on `İ@stewardẞ`).
+        let found = find_at_name(trimmed, name, |c| !c.is_alphanumeric() && c != '_');
+        if let Some((at, end)) = found {
+            return format!("{}{at_name}{}", &trimmed[..at], &trimmed[end..]);
         }
     }
     trimmed.to_string()
@@ -149,18 +135,10 @@ fn leading_name<'a>(body: &'a str, bot: &BotIdentity) -> Option<&'a str> {
 
 /// `@name` anywhere in the text, as a whole word.
 fn at_name(body: &str, bot: &BotIdentity) -> bool {
-    let lower = body.to_lowercase();
     [bot.display_name.as_str(), bot.localpart()]
         .into_iter()
-        .filter(|name| !name.is_empty())
         .any(|name| {
-            let needle = format!("@{}", name.to_lowercase());
-            lower.match_indices(&needle).any(|(at, _)| {
-                lower[at + needle.len()..]
-                    .chars()
-                    .next()
-                    .is_none_or(|c| !c.is_alphanumeric() && c != '_' && c != ':')
-            })
+            find_at_name(body, name, |c| !c.is_alphanumeric() && c != '_' && c != ':').is_some()
         })
 }
 

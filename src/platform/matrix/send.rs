@@ -1,25 +1,29 @@
 //! Core actions -> Matrix calls: replies (`m.in_reply_to`), thread posts (`m.thread`), streamed
-//! answers as bounded edits (`m.replace`, paced by [`crate::platform::pacing`]), reactions,
-//! redactions, kicks and bans, the moderators' room and private notices.
+//! answers as bounded edits (`m.replace`, paced by [`crate::platform::pacing`]), reactions, the
+//! moderators' room and private notices; actions on messages and members go through
+//! `moderate`, which checks them room by room.
 //!
-//! Text is Markdown: it goes out as `formatted_body` (org.matrix.custom.html) with the plain text
-//! as `body`. A failed action is logged and skipped; it never stops the adapter.
+//! Text is Markdown made safe by `format` (hygiene, explicit mentions on every message and
+//! edit): it goes out as `formatted_body` (org.matrix.custom.html) with the plain text as
+//! `body`. A reply meant for the invoker alone never lands in a public room (`private`). A
+//! failed action is logged and skipped; it never stops the adapter.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
 use matrix_sdk::ruma::events::reaction::ReactionEventContent;
 use matrix_sdk::ruma::events::relation::{Annotation, InReplyTo, Reply as ReplyRelation, Thread};
 use matrix_sdk::ruma::events::room::message::{
-    Relation, ReplacementMetadata, RoomMessageEventContent, RoomMessageEventContentWithoutRelation,
+    Relation, RoomMessageEventContent, RoomMessageEventContentWithoutRelation,
 };
-use matrix_sdk::ruma::events::Mentions;
-use matrix_sdk::ruma::{EventId, OwnedEventId, OwnedUserId, RoomId, RoomOrAliasId, UserId};
-use matrix_sdk::Room;
+use matrix_sdk::ruma::{EventId, OwnedEventId, OwnedUserId, RoomId, UserId};
+use matrix_sdk::{Room, RoomState};
 
-use super::format::markdown_content;
 use super::handlers::Origin;
-use super::Adapter;
-use crate::core::{Action, Body, Location, MessageId};
+use super::moderate::{self, MemberAction};
+use super::{buttons, format, private, spaces, Adapter};
+use crate::core::{Action, Body, ChannelId, CommunityId, Location, MessageId, Reply};
 use crate::platform::pacing::{pace, EditPolicy};
 
 /// Where and how a message is posted.
@@ -38,7 +42,11 @@ struct Target {
 /// Executes one action; failures are logged.
 pub(crate) async fn execute(adapter: &Adapter, action: Action, origin: Option<&Origin>) {
     let label = action_label(&action);
-    if let Err(error) = try_execute(adapter, action, origin).await {
+    // Boxed: the SDK's futures are deep, and every caller up to `tokio::spawn` must prove
+    // them `Send`.
+    let run: Pin<Box<dyn Future<Output = Result<(), matrix_sdk::Error>> + Send + '_>> =
+        Box::pin(try_execute(adapter, action, origin));
+    if let Err(error) = run.await {
         tracing::warn!(action = label, %error, "matrix action failed");
     }
 }
@@ -49,25 +57,7 @@ async fn try_execute(
     origin: Option<&Origin>,
 ) -> Result<(), matrix_sdk::Error> {
     match action {
-        Action::Reply(reply) => {
-            let Some(room) = room_of(adapter, &reply.location) else {
-                return Ok(());
-            };
-            let in_reply_to = reply.in_reply_to.as_ref().and_then(event_id);
-            let target = Target {
-                thread: reply
-                    .location
-                    .thread
-                    .as_ref()
-                    .and_then(|t| event_id_str(t.as_str())),
-                mention: mention_for(in_reply_to.as_deref(), origin),
-                in_reply_to,
-                // Without an origin this is a notice of Steward's own (the setup notice).
-                notice: reply.only_invoker || origin.is_none(),
-                room,
-            };
-            post(adapter, target, reply.body).await
-        }
+        Action::Reply(reply) => post_reply(adapter, reply, origin).await,
         Action::ReplyInThread {
             location,
             message,
@@ -98,7 +88,9 @@ async fn try_execute(
             let (Some(room), Some(id)) = (room_of(adapter, &location), event_id(&message)) else {
                 return Ok(());
             };
-            edit(&room, &id, &text).await
+            room.send(format::replacement(&id, &text, false, None))
+                .await?;
+            Ok(())
         }
         Action::React {
             location,
@@ -116,73 +108,152 @@ async fn try_execute(
             location,
             message,
             reason,
-        } => {
-            let (Some(room), Some(id)) = (room_of(adapter, &location), event_id(&message)) else {
-                return Ok(());
-            };
-            room.redact(&id, Some(&reason), None).await?;
-            Ok(())
-        }
+            decided_by,
+        } => moderate::redact(adapter, &location, &message, &reason, decided_by.as_ref()).await,
         Action::TimeoutMember {
             community,
             user,
             duration,
             reason,
+            decided_by,
             ..
         } => {
             // Matrix has no timeouts; a kick removes the member from the conversation and lets
             // them come back, which is the closest match.
-            let Ok(user) = UserId::parse(user.as_str()) else {
-                return Ok(());
-            };
             let reason = format!("{reason} (timeout of {} s)", duration.as_secs());
-            for room in community_rooms(adapter, community.as_str()).await {
-                kick(&room, &user, &reason).await?;
-            }
-            Ok(())
+            let action = MemberAction::Timeout;
+            moderate::member_action(
+                adapter,
+                action,
+                &community,
+                &user,
+                &reason,
+                decided_by.as_ref(),
+            )
+            .await
         }
         Action::RemoveMember {
             community,
             user,
-            ban: banned,
+            ban,
             reason,
+            decided_by,
             ..
         } => {
-            let Ok(user) = UserId::parse(user.as_str()) else {
-                return Ok(());
+            let action = if ban {
+                MemberAction::Ban
+            } else {
+                MemberAction::Kick
             };
-            for room in community_rooms(adapter, community.as_str()).await {
-                if banned {
-                    ban(&room, &user, &reason).await?;
-                } else {
-                    kick(&room, &user, &reason).await?;
-                }
-            }
-            Ok(())
+            moderate::member_action(
+                adapter,
+                action,
+                &community,
+                &user,
+                &reason,
+                decided_by.as_ref(),
+            )
+            .await
         }
-        Action::PostToModLog { text, .. } => post_to_moderators(adapter, &text).await,
+        Action::LiftTimeout {
+            community,
+            user,
+            reason,
+            decided_by,
+            ..
+        } => {
+            let action = MemberAction::InviteBack;
+            moderate::member_action(
+                adapter,
+                action,
+                &community,
+                &user,
+                &reason,
+                decided_by.as_ref(),
+            )
+            .await
+        }
+        Action::LiftBan {
+            community,
+            user,
+            reason,
+            decided_by,
+            ..
+        } => {
+            let action = MemberAction::Unban;
+            moderate::member_action(
+                adapter,
+                action,
+                &community,
+                &user,
+                &reason,
+                decided_by.as_ref(),
+            )
+            .await
+        }
+        Action::PostToModLog {
+            community,
+            channel,
+            case,
+            text,
+            ..
+        } => post_to_moderators(adapter, &community, channel.as_ref(), case, &text).await,
         Action::PrivateNotice { user, text, .. } => {
             let Ok(user) = UserId::parse(user.as_str()) else {
+                tracing::warn!(user = %user, "a private notice for someone who is not a Matrix user; dropped");
                 return Ok(());
             };
-            let room = match adapter.client.get_dm_room(&user) {
-                Some(room) => room,
-                None => adapter.client.create_dm(&user).await?,
-            };
-            send_text(&room, message_content(&text, true, None), None).await?;
+            let room = private::direct_chat(adapter, &user).await?;
+            send_text(&room, format::message(&text, true, None), None).await?;
             Ok(())
         }
     }
 }
 
-/// Removes `user` from `room`; they may rejoin. For later moderation features.
-pub async fn kick(room: &Room, user: &UserId, reason: &str) -> Result<(), matrix_sdk::Error> {
-    room.kick_user(user, Some(reason)).await
-}
-
-/// Bans `user` from `room`.
-pub async fn ban(room: &Room, user: &UserId, reason: &str) -> Result<(), matrix_sdk::Error> {
-    room.ban_user(user, Some(reason)).await
+/// A reply. One meant for the invoker alone goes where only they (and the moderators) can read
+/// it: here if this is the community's moderators' room or a room they share with Steward
+/// alone, else a direct chat with them (hole 7).
+async fn post_reply(
+    adapter: &Adapter,
+    reply: Reply,
+    origin: Option<&Origin>,
+) -> Result<(), matrix_sdk::Error> {
+    let Some(room) = room_of(adapter, &reply.location) else {
+        return Ok(());
+    };
+    if reply.only_invoker {
+        let invoker = origin.map(|origin| &*origin.sender);
+        let community = reply.location.community.as_str();
+        if !private::is_private_for(adapter, &room, community, invoker).await {
+            let Some(invoker) = invoker else {
+                tracing::warn!(room = %room.room_id(), "a private reply without an invoker; not posted in a shared room");
+                return Ok(());
+            };
+            let direct = private::direct_chat(adapter, invoker).await?;
+            let target = Target {
+                room: direct,
+                thread: None,
+                in_reply_to: None,
+                mention: None,
+                notice: true,
+            };
+            return post(adapter, target, reply.body).await;
+        }
+    }
+    let in_reply_to = reply.in_reply_to.as_ref().and_then(event_id);
+    let target = Target {
+        thread: reply
+            .location
+            .thread
+            .as_ref()
+            .and_then(|t| event_id_str(t.as_str())),
+        mention: mention_for(in_reply_to.as_deref(), origin),
+        in_reply_to,
+        // Without an origin this is a notice of Steward's own (the setup notice).
+        notice: reply.only_invoker || origin.is_none(),
+        room,
+    };
+    post(adapter, target, reply.body).await
 }
 
 /// Posts `body`; a stream is posted at its first text and then edited, bounded by
@@ -227,7 +298,8 @@ async fn update(
         }
         Some((_, sent)) if sent == text => {}
         Some((id, _)) => {
-            edit(&target.room, &id, text).await?;
+            let edit = format::replacement(&id, text, target.notice, target.mention.as_deref());
+            target.room.send(edit).await?;
             *posted.lock().expect("not poisoned") = Some((id, text.to_string()));
         }
     }
@@ -250,15 +322,11 @@ async fn post_new(
         )))),
         (None, None) => None,
     };
-    let content = message_content(text, target.notice, target.mention.clone());
+    let content = format::message(text, target.notice, target.mention.as_deref());
     let started = std::time::Instant::now();
     let id = send_text(&target.room, content, relation).await?;
     tracing::debug!(event = %id, send_ms = started.elapsed().as_millis() as u64, "posted");
-    adapter
-        .own_events
-        .lock()
-        .expect("not poisoned")
-        .insert(id.as_str());
+    remember_own(adapter, &id);
     if let Some(root) = &target.thread {
         adapter
             .followed_threads
@@ -269,17 +337,13 @@ async fn post_new(
     Ok(id)
 }
 
-/// Markdown text (or notice) content, mentioning `mention` if given.
-fn message_content(
-    text: &str,
-    notice: bool,
-    mention: Option<OwnedUserId>,
-) -> RoomMessageEventContentWithoutRelation {
-    let content = markdown_content(text, notice);
-    match mention {
-        Some(user) => content.add_mentions(Mentions::with_user_ids([user])),
-        None => content,
-    }
+/// Remembers `id` as the bot's (a reply to it is a reply to the bot).
+fn remember_own(adapter: &Adapter, id: &EventId) {
+    adapter
+        .own_events
+        .lock()
+        .expect("not poisoned")
+        .insert(id.as_str());
 }
 
 async fn send_text(
@@ -291,48 +355,57 @@ async fn send_text(
     Ok(room.send(content).await?.response.event_id)
 }
 
-/// Replaces the text of one of the bot's messages. No mentions: an edit must not notify again.
-async fn edit(room: &Room, id: &EventId, text: &str) -> Result<(), matrix_sdk::Error> {
-    let content = markdown_content(text, false)
-        .make_replacement(ReplacementMetadata::new(id.to_owned(), None));
-    room.send(content).await?;
-    Ok(())
-}
-
-/// Posts to `[matrix] moderators_room` (a room id or alias), if configured and joined.
-async fn post_to_moderators(adapter: &Adapter, text: &str) -> Result<(), matrix_sdk::Error> {
-    let Some(configured) = &adapter.settings.moderators_room else {
-        tracing::info!("no [matrix] moderators_room configured; moderator report not posted");
-        return Ok(());
-    };
-    let Ok(target) = RoomOrAliasId::parse(configured) else {
-        tracing::warn!(room = %configured, "[matrix] moderators_room is not a room id or alias");
-        return Ok(());
-    };
-    let room_id = match <&RoomId>::try_from(&*target) {
-        Ok(id) => id.to_owned(),
-        Err(alias) => adapter.client.resolve_room_alias(alias).await?.room_id,
-    };
-    let Some(room) = adapter.client.get_room(&room_id) else {
-        tracing::warn!(room = %configured, "Steward is not in the moderators' room; invite it there");
-        return Ok(());
-    };
-    send_text(&room, message_content(text, true, None), None).await?;
-    Ok(())
-}
-
-/// Joined rooms whose community is `community`.
-async fn community_rooms(adapter: &Adapter, community: &str) -> Vec<Room> {
-    let mut rooms = Vec::new();
-    for room in adapter.client.joined_rooms() {
-        if super::rooms::community_of(&room).await.id == community {
-            rooms.push(room);
+/// Posts to the community's moderators' room: the one its moderators chose (`channel`), else
+/// `[matrix] moderators_room`, each only if it belongs to the community (hole 8: a case never
+/// leaves its community). A post about a case gets the decision legend (`buttons`).
+async fn post_to_moderators(
+    adapter: &Adapter,
+    community: &CommunityId,
+    channel: Option<&ChannelId>,
+    case: Option<i64>,
+    text: &str,
+) -> Result<(), matrix_sdk::Error> {
+    let room = match channel {
+        Some(channel) => {
+            let joined = RoomId::parse(channel.as_str())
+                .ok()
+                .and_then(|id| adapter.client.get_room(&id))
+                .filter(|room| room.state() == RoomState::Joined);
+            let Some(room) = joined else {
+                tracing::warn!(room = %channel, "Steward is not in the moderators' room the community chose; not posted");
+                return Ok(());
+            };
+            if !spaces::belongs_to(adapter, &room, community.as_str()).await {
+                tracing::warn!(room = %channel, community = %community, "the chosen moderators' room is no longer in the community; not posted");
+                return Ok(());
+            }
+            adapter
+                .private
+                .remember_moderators_room(community.as_str(), room.room_id());
+            room
         }
+        None => match private::configured_moderators_room(adapter).await {
+            Some(room) if spaces::belongs_to(adapter, &room, community.as_str()).await => room,
+            Some(room) => {
+                tracing::warn!(room = %room.room_id(), community = %community, "[matrix] moderators_room belongs to another community and a case never leaves its own: not posted (its moderators can choose a room with `setting mod-log here`)");
+                return Ok(());
+            }
+            None => {
+                tracing::info!(community = %community, "no moderators' room for this community; moderator report not posted");
+                return Ok(());
+            }
+        },
+    };
+    let id = send_text(&room, format::message(text, true, None), None).await?;
+    remember_own(adapter, &id);
+    if let Some(case) = case {
+        buttons::attach(adapter, &room, &id, community.as_str(), case).await;
     }
-    rooms
+    Ok(())
 }
 
-fn room_of(adapter: &Adapter, location: &Location) -> Option<Room> {
+/// The joined room of `location`.
+pub(crate) fn room_of(adapter: &Adapter, location: &Location) -> Option<Room> {
     let room = RoomId::parse(location.channel.as_str())
         .ok()
         .and_then(|id| adapter.client.get_room(&id));
@@ -349,7 +422,7 @@ fn mention_for(reply_to: Option<&EventId>, origin: Option<&Origin>) -> Option<Ow
         .map(|origin| origin.sender.clone())
 }
 
-fn event_id(message: &MessageId) -> Option<OwnedEventId> {
+pub(crate) fn event_id(message: &MessageId) -> Option<OwnedEventId> {
     event_id_str(message.as_str())
 }
 
@@ -367,6 +440,8 @@ fn action_label(action: &Action) -> &'static str {
         Action::TimeoutMember { .. } => "timeout",
         Action::RemoveMember { ban: true, .. } => "ban",
         Action::RemoveMember { ban: false, .. } => "kick",
+        Action::LiftTimeout { .. } => "lift_timeout",
+        Action::LiftBan { .. } => "lift_ban",
         Action::PostToModLog { .. } => "moderators_room",
         Action::PrivateNotice { .. } => "private_notice",
     }

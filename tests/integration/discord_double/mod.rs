@@ -1,11 +1,14 @@
 //! A local Discord protocol double: a gateway websocket and a REST endpoint on 127.0.0.1, so
 //! the Discord adapter runs unchanged (serenity pointed at it through `api_base_url` and
-//! `gateway_url`). Tests inject gateway dispatches and read every REST request back.
+//! `gateway_url`). Tests inject gateway dispatches and read every REST request back. The REST
+//! side also serves what the adapter looks up: guilds, members (for permission and rank
+//! checks), channels and channel history (for catch-up).
 
 pub mod gateway;
 pub mod payloads;
 pub mod rest;
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -59,6 +62,10 @@ pub struct State {
     pub guilds: Vec<Value>,
     /// Close with 4014 when the bot asks for the message content intent.
     pub refuse_message_content: bool,
+    /// Guild members served by `GET /guilds/{g}/members/{u}`, by (guild, user).
+    members: Mutex<HashMap<(u64, u64), Value>>,
+    /// Channel history served by `GET /channels/{c}/messages`, by channel.
+    history: HashMap<u64, Vec<Value>>,
     next_id: AtomicU64,
     seq: AtomicU64,
     requests: Mutex<Vec<Recorded>>,
@@ -104,7 +111,7 @@ impl State {
             payloads::user(payloads::BOT, "steward", true),
             body["content"].as_str().unwrap_or_default(),
         );
-        for key in ["message_reference", "flags"] {
+        for key in ["message_reference", "flags", "components"] {
             if let Some(value) = body.get(key) {
                 message[key] = value.clone();
             }
@@ -149,6 +156,48 @@ impl State {
         });
     }
 
+    /// A guild as `GET /guilds/{id}` returns it (no channels, members or presences).
+    fn guild(&self, id: &str) -> Option<Value> {
+        let mut guild = self
+            .guilds
+            .iter()
+            .find(|guild| guild["id"] == id)
+            .cloned()?;
+        let object = guild.as_object_mut()?;
+        for key in [
+            "channels",
+            "threads",
+            "members",
+            "presences",
+            "voice_states",
+        ] {
+            object.remove(key);
+        }
+        Some(guild)
+    }
+
+    fn member(&self, guild: &str, user: &str) -> Option<Value> {
+        let key = (guild.parse().ok()?, user.parse().ok()?);
+        self.members.lock().unwrap().get(&key).cloned()
+    }
+
+    /// The newest `limit` messages of `channel`, newest first, as Discord pages history.
+    fn history(&self, channel: &str, limit: usize) -> Vec<Value> {
+        let Some(messages) = channel.parse().ok().and_then(|c: u64| self.history.get(&c)) else {
+            return Vec::new();
+        };
+        let mut messages = messages.clone();
+        let id = |message: &Value| {
+            message["id"]
+                .as_str()
+                .and_then(|id| id.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        messages.sort_by_key(|message| std::cmp::Reverse(id(message)));
+        messages.truncate(limit);
+        messages
+    }
+
     fn channel(&self, id: &str) -> Option<Value> {
         self.guilds.iter().find_map(|guild| {
             let lists = [&guild["channels"], &guild["threads"]];
@@ -169,20 +218,32 @@ pub struct DoubleOptions {
     pub heartbeat_interval_ms: u64,
     /// Act as if the owner never enabled the message content intent.
     pub refuse_message_content: bool,
+    /// Guild members the REST endpoint knows: (guild, member object).
+    pub members: Vec<(u64, Value)>,
+    /// Channel history: (channel, message object as REST returns it).
+    pub history: Vec<(u64, Value)>,
 }
 
 impl Default for DoubleOptions {
-    /// One guild the bot already belongs to (listed in READY), with its GUILD_CREATE.
+    /// One guild the bot already belongs to (listed in READY), with its GUILD_CREATE, its
+    /// owner, a member and the bot as members, and no history.
     fn default() -> Self {
+        use payloads::{guild_member, BOT, BOT_ROLE, GUILD, MEMBER, OWNER};
         Self {
-            ready_guilds: vec![payloads::GUILD],
+            ready_guilds: vec![GUILD],
             guilds: vec![payloads::guild(
-                payloads::GUILD,
+                GUILD,
                 "Rustaceans",
                 Some(payloads::WELCOME),
             )],
             heartbeat_interval_ms: 1000,
             refuse_message_content: false,
+            members: vec![
+                (GUILD, guild_member(OWNER, &[])),
+                (GUILD, guild_member(MEMBER, &[])),
+                (GUILD, guild_member(BOT, &[BOT_ROLE])),
+            ],
+            history: Vec::new(),
         }
     }
 }
@@ -203,6 +264,15 @@ impl DiscordDouble {
         let ws = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let api_base = format!("http://{}", rest.local_addr().unwrap());
         let gateway_url = format!("ws://{}", ws.local_addr().unwrap());
+        let mut members = HashMap::new();
+        for (guild, member) in options.members {
+            let user: u64 = member["user"]["id"].as_str().unwrap().parse().unwrap();
+            members.insert((guild, user), member);
+        }
+        let mut history: HashMap<u64, Vec<Value>> = HashMap::new();
+        for (channel, message) in options.history {
+            history.entry(channel).or_default().push(message);
+        }
         let state = Arc::new(State {
             token: TOKEN.into(),
             gateway_url: gateway_url.clone(),
@@ -210,6 +280,8 @@ impl DiscordDouble {
             ready_guilds: options.ready_guilds,
             guilds: options.guilds,
             refuse_message_content: options.refuse_message_content,
+            members: Mutex::new(members),
+            history,
             next_id: AtomicU64::new(10_000),
             seq: AtomicU64::new(0),
             requests: Mutex::default(),

@@ -18,6 +18,18 @@ pub const MODS_ROLE: u64 = 200;
 /// VIEW_CHANNEL | SEND_MESSAGES: what `@everyone` may do.
 pub const EVERYONE_PERMISSIONS: u64 = 1024 | 2048;
 pub const MANAGE_MESSAGES: u64 = 8192;
+pub const KICK_MEMBERS: u64 = 1 << 1;
+pub const BAN_MEMBERS: u64 = 1 << 2;
+pub const MODERATE_MEMBERS: u64 = 1 << 40;
+/// Kick, ban, time out and delete: what the enforcers' roles below grant.
+pub const ENFORCER_PERMISSIONS: u64 =
+    KICK_MEMBERS | BAN_MEMBERS | MODERATE_MEMBERS | MANAGE_MESSAGES;
+/// The guild's role ladder, lowest first: moderators (Manage Messages, position 1), junior
+/// enforcers (position 2), veterans (no permissions, position 3), senior enforcers (position 4),
+/// then the bot's own role (position 5).
+pub const JUNIORS_ROLE: u64 = 210;
+pub const VETERANS_ROLE: u64 = 220;
+pub const SENIORS_ROLE: u64 = 230;
 /// The role Discord manages for the bot; members' mention pickers often insert it.
 pub const BOT_ROLE: u64 = 4200;
 
@@ -54,7 +66,7 @@ fn role(id: u64, name: &str, permissions: u64, position: u16) -> Value {
 
 /// The role Discord creates for the bot when it joins (tagged with the bot's id).
 fn bot_role() -> Value {
-    let mut role = role(BOT_ROLE, "Steward", 1_408_749_349_958, 2);
+    let mut role = role(BOT_ROLE, "Steward", 1_408_749_349_958, 5);
     role["managed"] = json!(true);
     role["tags"] = json!({"bot_id": BOT.to_string()});
     role
@@ -75,14 +87,34 @@ pub fn thread(id: u64, guild: u64, parent: u64, name: &str) -> Value {
                                "archive_timestamp": TIMESTAMP, "locked": false}})
 }
 
-/// A channel for the moderation log (not part of any guild payload).
+/// The moderators' channel of `GUILD` (#mod-log).
 pub const MOD_LOG: u64 = 302;
 
-/// A GUILD_CREATE payload: `@everyone`, a moderators' role, #general, #welcome (the system
-/// channel, if `system_channel` is given), and an active thread in #general.
+/// A GUILD_CREATE payload: the role ladder, #general, #mod-log, #welcome (the system channel,
+/// if `system_channel` is given), and an active thread in #general.
 pub fn guild(id: u64, name: &str, system_channel: Option<u64>) -> Value {
-    let mut channels = vec![text_channel(GENERAL, id, "general")];
-    channels.extend(system_channel.map(|channel| text_channel(channel, id, "welcome")));
+    let mut channels = vec![(GENERAL, "general"), (MOD_LOG, "mod-log")];
+    channels.extend(system_channel.map(|channel| (channel, "welcome")));
+    guild_with(id, name, system_channel, &channels, Some(THREAD))
+}
+
+/// A GUILD_CREATE payload with these text channels; `thread`: an active thread in the first.
+pub fn guild_with(
+    id: u64,
+    name: &str,
+    system_channel: Option<u64>,
+    channels: &[(u64, &str)],
+    thread: Option<u64>,
+) -> Value {
+    let parent = channels.first().map_or(GENERAL, |(channel, _)| *channel);
+    let threads: Vec<Value> = thread
+        .map(|thread_id| self::thread(thread_id, id, parent, "help"))
+        .into_iter()
+        .collect();
+    let channels: Vec<Value> = channels
+        .iter()
+        .map(|(channel, name)| text_channel(*channel, id, name))
+        .collect();
     merge(&[
         json!({"id": id.to_string(), "name": name, "icon": null, "icon_hash": null,
                "splash": null, "discovery_splash": null, "owner_id": OWNER.to_string(),
@@ -98,12 +130,75 @@ pub fn guild(id: u64, name: &str, system_channel: Option<u64>) -> Value {
         json!({"emojis": [], "stickers": [],
                "roles": [role(id, "@everyone", EVERYONE_PERMISSIONS, 0),
                          role(MODS_ROLE, "moderators", MANAGE_MESSAGES, 1),
+                         role(JUNIORS_ROLE, "junior enforcers", ENFORCER_PERMISSIONS, 2),
+                         role(VETERANS_ROLE, "veterans", 0, 3),
+                         role(SENIORS_ROLE, "senior enforcers", ENFORCER_PERMISSIONS, 4),
                          bot_role()]}),
+        // Discord always includes the bot's own member.
         json!({"joined_at": TIMESTAMP, "large": false, "unavailable": false,
-               "member_count": 3, "voice_states": [], "members": [], "presences": [],
+               "member_count": 3, "voice_states": [],
+               "members": [guild_member(BOT, &[BOT_ROLE])], "presences": [],
                "stage_instances": [], "guild_scheduled_events": []}),
-        json!({"channels": channels, "threads": [thread(THREAD, id, GENERAL, "help")]}),
+        json!({"channels": channels, "threads": threads}),
     ])
+}
+
+/// A guild member object (`GET /guilds/{id}/members/{user}`) with these roles.
+pub fn guild_member(user_id: u64, roles: &[u64]) -> Value {
+    let roles: Vec<String> = roles.iter().map(u64::to_string).collect();
+    json!({"user": user(user_id, "member", user_id == BOT), "roles": roles, "nick": null,
+           "joined_at": TIMESTAMP, "deaf": false, "mute": false, "flags": 0,
+           "pending": false, "communication_disabled_until": null})
+}
+
+/// Sets the roles of an interaction's or a message's member.
+pub fn with_roles(mut payload: Value, roles: &[u64]) -> Value {
+    let roles: Vec<String> = roles.iter().map(u64::to_string).collect();
+    payload["member"]["roles"] = json!(roles);
+    payload
+}
+
+/// An INTERACTION_CREATE for a click (type 3) on button `custom_id` of `message` in `channel`,
+/// by `invoker` with `roles`.
+pub fn button_click(
+    id: u64,
+    custom_id: &str,
+    invoker: u64,
+    roles: &[u64],
+    channel: u64,
+    message: Value,
+) -> Value {
+    let roles: Vec<String> = roles.iter().map(u64::to_string).collect();
+    let member = json!({"user": user(invoker, "clicker", false), "roles": roles,
+                        "nick": null, "joined_at": TIMESTAMP, "deaf": false, "mute": false,
+                        "flags": 0, "permissions": EVERYONE_PERMISSIONS.to_string(),
+                        "pending": false});
+    let channel_object = json!({"id": channel.to_string(), "type": 0, "name": "mod-log",
+                                "guild_id": GUILD.to_string(), "parent_id": null,
+                                "permissions": EVERYONE_PERMISSIONS.to_string()});
+    merge(&[
+        json!({"id": id.to_string(), "application_id": BOT.to_string(), "type": 3,
+               "token": format!("token-{id}"), "version": 1, "guild_id": GUILD.to_string(),
+               "channel_id": channel.to_string(), "locale": "en-US", "guild_locale": "en-US",
+               "app_permissions": "1408749349958", "entitlements": [],
+               "authorizing_integration_owners": {"0": GUILD.to_string()}, "context": 0,
+               "attachment_size_limit": 10485760}),
+        json!({"channel": channel_object, "member": member, "message": message,
+               "data": {"custom_id": custom_id, "component_type": 2}}),
+    ])
+}
+
+/// One of the bot's messages carrying `components` (as it posted them), e.g. a case post.
+pub fn bot_message(id: u64, channel: u64, content: &str, components: Value) -> Value {
+    let mut posted = message(
+        id,
+        channel,
+        Some(GUILD),
+        user(BOT, "steward", true),
+        content,
+    );
+    posted["components"] = components;
+    posted
 }
 
 /// A message. `guild` is absent in REST responses for DMs; members' messages carry `member`.

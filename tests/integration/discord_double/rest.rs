@@ -1,5 +1,7 @@
 //! The double's REST endpoint: a small HTTP/1.1 server (keep-alive, `Content-Length` bodies)
-//! that records every request and answers the routes Steward uses with Discord API v10 shapes.
+//! that records every request and answers the routes Steward uses with Discord API v10 shapes
+//! (messages, interactions, member actions, and the guild, member, channel and history
+//! lookups).
 //! A wrong `Authorization` header gets Discord's 401; unknown routes get a 404 Discord error.
 
 use std::sync::Arc;
@@ -105,6 +107,12 @@ fn answer(state: &State, request: Request) -> (u16, Option<Value>) {
     };
     let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
     let authorized = request.authorization.as_deref() == Some(&format!("Bot {}", state.token));
+    let limit = query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("limit="))
+        .and_then(|limit| limit.parse::<usize>().ok())
+        .unwrap_or(50)
+        .min(100);
     state.record(Recorded {
         method: request.method.clone(),
         path: path.clone(),
@@ -144,6 +152,10 @@ fn answer(state: &State, request: Request) -> (u16, Option<Value>) {
             (200, Some(state.edit_message(channel, id, &body)))
         }
         ("DELETE", ["channels", _, "messages", _]) => (204, None),
+        // History, newest first (catch-up reads it at start).
+        ("GET", ["channels", channel, "messages"]) => {
+            (200, Some(Value::Array(state.history(channel, limit))))
+        }
         ("PUT", ["channels", _, "messages", _, "reactions", _, "@me"]) => (204, None),
         ("POST", ["channels", channel, "messages", _, "threads"]) => {
             let id = state.new_id();
@@ -186,7 +198,30 @@ fn answer(state: &State, request: Request) -> (u16, Option<Value>) {
                 Some(payloads::member(user.parse().unwrap_or(0), &until)),
             )
         }
-        ("DELETE", ["guilds", _, "members", _]) | ("PUT", ["guilds", _, "bans", _]) => (204, None),
+        ("DELETE", ["guilds", _, "members", _])
+        | ("PUT", ["guilds", _, "bans", _])
+        | ("DELETE", ["guilds", _, "bans", _]) => (204, None),
+        ("GET", ["guilds", guild]) => match state.guild(guild) {
+            Some(found) => (200, Some(found)),
+            None => (
+                404,
+                Some(json!({"message": "Unknown Guild", "code": 10004})),
+            ),
+        },
+        ("GET", ["guilds", guild, "roles"]) => match state.guild(guild) {
+            Some(found) => (200, Some(found["roles"].clone())),
+            None => (
+                404,
+                Some(json!({"message": "Unknown Guild", "code": 10004})),
+            ),
+        },
+        ("GET", ["guilds", guild, "members", user]) => match state.member(guild, user) {
+            Some(found) => (200, Some(found)),
+            None => (
+                404,
+                Some(json!({"message": "Unknown Member", "code": 10007})),
+            ),
+        },
         ("POST", ["users", "@me", "channels"]) => {
             let recipient = body["recipient_id"].as_str().and_then(|r| r.parse().ok());
             (
