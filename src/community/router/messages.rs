@@ -192,18 +192,6 @@ impl Router {
         if let Err(actions) = self.admit(&ctx, Feature::Report, None) {
             return actions;
         }
-        // Reports about a moderator's message are decided by people, never automatically.
-        let author_role = match self
-            .store
-            .message(reaction.location.platform, &reaction.message)
-            .await
-        {
-            Ok(Some(stored)) => self.known_role(&stored.location, &stored.author).await,
-            _ => Role::Member,
-        };
-        self.features
-            .moderation
-            .reaction(&ctx, &reaction, author_role)
-            .await
+        self.features.moderation.reaction(&ctx, &reaction).await
     }
 }

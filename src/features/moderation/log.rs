@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use async_trait::async_trait;
 
-use crate::core::{CaseStatus, CommunityId, MessageId, Platform, UserId};
+use crate::core::{CaseStatus, CommunityId, MessageId, Platform, Role, UserId};
 use crate::store::{
     Appeal, AppealFiled, AppealOutcome, Case, CaseReview, NewCase, Store, StoreError, StoredMessage,
 };
@@ -101,6 +101,13 @@ pub trait CaseLog: Send + Sync {
         platform: Platform,
         community: &CommunityId,
     ) -> Result<Vec<(String, String)>, StoreError>;
+    /// The role Steward last saw `user` have in `community` (`None`: never seen).
+    async fn member_role(
+        &self,
+        platform: Platform,
+        community: &CommunityId,
+        user: &UserId,
+    ) -> Result<Option<Role>, StoreError>;
 }
 
 #[async_trait]
@@ -207,5 +214,14 @@ impl CaseLog for Store {
         community: &CommunityId,
     ) -> Result<Vec<(String, String)>, StoreError> {
         Store::settings(self, platform, community).await
+    }
+
+    async fn member_role(
+        &self,
+        platform: Platform,
+        community: &CommunityId,
+        user: &UserId,
+    ) -> Result<Option<Role>, StoreError> {
+        Store::member_role(self, platform, community, user).await
     }
 }

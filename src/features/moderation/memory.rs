@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use super::log::CaseLog;
 use crate::core::{
     Automatic, CaseCategory, CaseSource, CaseStatus, ChannelId, CommunityId, Location, MessageId,
-    Platform, UserId,
+    Platform, Role, UserId,
 };
 use crate::store::{
     Appeal, AppealFiled, AppealOutcome, Case, CaseReview, NewCase, StoreError, StoredMessage,
@@ -284,5 +284,14 @@ impl CaseLog for Memory {
         _: &CommunityId,
     ) -> Result<Vec<(String, String)>, StoreError> {
         Ok(self.settings.lock().unwrap().clone())
+    }
+
+    async fn member_role(
+        &self,
+        _: Platform,
+        _: &CommunityId,
+        _: &UserId,
+    ) -> Result<Option<Role>, StoreError> {
+        Ok(None)
     }
 }

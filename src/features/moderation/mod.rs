@@ -5,6 +5,7 @@
 //! only ever contributes a label. Kicks and bans happen only when a moderator decides a case.
 
 pub mod appeals;
+mod assessment;
 pub mod cases;
 pub mod community_rules;
 pub mod log;
@@ -192,15 +193,10 @@ impl Moderation {
         }
     }
 
-    /// A member reacted with a report emoji: opens a case (one per message). `author_role`:
-    /// the reported message's author's role as last seen (a moderator's message is never
-    /// removed automatically).
-    pub async fn reaction(
-        &self,
-        ctx: &Context,
-        reaction: &Reaction,
-        author_role: Role,
-    ) -> Vec<Action> {
+    /// A member reacted with a report emoji: opens a case (one per message). The reported
+    /// author's role as last seen weighs in: a moderator's message is never removed
+    /// automatically (an author never seen counts as a member).
+    pub async fn reaction(&self, ctx: &Context, reaction: &Reaction) -> Vec<Action> {
         if !self.is_report(&reaction.emoji) || !self.enabled_in(ctx) {
             return Vec::new();
         }
@@ -218,6 +214,21 @@ impl Moderation {
             Err(error) => {
                 tracing::error!(label = error.label(), %error, "reading a reported message failed");
                 return Vec::new();
+            }
+        };
+        let author_role = match self
+            .store
+            .member_role(
+                location.platform,
+                &stored.location.community,
+                &stored.author,
+            )
+            .await
+        {
+            Ok(role) => role.unwrap_or(Role::Member),
+            Err(error) => {
+                tracing::error!(label = error.label(), %error, "reading the reported author's role failed");
+                Role::Member
             }
         };
         let existing = self
