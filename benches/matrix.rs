@@ -6,8 +6,12 @@
 //! Run: `cargo bench --bench matrix` (add `-- --runs N`, default 5). It reuses the integration
 //! harness: a private Synapse from the cached venv, the default model, Steward's adapter.
 
+#[allow(dead_code)]
+#[path = "../tests/integration/logs.rs"]
+mod logs;
 #[path = "../tests/integration/matrix_util.rs"]
 mod matrix_util;
+#[allow(dead_code)]
 #[path = "../tests/integration/model_util.rs"]
 mod model_util;
 #[path = "../tests/integration/synapse.rs"]

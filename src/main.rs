@@ -167,7 +167,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                      (Discord developer portal -> your application -> General Information)"
                 );
             };
-            println!("{}", steward::platform::discord::invite_url(id));
+            let base = config
+                .discord
+                .as_ref()
+                .and_then(|d| d.api_base_url.as_deref())
+                .unwrap_or(steward::platform::discord::DEFAULT_API_BASE);
+            println!("{}", steward::platform::discord::invite_url(base, id));
         }
         Command::Doctor => {
             let checks = app::doctor::run(config_path).await;

@@ -1,16 +1,18 @@
-//! `steward doctor`: checks config, CPU, model file and database, and says how to fix each
-//! problem.
+//! `steward doctor`: checks config, CPU, model file, database and each remote inference
+//! server, and says how to fix each problem.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::config::{Config, ModelSource, ENV_OVERRIDES};
+use crate::config::{Config, ModelSource, ServerSettings, ENV_OVERRIDES};
+use crate::llm::remote::{diagnose, Diagnosis};
 use crate::model::{self, ModelManifest};
 
 /// One finding.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Check {
-    pub name: &'static str,
+    /// What was checked: "config", "model", ..., or an inference server's name.
+    pub name: String,
     pub ok: bool,
     pub detail: String,
     /// How to fix it, when not ok.
@@ -18,18 +20,18 @@ pub struct Check {
 }
 
 impl Check {
-    fn ok(name: &'static str, detail: impl Into<String>) -> Self {
+    fn ok(name: impl Into<String>, detail: impl Into<String>) -> Self {
         Self {
-            name,
+            name: name.into(),
             ok: true,
             detail: detail.into(),
             fix: None,
         }
     }
 
-    fn fail(name: &'static str, detail: impl Into<String>, fix: impl Into<String>) -> Self {
+    fn fail(name: impl Into<String>, detail: impl Into<String>, fix: impl Into<String>) -> Self {
         Self {
-            name,
+            name: name.into(),
             ok: false,
             detail: detail.into(),
             fix: Some(fix.into()),
@@ -60,6 +62,7 @@ pub async fn run(config_path: Option<&Path>) -> Vec<Check> {
         }
     };
     checks.push(model_check(&config));
+    checks.extend(inference_checks(&config).await);
     checks.push(database_check(&config).await);
     checks.extend(platform_checks(&config));
     let set: Vec<&str> = ENV_OVERRIDES
@@ -159,6 +162,14 @@ fn cpu_check() -> Check {
 }
 
 fn model_check(config: &Config) -> Check {
+    let inference = &config.inference;
+    if inference.has_chat_servers() && !inference.fallback_to_local {
+        return Check::ok(
+            "model",
+            "the local model is not used: answers come from the [inference] servers \
+             (set fallback_to_local = true to answer locally when they are all down)",
+        );
+    }
     match &config.model.source {
         ModelSource::Default => {
             let manifest = ModelManifest::builtin_default();
@@ -183,6 +194,83 @@ fn model_check(config: &Config) -> Check {
         ModelSource::Hub { repo, file } => Check::ok(
             "model",
             format!("hf://{repo}/{file} (downloaded from the Hugging Face hub at start; needs network)"),
+        ),
+    }
+}
+
+/// One check per `[[inference.servers]]`, named after the server: reachable, lists the
+/// model, generates one token. All servers are checked at once.
+async fn inference_checks(config: &Config) -> Vec<Check> {
+    let inference = &config.inference;
+    let diagnoses = inference
+        .servers
+        .iter()
+        .map(|server| diagnose(server, inference));
+    let diagnoses = futures::future::join_all(diagnoses).await;
+    inference
+        .servers
+        .iter()
+        .zip(diagnoses)
+        .map(|(server, diagnosis)| server_check(server, diagnosis))
+        .collect()
+}
+
+fn server_check(server: &ServerSettings, diagnosis: Diagnosis) -> Check {
+    let name = server.name.clone();
+    let url = &server.url;
+    let model = &server.model;
+    match diagnosis {
+        Diagnosis::Healthy { models } => {
+            let serves: Vec<&str> = server.serves.iter().map(|c| c.as_str()).collect();
+            Check::ok(
+                name,
+                format!(
+                    "{url}: serves {model} ({} listed; used for {})",
+                    models.len(),
+                    serves.join(", ")
+                ),
+            )
+        }
+        Diagnosis::Unreachable(error) => Check::fail(
+            name,
+            error,
+            format!("start the server / check the url ({url}) and that this machine can reach it"),
+        ),
+        Diagnosis::Unauthorized { status, error } => {
+            let fix = match &server.api_key_env {
+                Some(variable) => format!("{status}: set {variable} to the server's key"),
+                None => format!(
+                    "{status}: the server wants a key: export it in an environment variable and \
+                     name that variable in api_key_env for this server"
+                ),
+            };
+            Check::fail(name, error, fix)
+        }
+        Diagnosis::NotOpenAi(error) => Check::fail(
+            name,
+            error,
+            format!(
+                "check that the url is the OpenAI-compatible base (usually ending in /v1): \
+                 GET {url}/models must list the served models"
+            ),
+        ),
+        Diagnosis::ModelNotServed { listed } => {
+            let fix = if listed.is_empty() {
+                format!("the server lists no model; start it with {model}")
+            } else {
+                format!(
+                    "the server lists: {}; set model to one of them",
+                    listed.join(", ")
+                )
+            };
+            Check::fail(name, format!("{url} does not serve model {model:?}"), fix)
+        }
+        Diagnosis::CompletionFailed(error) => Check::fail(
+            name,
+            error,
+            format!(
+                "the server lists {model} but a one-token answer failed: check the server's log"
+            ),
         ),
     }
 }

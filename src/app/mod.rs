@@ -22,8 +22,10 @@ use crate::features::moderation::review_job::{self, ReviewJobs};
 use crate::features::moderation::Moderation;
 use crate::features::summarize::Summarize;
 use crate::jobs::{Worker, WorkerSettings};
+use crate::llm::remote::{Capability, RemoteEmbedder, RemotePool};
 use crate::llm::{
-    Engine, LlmError, MistralBackend, MistralSettings, ModelLocation, Scheduler, SchedulerSettings,
+    Backend, Embedder, Engine, LlmError, MistralBackend, MistralSettings, ModelLocation, Scheduler,
+    SchedulerSettings,
 };
 use crate::metrics::Metrics;
 use crate::model::{self, FetchError, FetchProgress, ModelManifest};
@@ -130,14 +132,22 @@ fn describe_progress(progress: &FetchProgress) -> String {
     }
 }
 
-/// Loads the model and puts the scheduler in front of it, counting into `metrics`; with
-/// `fetch_if_missing`, the default model is fetched first when absent.
+/// Builds the engine and puts the scheduler in front of it, counting into `metrics`.
+///
+/// With chat servers in `[inference]` answers come from the remote pool (the in-process model
+/// is loaded only as its fallback, with `fallback_to_local`); otherwise the model is loaded
+/// in process. With `fetch_if_missing`, the default model is fetched first when it is needed
+/// and absent.
 pub async fn load_engine(
     config: &Config,
     fetch_if_missing: bool,
     metrics: Arc<Metrics>,
 ) -> Result<Arc<dyn Engine>, AppError> {
+    let inference = &config.inference;
+    let remote = inference.has_chat_servers();
+    let local_needed = !remote || inference.fallback_to_local;
     if fetch_if_missing
+        && local_needed
         && config.model.source == ModelSource::Default
         && !default_model_path(config).is_file()
     {
@@ -146,22 +156,57 @@ pub async fn load_engine(
             .await
             .map_err(|e| std::io::Error::other(e.to_string()))??;
     }
-    let backend = MistralBackend::load(MistralSettings {
-        location: model_location(config),
-        // As many sequences as the scheduler starts, so none waits inside mistral.rs.
-        max_concurrent: config.model.max_concurrent,
-        force_cpu: config.model.force_cpu,
-    })
-    .await?;
+    let local = if local_needed {
+        let backend = MistralBackend::load(MistralSettings {
+            location: model_location(config),
+            // As many sequences as the scheduler starts, so none waits inside mistral.rs.
+            max_concurrent: config.model.max_concurrent,
+            force_cpu: config.model.force_cpu,
+        })
+        .await?;
+        Some(Arc::new(backend) as Arc<dyn Backend>)
+    } else {
+        None
+    };
+    let (backend, max_concurrent): (Arc<dyn Backend>, usize) = match local {
+        Some(local) if !remote => (local, config.model.max_concurrent),
+        local => {
+            let pool = RemotePool::new(inference, metrics.clone())?;
+            // The scheduler bounds the total: every server's share, plus the local model's
+            // while it stands in for them.
+            let mut slots: usize = inference
+                .servers_for(Capability::Chat)
+                .map(|server| server.max_concurrent)
+                .sum();
+            let pool = match local {
+                Some(local) => {
+                    slots += config.model.max_concurrent;
+                    pool.with_fallback(local)
+                }
+                None => pool,
+            };
+            let pool: Arc<dyn Backend> = Arc::new(pool);
+            (pool, slots)
+        }
+    };
     let settings = SchedulerSettings {
         queue_capacity: config.model.queue_capacity,
-        max_concurrent: config.model.max_concurrent,
+        max_concurrent,
     };
-    Ok(Arc::new(Scheduler::new(
-        Arc::new(backend),
-        settings,
-        metrics,
-    )))
+    Ok(Arc::new(Scheduler::new(backend, settings, metrics)))
+}
+
+/// The embedder over the servers of `[inference]` that serve embeddings; `None` when none
+/// does (there is no in-process embedding model).
+pub async fn load_embedder(
+    config: &Config,
+    metrics: Arc<Metrics>,
+) -> Result<Option<Arc<dyn Embedder>>, AppError> {
+    if !config.inference.has_embedding_servers() {
+        return Ok(None);
+    }
+    let embedder: Arc<dyn Embedder> = Arc::new(RemoteEmbedder::new(&config.inference, metrics)?);
+    Ok(Some(embedder))
 }
 
 /// Opens the configured store (running migrations).

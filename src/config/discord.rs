@@ -1,5 +1,7 @@
 //! The `[discord]` section: the bot's application, sharding, and optional API endpoints.
 
+use std::time::Duration;
+
 use serde::Deserialize;
 
 use super::{ConfigError, Secret};
@@ -17,6 +19,7 @@ pub struct RawDiscord {
     pub moderator_role: Option<u64>,
     pub mod_log_channel: Option<u64>,
     pub members_intent: Option<bool>,
+    pub request_timeout_secs: Option<i64>,
 }
 
 /// Validated `[discord]` settings.
@@ -43,6 +46,9 @@ pub struct DiscordSettings {
     /// Request the privileged `GUILD_MEMBERS` intent (member-join events). Off by default: the
     /// owner must enable "Server Members Intent" in the Developer Portal first.
     pub members_intent: bool,
+    /// Every REST call to Discord must be answered within this time (default 15 s); a call
+    /// that is not fails with a logged timeout instead of waiting forever.
+    pub request_timeout: Duration,
     /// From `STEWARD_DISCORD_TOKEN`; required to connect.
     pub token: Option<Secret<String>>,
 }
@@ -81,6 +87,14 @@ pub fn validate(
             }
         }
     }
+    let request_timeout = super::validate::in_range(
+        invalid,
+        "discord.request_timeout_secs",
+        raw.request_timeout_secs,
+        15,
+        1,
+        300,
+    )?;
     Ok(DiscordSettings {
         application_id: raw.application_id,
         shard_first,
@@ -93,6 +107,7 @@ pub fn validate(
         moderator_role: raw.moderator_role,
         mod_log_channel: raw.mod_log_channel,
         members_intent: raw.members_intent.unwrap_or(false),
+        request_timeout: Duration::from_secs(request_timeout as u64),
         token: env("STEWARD_DISCORD_TOKEN")
             .filter(|t| !t.trim().is_empty())
             .map(Secret::new),

@@ -5,6 +5,7 @@
 //! [`ENV_OVERRIDES`], and live in [`Secret`], whose Debug output is `[redacted]`.
 
 mod discord;
+mod inference;
 mod matrix;
 mod metrics;
 mod moderation;
@@ -95,6 +96,10 @@ pub struct BotSettings {
 
 pub use crate::core::Language;
 
+/// `[inference]` is validated into the engine's own types: the engine imports nothing of the
+/// config (see `inference`).
+pub use crate::llm::remote::{ApiKey, Capability, InferenceSettings, ServerSettings};
+
 /// Validated `[model]` settings.
 #[derive(Debug, Clone)]
 pub struct ModelSettings {
@@ -142,6 +147,8 @@ pub struct Config {
     pub discord: Option<DiscordSettings>,
     /// `[metrics]`: the scrape endpoint, off unless `listen` is set.
     pub metrics: MetricsSettings,
+    /// `[inference]`: remote OpenAI-compatible servers; none means the in-process model.
+    pub inference: InferenceSettings,
 }
 
 impl Config {

@@ -23,6 +23,8 @@ pub struct RawConfig {
     pub discord: Option<super::discord::RawDiscord>,
     #[serde(default)]
     pub metrics: super::metrics::RawMetrics,
+    #[serde(default)]
+    pub inference: super::inference::RawInference,
 }
 
 #[derive(Debug, Default, Deserialize)]

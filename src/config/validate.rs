@@ -166,6 +166,7 @@ pub fn validate(
         .map(|d| super::discord::validate(d, env, &invalid_dyn))
         .transpose()?;
     let metrics = super::metrics::validate(raw.metrics, &invalid_dyn)?;
+    let inference = super::inference::validate(raw.inference, env, &invalid_dyn)?;
 
     let console_user = raw
         .console
@@ -207,5 +208,6 @@ pub fn validate(
         matrix,
         discord,
         metrics,
+        inference,
     })
 }

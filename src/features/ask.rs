@@ -1,4 +1,5 @@
-//! `ask`: answer a member's question with the model, streamed.
+//! `ask`: answer a member's question with the model, streamed. An answer the token cap cut
+//! off ends at its last complete sentence with a mark ([`super::ending`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -6,6 +7,7 @@ use std::time::Duration;
 use futures::StreamExt;
 
 use crate::core::{Language, TextStream, TextStreamItem};
+use crate::features::ending::Ending;
 use crate::features::Context;
 use crate::llm::{ChatRequest, Engine, LlmError, StreamEvent};
 use crate::prompts::{AskSystem, Prompts};
@@ -61,30 +63,49 @@ impl Ask {
     pub async fn answer(&self, ctx: &Context, question: &str) -> Result<TextStream, LlmError> {
         let request = self.request(ctx.location.community.as_str(), question, ctx.language);
         let stream = self.engine.stream(request).await?;
-        Ok(to_text_stream(stream, ctx.strings))
+        let ending = Ending::new(self.settings.max_new_tokens);
+        Ok(to_text_stream(stream, ctx.strings, ending))
     }
 }
 
-/// Maps engine events to the core's text stream, turning errors into safe user-facing text.
-fn to_text_stream(stream: crate::llm::LlmStream, strings: Strings) -> TextStream {
-    TextStream::new(stream.map(move |event| match event {
-        StreamEvent::Delta(text) => TextStreamItem::Delta(text),
-        StreamEvent::Done(stats) => {
-            tracing::info!(
-                prompt_tokens = stats.prompt_tokens,
-                generated_tokens = stats.generated_tokens,
-                queued_ms = stats.queued.as_millis() as u64,
-                total_ms = stats.total.as_millis() as u64,
-                "answered"
-            );
-            TextStreamItem::Finished {
-                tokens: stats.generated_tokens,
+/// Maps engine events to the core's text stream, turning errors into safe user-facing text;
+/// `ending` holds text back near the cap so a cut answer ends with a whole sentence.
+pub(crate) fn to_text_stream(
+    stream: crate::llm::LlmStream,
+    strings: Strings,
+    mut ending: Ending,
+) -> TextStream {
+    TextStream::new(stream.flat_map(move |event| {
+        let items: Vec<TextStreamItem> = match event {
+            StreamEvent::Delta(text) => ending
+                .push(&text)
+                .map(TextStreamItem::Delta)
+                .into_iter()
+                .collect(),
+            StreamEvent::Done(stats) => {
+                let cut = stats.finish_reason.as_deref() == Some("length");
+                tracing::info!(
+                    prompt_tokens = stats.prompt_tokens,
+                    generated_tokens = stats.generated_tokens,
+                    queued_ms = stats.queued.as_millis() as u64,
+                    total_ms = stats.total.as_millis() as u64,
+                    cut,
+                    "answered"
+                );
+                let tail = ending.finish(cut).map(TextStreamItem::Delta);
+                let finished = TextStreamItem::Finished {
+                    tokens: stats.generated_tokens,
+                };
+                tail.into_iter().chain([finished]).collect()
             }
-        }
-        StreamEvent::Error(error) => {
-            log_failure(&error);
-            TextStreamItem::Failed(user_message(&error, strings).to_string())
-        }
+            StreamEvent::Error(error) => {
+                log_failure(&error);
+                let held = ending.flush().map(TextStreamItem::Delta);
+                let failed = TextStreamItem::Failed(user_message(&error, strings).to_string());
+                held.into_iter().chain([failed]).collect()
+            }
+        };
+        futures::stream::iter(items)
     }))
 }
 
@@ -97,6 +118,7 @@ pub(crate) fn user_message(error: &LlmError, strings: Strings) -> &'static str {
     match error {
         LlmError::Overloaded { .. } => strings.busy(),
         LlmError::DeadlineExceeded(_) => strings.too_slow(),
+        LlmError::Interrupted => strings.interrupted(),
         _ => strings.failed(),
     }
 }

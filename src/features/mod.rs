@@ -3,6 +3,7 @@
 
 pub mod ask;
 pub mod context;
+pub mod ending;
 pub mod help;
 pub mod hygiene;
 pub mod moderation;

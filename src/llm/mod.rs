@@ -14,9 +14,13 @@
 //! - `mistral`: the mistral.rs backend.
 //! - `structured`: JSON output parsed into a Rust type.
 //! - `gguf_check`: a GGUF header check run before mistral.rs touches a file.
+//! - `remote`: [`remote::RemotePool`], a [`Backend`] over OpenAI-compatible servers (least
+//!   loaded first, failover, circuit breakers, optional local fallback), and
+//!   [`remote::RemoteEmbedder`], an [`Embedder`] over the same kind of servers.
 
 mod gguf_check;
 mod mistral;
+pub mod remote;
 mod request;
 mod scheduler;
 mod stream;
@@ -53,6 +57,12 @@ pub enum LlmError {
     BadStructuredOutput(String),
     #[error("the engine has shut down")]
     ShutDown,
+    /// No inference server could take the request; the text lists each server's last error.
+    #[error("no inference server is available: {0}")]
+    Unavailable(String),
+    /// The inference server failed after part of the answer was sent; the part stays sent.
+    #[error("the answer was interrupted: the inference server stopped mid-answer")]
+    Interrupted,
 }
 
 impl LlmError {
@@ -67,6 +77,8 @@ impl LlmError {
             LlmError::Generation(_) => "generation",
             LlmError::BadStructuredOutput(_) => "bad_structured_output",
             LlmError::ShutDown => "shut_down",
+            LlmError::Unavailable(_) => "unavailable",
+            LlmError::Interrupted => "interrupted",
         }
     }
 }
@@ -131,6 +143,18 @@ pub trait Backend: Send + Sync {
 
     /// Counts the tokens of `text` with the model's own tokenizer (no special tokens).
     async fn count_tokens(&self, text: &str) -> Result<usize, LlmError>;
+}
+
+/// Turns texts into embedding vectors (for retrieval). The remote one is
+/// [`remote::RemoteEmbedder`]; callers hold `Arc<dyn Embedder>`.
+#[async_trait]
+pub trait Embedder: Send + Sync {
+    /// One vector per text, in the order of `texts`.
+    async fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, LlmError>;
+
+    /// Describes the model and where it runs, e.g. "all-MiniLM-L6-v2 on emb-1
+    /// (OpenAI-compatible)".
+    fn info(&self) -> String;
 }
 
 /// One validated request, handed to a [`Backend`] when its turn comes.

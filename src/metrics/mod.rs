@@ -5,7 +5,8 @@
 //! wiring can all record into one shared [`Metrics`]. Label values are `&'static str` chosen by
 //! the caller from small fixed sets, so the number of series stays bounded (never put a user,
 //! channel or message id in a label). [`serve()`] exposes `GET /metrics`; [`status`] reads it
-//! back for `steward status`.
+//! back for `steward status`. The one exception to fixed label sets is the inference
+//! server's name: it comes from the config, so those series are bounded by it too.
 
 mod serve;
 pub mod status;
@@ -79,6 +80,17 @@ struct PlatformLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ServerLabels {
+    server: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ServerOutcomeLabels {
+    server: String,
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct JobLabels {
     kind: &'static str,
     outcome: &'static str,
@@ -99,6 +111,9 @@ pub struct Metrics {
     quota_refusals: Family<QuotaLabels, Counter>,
     platform_events: Family<PlatformLabels, Counter>,
     jobs: Family<JobLabels, Counter>,
+    inference_requests: Family<ServerOutcomeLabels, Counter>,
+    inference_server_up: Family<ServerLabels, Gauge>,
+    inference_in_flight: Family<ServerLabels, Gauge>,
 }
 
 impl Metrics {
@@ -123,6 +138,9 @@ impl Metrics {
             quota_refusals: Family::default(),
             platform_events: Family::default(),
             jobs: Family::default(),
+            inference_requests: Family::default(),
+            inference_server_up: Family::default(),
+            inference_in_flight: Family::default(),
         };
         Arc::new(metrics.registered())
     }
@@ -180,6 +198,21 @@ impl Metrics {
             "steward_jobs",
             "Background jobs by kind and outcome (enqueued, done, retried, failed)",
             self.jobs.clone(),
+        );
+        r.register(
+            "steward_inference_requests",
+            "Remote inference attempts by server and outcome (ok, failed_over, error, interrupted, fallback_local)",
+            self.inference_requests.clone(),
+        );
+        r.register(
+            "steward_inference_server_up",
+            "Whether a remote inference server is in use (1) or taken out after failures (0)",
+            self.inference_server_up.clone(),
+        );
+        r.register(
+            "steward_inference_in_flight",
+            "Requests running on a remote inference server",
+            self.inference_in_flight.clone(),
         );
         self
     }
@@ -260,6 +293,35 @@ impl Metrics {
         self.jobs.get_or_create(&JobLabels { kind, outcome }).inc();
     }
 
+    /// Counts one remote inference attempt (`steward_inference_requests_total{server,outcome}`);
+    /// outcome is one of ok, failed_over, error, interrupted, fallback_local (server "local").
+    pub fn inference_outcome(&self, server: &str, outcome: &'static str) {
+        self.inference_requests
+            .get_or_create(&ServerOutcomeLabels {
+                server: server.to_string(),
+                outcome,
+            })
+            .inc();
+    }
+
+    /// Sets gauge `steward_inference_server_up{server}`: 1 in use, 0 taken out.
+    pub fn inference_server_up(&self, server: &str, up: bool) {
+        self.inference_server_up
+            .get_or_create(&ServerLabels {
+                server: server.to_string(),
+            })
+            .set(i64::from(up));
+    }
+
+    /// Moves gauge `steward_inference_in_flight{server}` by `delta`.
+    pub fn inference_in_flight(&self, server: &str, delta: i64) {
+        self.inference_in_flight
+            .get_or_create(&ServerLabels {
+                server: server.to_string(),
+            })
+            .inc_by(delta);
+    }
+
     /// The Prometheus text exposition of every metric (see [`CONTENT_TYPE`]).
     pub fn encode(&self) -> String {
         let mut text = String::new();
@@ -320,6 +382,38 @@ impl Metrics {
         self.platform_events
             .get(&labels)
             .map_or(0, |counter| counter.get())
+    }
+
+    /// The current `steward_inference_requests_total{server,outcome}` (0 if never counted).
+    pub fn inference_outcome_count(&self, server: &str, outcome: &'static str) -> u64 {
+        let labels = ServerOutcomeLabels {
+            server: server.to_string(),
+            outcome,
+        };
+        self.inference_requests
+            .get(&labels)
+            .map_or(0, |counter| counter.get())
+    }
+
+    /// Whether `steward_inference_server_up{server}` says the server is in use; `None` for a
+    /// server the pool never knew.
+    pub fn inference_server_is_up(&self, server: &str) -> Option<bool> {
+        let labels = ServerLabels {
+            server: server.to_string(),
+        };
+        self.inference_server_up
+            .get(&labels)
+            .map(|gauge| gauge.get() != 0)
+    }
+
+    /// The current `steward_inference_in_flight{server}` (0 if never set).
+    pub fn inference_in_flight_count(&self, server: &str) -> i64 {
+        let labels = ServerLabels {
+            server: server.to_string(),
+        };
+        self.inference_in_flight
+            .get(&labels)
+            .map_or(0, |gauge| gauge.get())
     }
 
     /// The current `steward_jobs_total{kind,outcome}`.
@@ -403,6 +497,38 @@ mod tests {
             "steward_jobs_total{kind=\"review\",outcome=\"enqueued\"} 1\n",
             "# TYPE steward_engine_requests_total counter\n",
             "# TYPE steward_feature_latency_seconds histogram\n",
+        ] {
+            assert!(text.contains(expected), "missing {expected:?} in\n{text}");
+        }
+    }
+
+    #[test]
+    fn inference_series_are_labelled_by_server() {
+        let metrics = Metrics::new();
+        assert_eq!(metrics.inference_server_is_up("gpu-1"), None);
+        metrics.inference_server_up("gpu-1", true);
+        metrics.inference_server_up("gpu-2", true);
+        metrics.inference_server_up("gpu-2", false);
+        metrics.inference_outcome("gpu-1", "ok");
+        metrics.inference_outcome("gpu-1", "ok");
+        metrics.inference_outcome("gpu-2", "failed_over");
+        metrics.inference_in_flight("gpu-1", 1);
+        metrics.inference_in_flight("gpu-1", 1);
+        metrics.inference_in_flight("gpu-1", -1);
+
+        assert_eq!(metrics.inference_server_is_up("gpu-1"), Some(true));
+        assert_eq!(metrics.inference_server_is_up("gpu-2"), Some(false));
+        assert_eq!(metrics.inference_outcome_count("gpu-1", "ok"), 2);
+        assert_eq!(metrics.inference_outcome_count("gpu-2", "failed_over"), 1);
+        assert_eq!(metrics.inference_outcome_count("gpu-2", "ok"), 0);
+        assert_eq!(metrics.inference_in_flight_count("gpu-1"), 1);
+
+        let text = metrics.encode();
+        for expected in [
+            "steward_inference_requests_total{server=\"gpu-1\",outcome=\"ok\"} 2\n",
+            "steward_inference_server_up{server=\"gpu-2\"} 0\n",
+            "steward_inference_in_flight{server=\"gpu-1\"} 1\n",
+            "# TYPE steward_inference_requests_total counter\n",
         ] {
             assert!(text.contains(expected), "missing {expected:?} in\n{text}");
         }

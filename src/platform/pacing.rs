@@ -1,8 +1,11 @@
 //! Bounded streaming for chat platforms: an answer is posted early and then edited as the
 //! model generates, at most once per interval and at most a fixed number of times, so a long
 //! answer never floods a homeserver or hits Discord's rate limits. Platform-agnostic: adapters
-//! pass closures that post and edit.
+//! pass closures that post and edit. A closure that cannot deliver (the first post failed)
+//! stops the stream: dropping it cancels the generation, so no model time is spent on an answer
+//! nobody will see.
 
+use std::ops::ControlFlow;
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -40,15 +43,20 @@ pub struct Streamed {
     pub tokens: usize,
     /// How many in-progress updates were delivered.
     pub updates: usize,
+    /// The update closure stopped the stream; the generation was cancelled and `text` is
+    /// what had arrived until then.
+    pub stopped: bool,
 }
 
 /// Reads `stream` to its end, calling `update` with the text so far at most
 /// `policy.max_updates` times and at most once per `policy.min_interval`. The caller delivers
-/// the final [`Streamed::text`] itself (it may equal the last update).
+/// the final [`Streamed::text`] itself (it may equal the last update). When `update` returns
+/// [`ControlFlow::Break`], reading stops at once and the stream is dropped (the generation is
+/// cancelled); [`Streamed::stopped`] says so.
 pub async fn pace<F, Fut>(stream: TextStream, policy: EditPolicy, mut update: F) -> Streamed
 where
     F: FnMut(String) -> Fut,
-    Fut: std::future::Future<Output = ()>,
+    Fut: std::future::Future<Output = ControlFlow<()>>,
 {
     let mut stream = stream.0;
     let mut result = Streamed::default();
@@ -63,7 +71,11 @@ where
         let due = last_update.is_none_or(|at| at.elapsed() >= policy.min_interval);
         let changed = result.text.trim().len() > last_sent_len;
         if due && changed && result.updates < policy.max_updates {
-            update(result.text.trim().to_string()).await;
+            if update(result.text.trim().to_string()).await.is_break() {
+                result.stopped = true;
+                result.text = result.text.trim().to_string();
+                return result;
+            }
             result.updates += 1;
             last_sent_len = result.text.trim().len();
             last_update = Some(Instant::now());
@@ -109,7 +121,7 @@ mod tests {
         let recorded = seen.clone();
         let result = pace(stream_of(items), policy, move |text| {
             recorded.lock().unwrap().push((Instant::now(), text));
-            async {}
+            async { ControlFlow::Continue(()) }
         })
         .await;
         let seen = seen.lock().unwrap();
@@ -131,15 +143,52 @@ mod tests {
             (10, TextStreamItem::Delta("Partial answer".into())),
             (10, TextStreamItem::Failed("too slow".into())),
         ];
-        let result = pace(stream_of(items), EditPolicy::default(), |_| async {}).await;
+        let go_on = |_| async { ControlFlow::Continue(()) };
+        let result = pace(stream_of(items), EditPolicy::default(), go_on).await;
         assert_eq!(result.text, "Partial answer [too slow]");
         let only_failure = pace(
             stream_of(vec![(0, TextStreamItem::Failed("busy".into()))]),
             EditPolicy::default(),
-            |_| async {},
+            go_on,
         )
         .await;
         assert_eq!(only_failure.text, "busy");
         assert_eq!(only_failure.updates, 0);
+    }
+
+    #[tokio::test]
+    async fn a_failed_first_update_stops_reading_and_drops_the_stream() {
+        let (sender, receiver) = tokio::sync::mpsc::channel::<TextStreamItem>(1);
+        let stream = TextStream::new(tokio_stream_of(receiver));
+        let feeder = tokio::spawn(async move {
+            let mut sent = 0;
+            while sender
+                .send(TextStreamItem::Delta("w ".into()))
+                .await
+                .is_ok()
+            {
+                sent += 1;
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            sent
+        });
+        let result = pace(stream, EditPolicy::default(), |_| async {
+            ControlFlow::Break(())
+        })
+        .await;
+        assert!(result.stopped);
+        assert_eq!(result.updates, 0);
+        // The stream was dropped, so the producer sees a closed channel and stops.
+        let sent = tokio::time::timeout(Duration::from_secs(2), feeder)
+            .await
+            .expect("the producer stops once the stream is dropped")
+            .unwrap();
+        assert!(sent < 5, "{sent} pieces were produced after the stop");
+    }
+
+    fn tokio_stream_of(
+        mut receiver: tokio::sync::mpsc::Receiver<TextStreamItem>,
+    ) -> impl futures::Stream<Item = TextStreamItem> {
+        futures::stream::poll_fn(move |cx| receiver.poll_recv(cx))
     }
 }

@@ -93,6 +93,15 @@ impl Strings {
         )
     }
 
+    /// The inference server stopped after part of the answer was posted: the partial answer
+    /// stays, this says it is incomplete.
+    pub fn interrupted(&self) -> &'static str {
+        self.pick(
+            "The answer was cut off: the model server stopped. Please ask again.",
+            "回答中断：模型服务器已停止，请再问一次。",
+        )
+    }
+
     pub fn empty_question(&self, prefix: &str) -> String {
         match self.language {
             Language::English => {

@@ -143,8 +143,8 @@ impl Strings {
     fn case_summary(&self, number: &str, case: &NewCase) -> String {
         let done = self.automatic_label(case.automatic);
         let excerpt = quote(&case.excerpt);
-        let (category, source, user) = (&case.category, &case.source, &case.user);
-        let (channel, reason) = (&case.location.channel, &case.reason);
+        let (category, source, user) = (&case.category, &case.source, at(&case.user));
+        let (channel, reason) = (channel_ref(&case.location.channel), &case.reason);
         match self.language {
             Language::English => format!(
                 "Case #{number}: {category} ({source}) by {user} in {channel}\n{excerpt}\nWhy: {reason}\nDone automatically: {done}"
@@ -355,6 +355,18 @@ fn at(user: &UserId) -> String {
         id.to_string()
     } else {
         format!("@{id}")
+    }
+}
+
+/// A channel as the moderators' log names it: `#general`; ids that carry their own sigil (a
+/// Matrix room's `!id:server`, a `#alias`) as they are. Adapters may render `@user` and
+/// `#channel` as their platform's mentions.
+fn channel_ref(channel: &crate::core::ChannelId) -> String {
+    let id = channel.as_str();
+    if id.starts_with(['#', '!']) {
+        id.to_string()
+    } else {
+        format!("#{id}")
     }
 }
 

@@ -38,6 +38,7 @@ pub fn settings(double: &DiscordDouble, token: &str) -> DiscordSettings {
         moderator_role: None,
         mod_log_channel: None,
         members_intent: false,
+        request_timeout: std::time::Duration::from_secs(15),
         token: Some(Secret::new(token.to_string())),
     }
 }

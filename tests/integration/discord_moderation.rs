@@ -49,8 +49,19 @@ async fn discord_moderation_deletes_logs_reports_and_bans_on_decision() {
     let logged = bot.answer_in(&mod_log, "case #1").await;
     let case = logged[0].content();
     assert!(
-        case.starts_with(&format!("Case #1: blocked_pattern (rule) by {MEMBER}")),
-        "{case}"
+        case.starts_with(&format!(
+            "Case #1: blocked_pattern (rule) by <@{MEMBER}> in <#{GENERAL}>"
+        )),
+        "people and channels are mentions: {case}"
+    );
+    // ... which ping nobody.
+    let declared = &logged[0].versions[0]["allowed_mentions"];
+    assert_eq!(declared["parse"], serde_json::json!([]), "{declared}");
+    assert!(
+        declared
+            .get("users")
+            .is_none_or(|users| users == &serde_json::json!([])),
+        "{declared}"
     );
     assert!(case.contains("`/case 1 dismiss|"), "{case}");
 

@@ -104,6 +104,7 @@ fn discord_settings() -> steward::config::DiscordSettings {
         moderator_role: None,
         mod_log_channel: None,
         members_intent: false,
+        request_timeout: std::time::Duration::from_secs(15),
         token: None,
     }
 }

@@ -1,12 +1,14 @@
 //! Steward's integration tests, one binary with shared helpers (ripgrep's layout): linking the
 //! model engine once instead of once per file.
 
+mod answers_end_well;
 mod config_errors;
 mod console;
 mod core_isolation;
 mod discord;
 mod discord_commands;
 mod discord_double;
+mod discord_findings;
 mod discord_messages;
 mod discord_moderation;
 mod discord_trust;
@@ -14,6 +16,7 @@ mod dispatch;
 mod engine;
 mod jobs;
 mod limits;
+mod logs;
 mod matrix;
 mod matrix_trust;
 mod matrix_util;
@@ -22,7 +25,12 @@ mod model_util;
 mod moderation;
 mod moderation_eval;
 mod moderation_trust;
+mod openai_double;
+mod openai_server;
 mod postgres;
+mod remote;
+mod remote_faults;
+mod remote_util;
 mod review_burst;
 mod scheduler;
 mod scripted;

@@ -59,12 +59,21 @@ pub async fn router(dir: &Path) -> (Arc<Router>, Arc<Store>) {
 
 /// [`router`] with the given `[moderation]` settings.
 pub async fn router_with(dir: &Path, moderation: ModerationSettings) -> (Arc<Router>, Arc<Store>) {
+    let engine = Arc::new(crate::model_util::engine(8, 1).await);
+    router_on(dir, moderation, engine).await
+}
+
+/// [`router_with`] over `engine` instead of the real model.
+pub async fn router_on(
+    dir: &Path,
+    moderation: ModerationSettings,
+    engine: Arc<dyn steward::llm::Engine>,
+) -> (Arc<Router>, Arc<Store>) {
     let mut config = Config::defaults();
     config.model.max_new_tokens = 24;
     config.moderation = moderation;
     let url = format!("sqlite://{}/steward.db", dir.display());
     let store = Arc::new(Store::open(&url).await.expect("the test store opens"));
-    let engine = Arc::new(crate::model_util::engine(8, 1).await);
     let router = steward::app::router(
         &config,
         store.clone(),

@@ -21,6 +21,7 @@ pub fn default_model() -> PathBuf {
 
 /// Loads the default model as a backend that runs up to `max_concurrent` sequences at once.
 pub async fn backend(max_concurrent: usize) -> MistralBackend {
+    crate::logs::capture();
     let mut settings = MistralSettings::local(default_model());
     settings.max_concurrent = max_concurrent;
     MistralBackend::load(settings)

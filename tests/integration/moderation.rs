@@ -113,7 +113,7 @@ async fn a_blocked_pattern_deletes_the_message_opens_a_case_and_is_not_answered(
     let log = mod_log(&actions);
     assert_eq!(log.len(), 1, "{actions:?}");
     assert!(
-        log[0].starts_with("Case #1: blocked_pattern (rule) by mallory"),
+        log[0].starts_with("Case #1: blocked_pattern (rule) by @mallory"),
         "{}",
         log[0]
     );
@@ -201,7 +201,7 @@ async fn a_report_reaches_the_moderators_and_the_model_cannot_ban() {
     let log = mod_log(&actions);
     assert_eq!(log.len(), 1, "{actions:?}");
     assert!(
-        log[0].starts_with("Case #1: reported (report) by mallory"),
+        log[0].starts_with("Case #1: reported (report) by @mallory"),
         "{}",
         log[0]
     );

@@ -15,8 +15,9 @@ use steward::metrics::Metrics;
 use tokio::sync::{mpsc, Notify};
 
 /// "Generates" one word per requested token, pausing before each; a user message "fail" fails.
-struct Fake {
-    pause: Duration,
+/// Stops as soon as its reader is gone (as real backends do).
+pub struct Fake {
+    pub pause: Duration,
 }
 
 #[async_trait]

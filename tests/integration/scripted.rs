@@ -11,6 +11,8 @@ use steward::llm::{
 /// Answers with fixed text word by word, or fails with a fixed error.
 pub struct Scripted {
     answer: Result<String, fn() -> LlmError>,
+    /// Reported when the answer ends ("length": the token cap cut it off).
+    finish_reason: Option<String>,
     /// Every valid request, in order.
     pub seen: Mutex<Vec<ChatRequest>>,
 }
@@ -19,6 +21,7 @@ impl Scripted {
     pub fn new(answer: Result<&str, fn() -> LlmError>) -> Self {
         Self {
             answer: answer.map(str::to_string),
+            finish_reason: None,
             seen: Mutex::new(Vec::new()),
         }
     }
@@ -27,6 +30,14 @@ impl Scripted {
 /// A scripted engine answering `text`.
 pub fn scripted(text: &str) -> Arc<dyn Engine> {
     Arc::new(Scripted::new(Ok(text)))
+}
+
+/// A scripted engine whose answer `text` is longer than any cap: it stops after the request's
+/// `max_new_tokens` words and reports "length", as a model stopped by its cap does.
+pub fn scripted_cut(text: &str) -> Arc<dyn Engine> {
+    let mut engine = Scripted::new(Ok(text));
+    engine.finish_reason = Some("length".to_string());
+    Arc::new(engine)
 }
 
 #[async_trait]
@@ -41,8 +52,15 @@ impl Engine for Scripted {
 
     async fn stream(&self, request: ChatRequest) -> Result<LlmStream, LlmError> {
         request.validate()?;
+        let cap = request.max_new_tokens;
         self.seen.lock().unwrap().push(request);
         let text = self.answer.clone().map_err(|make| make())?;
+        let finish_reason = self.finish_reason.clone();
+        // A cut answer stops at the cap (one word per token).
+        let text = match finish_reason {
+            Some(_) => text.split_inclusive(' ').take(cap).collect::<String>(),
+            None => text,
+        };
         let (sink, stream) = LlmStream::channel();
         // A task feeds the stream, so answers longer than the channel's buffer do not block.
         tokio::spawn(async move {
@@ -51,6 +69,7 @@ impl Engine for Scripted {
             }
             let stats = GenerationStats {
                 generated_tokens: text.split(' ').count(),
+                finish_reason,
                 ..Default::default()
             };
             let _ = sink.send(StreamEvent::Done(stats)).await;

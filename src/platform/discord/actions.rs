@@ -7,6 +7,9 @@
 //! posts never leave their community: the channel the community chose, or the configured one
 //! only if it is in that same guild.
 
+use std::sync::LazyLock;
+
+use regex::Regex;
 use serenity::all::{
     AutoArchiveDuration, Cache, ChannelId, CreateMessage, CreateThread, EditMember, EditMessage,
     GuildId, Http, MessageId, ReactionType, Timestamp, UserId,
@@ -16,7 +19,7 @@ use super::authority::{Act, Lookup, RefusalNote};
 use super::components::case_buttons;
 use super::conversion::{parse_id, post_channel};
 use super::delivery::{mentions, Delivery, Target, MESSAGE_LIMIT};
-use super::error::HandlerError;
+use super::error::{describe, HandlerError};
 use super::rest::ActionSettings;
 use crate::core::{self, Action};
 use crate::platform::split::split_message;
@@ -325,7 +328,7 @@ async fn mod_log_channel(
             Ok(None)
         }
         Err(error) => {
-            tracing::warn!(%guild, %channel, %error, "a mod-log post was dropped: the channel's server could not be checked");
+            tracing::warn!(%guild, %channel, error = %describe(&error), "a mod-log post was dropped: the channel's server could not be checked");
             Ok(None)
         }
     }
@@ -339,7 +342,7 @@ async fn note_in_mod_log(lookup: &Lookup<'_>, guild: GuildId, note: &str) {
     };
     let Some(channel) = channel else { return };
     if let Err(error) = post_mod_log(lookup.http, channel, note, None).await {
-        tracing::warn!(%guild, %error, "posting a refusal note to the mod log failed");
+        tracing::warn!(%guild, error = %describe(&error), "posting a refusal note to the mod log failed");
     }
 }
 
@@ -351,7 +354,7 @@ async fn post_mod_log(
     text: &str,
     case: Option<i64>,
 ) -> Result<(), serenity::Error> {
-    let chunks = split_message(text, MESSAGE_LIMIT);
+    let chunks = split_message(&with_mentions(text), MESSAGE_LIMIT);
     let last = chunks.len().saturating_sub(1);
     for (index, chunk) in chunks.into_iter().enumerate() {
         let mut message = CreateMessage::new()
@@ -363,6 +366,17 @@ async fn post_mod_log(
         channel.send_message(http, message).await?;
     }
     Ok(())
+}
+
+/// Renders the moderators' log's `@123` and `#456` (how it names people and channels) as
+/// Discord mentions, so moderators see names and can click them; `allowed_mentions` on every
+/// post keeps them from pinging anyone.
+fn with_mentions(text: &str) -> std::borrow::Cow<'_, str> {
+    static REFERENCES: LazyLock<Regex> = LazyLock::new(|| {
+        // Channels only at snowflake length (15+ digits): a case's `#12` stays text.
+        Regex::new(r"(^|[\s(（，,:：])(@\d{1,20}|#\d{15,20})\b").expect("a valid pattern")
+    });
+    REFERENCES.replace_all(text, "$1<$2>")
 }
 
 fn actor(decided_by: Option<core::UserId>) -> Result<Option<UserId>, HandlerError> {
@@ -383,4 +397,31 @@ fn channel_id(channel: &core::ChannelId) -> Result<ChannelId, HandlerError> {
 
 fn message_id(id: &str) -> Result<MessageId, HandlerError> {
     parse_id(id).map(MessageId::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_mentions;
+
+    #[test]
+    fn log_references_become_mentions() {
+        let cases = [
+            (
+                "Case #1: spam (rule) by @42 in #1300000000000000300\n> @7 said hi",
+                "Case #1: spam (rule) by <@42> in <#1300000000000000300>\n> <@7> said hi",
+            ),
+            (
+                "案例 #3：垃圾，用户 @42，频道 #1300000000000000300",
+                "案例 #3：垃圾，用户 <@42>，频道 <#1300000000000000300>",
+            ),
+            (
+                "mail me@42.example and issue#12",
+                "mail me@42.example and issue#12",
+            ),
+            ("already <@42>", "already <@42>"),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(with_mentions(text), expected, "{text}");
+        }
+    }
 }

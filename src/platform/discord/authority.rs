@@ -20,6 +20,7 @@ use serenity::all::{
     Cache, ChannelId, GuildId, Http, HttpError, Permissions, RoleId, StatusCode, UserId,
 };
 
+use super::error::describe;
 use super::rest::ActionSettings;
 use super::roles::{role_of, GuildFacts};
 use crate::core::Role;
@@ -295,7 +296,7 @@ impl<'a> Lookup<'a> {
                 self.settings.moderator_role,
             ),
             Err(error) => {
-                tracing::warn!(%guild, %error, "reading the guild's roles failed; treating the user as a member");
+                tracing::warn!(%guild, error = %describe(&error), "reading the guild's roles failed; treating the user as a member");
                 Role::Member
             }
         }

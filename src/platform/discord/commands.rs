@@ -20,7 +20,7 @@ use super::actions::execute_all;
 use super::authority::Lookup;
 use super::conversion::{author, command_invoked, interaction_location};
 use super::delivery::{mentions, Delivery, Target};
-use super::error::HandlerError;
+use super::error::{describe, HandlerError};
 use super::Shared;
 use crate::core::{Action, Author, CaseDecision, Command};
 use crate::strings::Strings;
@@ -314,7 +314,19 @@ pub fn on_error(error: FrameworkError<'_, Arc<Shared>, HandlerError>) -> poise::
             FrameworkError::CommandPanic { .. } => "discord_command_panic",
             _ => "discord_framework",
         };
-        tracing::error!(label, %error, "Discord command failed");
+        match &error {
+            // poise's own text names only the command: the cause (route, status, Discord's
+            // error code) is in Steward's error.
+            FrameworkError::Command {
+                error: cause, ctx, ..
+            } => tracing::error!(
+                label,
+                command = %ctx.command().qualified_name,
+                error = %cause,
+                "Discord command failed"
+            ),
+            other => tracing::error!(label, error = %other, "Discord command failed"),
+        }
         let interaction = match &error {
             FrameworkError::UnknownInteraction { interaction, .. } => Some(*interaction),
             other => match other.ctx() {
@@ -349,17 +361,28 @@ async fn tell_privately(http: &Http, interaction: &CommandInteraction, text: &st
         .content(text)
         .ephemeral(true)
         .allowed_mentions(mentions(false));
-    let first = interaction
+    // Each call is bounded by the client's request deadline, so a server that never answers
+    // the callback ends in a logged warning, not a task waiting forever.
+    let Err(first) = interaction
         .create_response(http, CreateInteractionResponse::Message(response))
-        .await;
-    if first.is_err() {
-        let followup = CreateInteractionResponseFollowup::new()
-            .content(text)
-            .ephemeral(true)
-            .allowed_mentions(mentions(false));
-        if let Err(error) = interaction.create_followup(http, followup).await {
-            tracing::warn!(%error, "could not tell the invoker about a failed command");
-        }
+        .await
+    else {
+        return;
+    };
+    let followup = CreateInteractionResponseFollowup::new()
+        .content(text)
+        .ephemeral(true)
+        .allowed_mentions(mentions(false));
+    match interaction.create_followup(http, followup).await {
+        Ok(_) => tracing::info!(
+            response = %describe(&first),
+            "told the invoker about a failed command in a follow-up"
+        ),
+        Err(error) => tracing::warn!(
+            response = %describe(&first),
+            followup = %describe(&error),
+            "could not tell the invoker about a failed command"
+        ),
     }
 }
 

@@ -17,6 +17,7 @@ use super::authority::Lookup;
 use super::commands::DEFER_AFTER;
 use super::conversion::{author, command_invoked, component_location};
 use super::delivery::{mentions, MESSAGE_LIMIT};
+use super::error::describe;
 use super::Shared;
 use crate::core::{Action, CaseDecision, Command};
 use crate::platform::split::split_message;
@@ -197,7 +198,7 @@ pub async fn clicked(ctx: &Context, shared: &Shared, interaction: &ComponentInte
         Click::Decide { case, choice } if choice.needs_confirmation() && role.can_moderate() => {
             let response = CreateInteractionResponse::Message(confirmation(case, choice));
             if let Err(error) = interaction.create_response(http, response).await {
-                tracing::warn!(%error, "answering a button click failed");
+                tracing::warn!(error = %describe(&error), "answering a button click failed");
             }
             return;
         }
@@ -252,7 +253,7 @@ async fn defer(ctx: &Context, interaction: &ComponentInteraction, update: bool) 
     match result {
         Ok(()) => true,
         Err(error) => {
-            tracing::warn!(%error, "deferring a button click failed");
+            tracing::warn!(error = %describe(&error), "deferring a button click failed");
             false
         }
     }
@@ -289,7 +290,7 @@ async fn answer(
         interaction.create_response(&ctx.http, response).await
     };
     if let Err(error) = result {
-        tracing::warn!(%error, "answering a button click failed");
+        tracing::warn!(error = %describe(&error), "answering a button click failed");
     }
 }
 

@@ -7,13 +7,26 @@
 //! first message of a reply): an edit without `allowed_mentions` would fall back to Discord's
 //! defaults and let generated text ping `@everyone`. Streamed text is the model's and is made
 //! safe ([`sanitize_generated`]) at every edit.
+//!
+//! When the first post of a streamed answer fails, the stream is dropped at once (the
+//! generation is cancelled: no model time for an answer nobody sees) and the stub is removed
+//! where one may exist: a channel message whose creation Steward could not confirm, or a slash
+//! command's "thinking" response. Channel messages are posted and edited reading back only the
+//! new message's id, so a compatible server whose message objects differ from Discord's in
+//! fields Steward never reads does not break answers.
 
+use std::num::NonZeroU64;
+use std::ops::ControlFlow;
+
+use serde_json::Value;
 use serenity::all::{
     ChannelId, CommandInteraction, CreateAllowedMentions, CreateInteractionResponse,
     CreateInteractionResponseFollowup, CreateInteractionResponseMessage, CreateMessage,
-    EditInteractionResponse, EditMessage, Http, MessageId,
+    EditInteractionResponse, EditMessage, Http, HttpError, LightMethod, MessageId, Request, Route,
 };
 use tokio::sync::Mutex;
+
+use super::error::describe;
 
 use crate::core::Body;
 use crate::features::hygiene::sanitize_generated;
@@ -79,22 +92,41 @@ impl<'a> Delivery<'a> {
                 this.show(&text).await
             }
             Body::Streaming(stream) => {
-                // The update closure and the final delivery share the delivery; a failed
-                // update stops further updates but not the generation's bookkeeping.
+                // The update closure and the final delivery share the delivery. A failed first
+                // post stops the stream (nothing is shown, so the generation is cancelled); a
+                // later failed update only skips updates, and the final text is tried once more.
                 let state = Mutex::new((self, None::<serenity::Error>));
                 let shared = &state;
                 let streamed = pace(stream, policy, move |text| async move {
                     let mut guard = shared.lock().await;
                     let (delivery, failure) = &mut *guard;
-                    if failure.is_none() {
-                        if let Err(error) = delivery.show(&sanitize_generated(&text)).await {
+                    if failure.is_some() {
+                        return ControlFlow::Continue(());
+                    }
+                    match delivery.show(&sanitize_generated(&text)).await {
+                        Ok(()) => ControlFlow::Continue(()),
+                        Err(error) if delivery.posted.is_empty() => {
                             *failure = Some(error);
+                            ControlFlow::Break(())
+                        }
+                        Err(error) => {
+                            tracing::warn!(error = %describe(&error), "updating a streamed answer failed; later updates skipped");
+                            *failure = Some(error);
+                            ControlFlow::Continue(())
                         }
                     }
                 })
                 .await;
                 let (mut delivery, failure) = state.into_inner();
-                if let Some(error) = failure {
+                if streamed.stopped {
+                    let error = failure.expect("the stream stops only after a failed first post");
+                    tracing::warn!(
+                        error = %describe(&error),
+                        "the first post of a streamed answer failed; generation cancelled"
+                    );
+                    delivery
+                        .remove_stub(&error, &sanitize_generated(&streamed.text))
+                        .await;
                     return Err(error);
                 }
                 delivery.show(&sanitize_generated(&streamed.text)).await
@@ -134,8 +166,8 @@ impl<'a> Delivery<'a> {
                 if let (true, Some(reply_to)) = (first, *reply_to) {
                     message = message.reference_message((*channel, reply_to));
                 }
-                let sent = channel.send_message(http, message).await?;
-                Ok(Posted::Message(*channel, sent.id))
+                let id = post_leniently(http, *channel, &message).await?;
+                Ok(Posted::Message(*channel, id))
             }
             Target::Interaction {
                 interaction,
@@ -170,7 +202,14 @@ impl<'a> Delivery<'a> {
                 let edit = EditMessage::new()
                     .content(text)
                     .allowed_mentions(mentions(false));
-                channel.edit_message(http, id, edit).await?;
+                let route = Route::ChannelMessage {
+                    channel_id: channel,
+                    message_id: id,
+                };
+                let request =
+                    Request::new(route, LightMethod::Patch).body(Some(serde_json::to_vec(&edit)?));
+                // The edited message is not read back (see `post_leniently`).
+                http.request(request).await?;
             }
             (Posted::Original, Target::Interaction { interaction, .. }) => {
                 let edit = EditInteractionResponse::new()
@@ -191,6 +230,118 @@ impl<'a> Delivery<'a> {
         }
         Ok(())
     }
+}
+
+impl Delivery<'_> {
+    /// After a failed first post, removes what may have been left: a channel message the
+    /// server may have created though Steward could not read its answer (an undecodable reply or
+    /// no reply in time), found among the channel's newest as Steward's own with the same text
+    /// and reply; or a slash command's deferred "thinking" response.
+    async fn remove_stub(&self, error: &serenity::Error, text: &str) {
+        let outcome = match &self.target {
+            Target::Channel { channel, reply_to } => {
+                if !outcome_unknown(error) {
+                    return; // Discord answered with an error: no message was created.
+                }
+                let chunk = split_message(text, MESSAGE_LIMIT).into_iter().next();
+                let chunk = chunk.unwrap_or_else(|| EMPTY.to_string());
+                self.delete_unconfirmed(*channel, *reply_to, &chunk).await
+            }
+            Target::Interaction {
+                interaction,
+                responded: true,
+            } => interaction.delete_response(self.http).await.map(|()| 1),
+            Target::Interaction { .. } => Ok(0),
+        };
+        match outcome {
+            Ok(0) => {}
+            Ok(removed) => tracing::info!(removed, "removed the stub of a failed answer"),
+            Err(error) => tracing::warn!(
+                error = %describe(&error),
+                "could not remove the stub of a failed answer"
+            ),
+        }
+    }
+
+    /// Deletes Steward's messages among `channel`'s newest that show `text` (replying to
+    /// `reply_to`, if any); returns how many.
+    async fn delete_unconfirmed(
+        &self,
+        channel: ChannelId,
+        reply_to: Option<MessageId>,
+        text: &str,
+    ) -> Result<usize, serenity::Error> {
+        let request = Request::new(
+            Route::ChannelMessages {
+                channel_id: channel,
+            },
+            LightMethod::Get,
+        )
+        .params(Some(vec![("limit", STUB_SEARCH.to_string())]));
+        let body = self.http.request(request).await?.bytes().await;
+        let body = body.map_err(|error| serenity::Error::Http(HttpError::Request(error)))?;
+        let newest: Vec<Value> = serde_json::from_slice(&body)?;
+        let mut removed = 0;
+        for message in &newest {
+            let replies_to = message["message_reference"]["message_id"].as_str();
+            let ours = message["author"]["bot"] == true
+                && message["content"].as_str() == Some(text)
+                && replies_to == reply_to.map(|id| id.to_string()).as_deref();
+            if let (true, Some(id)) = (ours, id_in(message)) {
+                channel.delete_message(self.http, id).await?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+}
+
+/// How many of a channel's newest messages are searched for a stub.
+const STUB_SEARCH: usize = 10;
+
+/// Whether a failed post may still have created its message: the server's answer could not
+/// be read, or none came in time. An error response means nothing was created.
+fn outcome_unknown(error: &serenity::Error) -> bool {
+    match error {
+        serenity::Error::Json(_) => true,
+        serenity::Error::Http(HttpError::Request(request)) => !request.is_connect(),
+        _ => false,
+    }
+}
+
+/// Posts `message` in `channel` and reads back only the new message's id: a compatible
+/// server's message object may differ from Discord's in fields Steward never reads (seen:
+/// `public_flags` as a string), and serenity's strict decoding would fail the whole post.
+async fn post_leniently(
+    http: &Http,
+    channel: ChannelId,
+    message: &CreateMessage,
+) -> Result<MessageId, serenity::Error> {
+    let request = Request::new(
+        Route::ChannelMessages {
+            channel_id: channel,
+        },
+        LightMethod::Post,
+    )
+    .body(Some(serde_json::to_vec(message)?));
+    let body = http.request(request).await?.bytes().await;
+    let body = body.map_err(|error| serenity::Error::Http(HttpError::Request(error)))?;
+    let created: Value = serde_json::from_slice(&body)?;
+    id_in(&created).ok_or_else(|| {
+        serenity::Error::Json(serde::de::Error::custom(
+            "the created message has no valid \"id\"",
+        ))
+    })
+}
+
+/// A message object's id (a snowflake string; a number from lenient servers).
+fn id_in(message: &Value) -> Option<MessageId> {
+    let id = &message["id"];
+    let id = id
+        .as_str()
+        .and_then(|id| id.parse().ok())
+        .or_else(|| id.as_u64());
+    id.and_then(NonZeroU64::new).map(MessageId::from)
 }
 
 /// What every message Steward sends may ping: nobody (`parse: []`), except the member being

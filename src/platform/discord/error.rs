@@ -1,5 +1,7 @@
 //! Why the Discord adapter stopped, or why one Discord call failed. Messages never contain the
-//! bot token: serenity errors are scrubbed before they are wrapped.
+//! bot token: serenity errors are scrubbed before they are wrapped. A failed call is described
+//! with its route, HTTP status and Discord's error code and message ([`describe`]), with the
+//! interaction and webhook tokens in routes redacted.
 
 use serenity::all::{GatewayError, GuildId, HttpError, StatusCode, UserId};
 
@@ -68,7 +70,7 @@ impl DiscordError {
 #[derive(Debug, thiserror::Error)]
 pub enum HandlerError {
     /// Boxed: serenity's error is large, and handler results are returned everywhere.
-    #[error("Discord request failed: {0}")]
+    #[error("Discord request failed: {}", describe(.0))]
     Discord(Box<serenity::Error>),
     #[error("{0} is not a valid Discord id")]
     BadId(String),
@@ -98,6 +100,70 @@ impl HandlerError {
     }
 }
 
+/// A failed Discord call in one line for the logs: method, route, HTTP status, Discord's error
+/// code and message for an error response; the route and whether it timed out or could not
+/// connect for a request that got no response; the decoding problem for a response serenity
+/// could not read. Interaction and webhook tokens in routes are redacted.
+pub fn describe(error: &serenity::Error) -> String {
+    match error {
+        serenity::Error::Http(HttpError::UnsuccessfulRequest(response)) => {
+            let json = &response.error;
+            let mut text = format!(
+                "{} {} answered {}: Discord error code {}: {}",
+                response.method,
+                redact_route(&response.url),
+                response.status_code,
+                json.code,
+                json.message
+            );
+            for field in json.errors.iter().take(3) {
+                text.push_str(&format!("; {}: {}", field.path, field.message));
+            }
+            text
+        }
+        serenity::Error::Http(HttpError::Request(request)) => {
+            let route = request.url().map_or_else(
+                || "(unknown route)".to_string(),
+                |url| redact_route(url.as_str()),
+            );
+            let what = if request.is_timeout() {
+                "got no answer in time (timed out)"
+            } else if request.is_connect() {
+                "could not connect"
+            } else {
+                "failed"
+            };
+            // reqwest's own text repeats the URL, tokens included: only its cause is kept.
+            let cause = std::error::Error::source(request)
+                .map_or_else(String::new, |cause| format!(": {cause}"));
+            format!("{route} {what}{cause}")
+        }
+        serenity::Error::Json(json) => {
+            format!("Discord's response could not be decoded ({json}); the payload differs from API v10")
+        }
+        other => other.to_string(),
+    }
+}
+
+/// `url`'s path and query with the tokens of interaction callbacks and webhooks replaced:
+/// `/api/v10/webhooks/1/[token]/messages/@original`.
+pub fn redact_route(url: &str) -> String {
+    let path = match url.find("://") {
+        Some(scheme) => {
+            let rest = &url[scheme + 3..];
+            rest.find('/').map_or("/", |start| &rest[start..])
+        }
+        None => url,
+    };
+    let mut segments: Vec<&str> = path.split('/').collect();
+    for at in 0..segments.len() {
+        if matches!(segments[at], "webhooks" | "interactions") && at + 2 < segments.len() {
+            segments[at + 2] = "[token]";
+        }
+    }
+    segments.join("/")
+}
+
 /// Replaces every occurrence of `secret` in `text`. Empty secrets leave the text alone.
 pub(crate) fn scrub(text: &str, secret: &str) -> String {
     let secret = secret.trim_start_matches("Bot ");
@@ -119,6 +185,51 @@ mod tests {
             "bad Bot [redacted] here"
         );
         assert_eq!(scrub("nothing", ""), "nothing");
+    }
+
+    #[test]
+    fn routes_hide_interaction_and_webhook_tokens() {
+        let cases = [
+            (
+                "http://127.0.0.1:9/api/v10/webhooks/77/aW50ZXJhY3Rpb24/messages/@original",
+                "/api/v10/webhooks/77/[token]/messages/@original",
+            ),
+            (
+                "https://discord.com/api/v10/interactions/5/tok.en/callback",
+                "/api/v10/interactions/5/[token]/callback",
+            ),
+            (
+                "https://discord.com/api/v10/channels/3/messages?limit=5",
+                "/api/v10/channels/3/messages?limit=5",
+            ),
+            (
+                "https://discord.com/api/v10/webhooks/77",
+                "/api/v10/webhooks/77",
+            ),
+        ];
+        for (url, route) in cases {
+            assert_eq!(redact_route(url), route, "{url}");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_error_response_names_status_and_code() {
+        let body = r#"{"message": "Unknown Webhook", "code": 10015}"#;
+        let response = hyper::Response::builder().status(404).body(body).unwrap();
+        let response = serenity::http::ErrorResponse::from_response(
+            reqwest::Response::from(response),
+            reqwest::Method::POST,
+        )
+        .await;
+        let error = serenity::Error::Http(HttpError::UnsuccessfulRequest(response));
+        let text = describe(&error);
+        assert!(text.starts_with("POST /"), "{text}");
+        assert!(
+            text.ends_with("answered 404 Not Found: Discord error code 10015: Unknown Webhook"),
+            "{text}"
+        );
+        let handler = HandlerError::from(error);
+        assert!(handler.to_string().contains("10015"), "{handler}");
     }
 
     #[test]

@@ -56,10 +56,13 @@ pub fn permissions() -> Permissions {
 }
 
 /// The OAuth2 URL a server owner opens to add Steward: the `bot` scope with [`permissions`],
-/// and `applications.commands` so Steward can register its slash commands.
-pub fn invite_url(application_id: u64) -> String {
+/// and `applications.commands` so Steward can register its slash commands. `web_base` is the
+/// server's address: Discord's own (`https://discord.com`), or a compatible server's
+/// (`[discord] api_base_url`), whose invite page is at the same path.
+pub fn invite_url(web_base: &str, application_id: u64) -> String {
     format!(
-        "https://discord.com/oauth2/authorize?client_id={application_id}&permissions={}&scope=bot%20applications.commands",
+        "{}/oauth2/authorize?client_id={application_id}&permissions={}&scope=bot%20applications.commands",
+        web_base.trim_end_matches('/'),
         permissions().bits()
     )
 }
@@ -86,7 +89,7 @@ mod tests {
 
     #[test]
     fn invite_url_requests_exactly_the_listed_permissions() {
-        let url = invite_url(1234);
+        let url = invite_url("https://discord.com", 1234);
         // 2 + 4 + 64 + 1024 + 2048 + 8192 + 65536 + 2^35 + 2^38 + 2^40
         assert_eq!(permissions().bits(), 1_408_749_349_958);
         assert_eq!(
@@ -94,6 +97,15 @@ mod tests {
             "https://discord.com/oauth2/authorize?client_id=1234&permissions=1408749349958&scope=bot%20applications.commands"
         );
         assert!(!permissions().contains(Permissions::ADMINISTRATOR));
+    }
+
+    #[test]
+    fn invite_url_uses_the_configured_server() {
+        let url = invite_url("http://127.0.0.1:3001/", 7);
+        assert!(
+            url.starts_with("http://127.0.0.1:3001/oauth2/authorize?client_id=7&"),
+            "{url}"
+        );
     }
 
     #[test]

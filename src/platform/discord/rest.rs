@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::num::NonZeroU64;
 use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
 
 use serenity::all::{ApplicationId, ChannelId, GuildId, Http, HttpBuilder, RoleId, UserId};
 use tokio::sync::OnceCell;
@@ -14,6 +15,9 @@ use super::DEFAULT_API_BASE;
 use crate::config::DiscordSettings;
 use crate::core::Action;
 use crate::platform::pacing::EditPolicy;
+
+/// How long connecting to the API may take (within the request deadline).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What executing actions needs besides the HTTP client, and what it learns on the way.
 pub(crate) struct ActionSettings {
@@ -115,9 +119,17 @@ pub(crate) fn api_base(settings: &DiscordSettings) -> &str {
     settings.api_base_url.as_deref().unwrap_or(DEFAULT_API_BASE)
 }
 
-/// Serenity's HTTP client for `settings`.
+/// Serenity's HTTP client for `settings`. Every request has a deadline
+/// (`[discord] request_timeout_secs`): a server that never answers makes the call fail with a
+/// timeout, which is logged, instead of leaving a task waiting forever.
 pub(crate) fn http(settings: &DiscordSettings) -> Result<Http, DiscordError> {
-    let mut http = HttpBuilder::new(token(settings)?);
+    let client = reqwest::Client::builder()
+        .use_rustls_tls()
+        .timeout(settings.request_timeout)
+        .connect_timeout(settings.request_timeout.min(CONNECT_TIMEOUT))
+        .build()
+        .map_err(|error| DiscordError::Client(error.to_string()))?;
+    let mut http = HttpBuilder::new(token(settings)?).client(client);
     if let Some(base) = &settings.api_base_url {
         // serenity's own rate limiter ignores the proxy and always calls discord.com, so it
         // is off here; the self-hosted server (or rate-limiting proxy) enforces its limits.

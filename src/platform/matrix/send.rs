@@ -9,6 +9,7 @@
 //! failed action is logged and skipped; it never stops the adapter.
 
 use std::future::Future;
+use std::ops::ControlFlow;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
@@ -269,13 +270,22 @@ async fn post(adapter: &Adapter, target: Target, body: Body) -> Result<(), matri
             let streamed = pace(stream, EditPolicy::default(), |text| {
                 let (posted, target) = (posted.clone(), target.clone());
                 async move {
-                    if let Err(error) = update(adapter, &target, &posted, &text).await {
-                        tracing::warn!(%error, "updating a streamed answer failed");
+                    match update(adapter, &target, &posted, &text).await {
+                        Ok(()) => ControlFlow::Continue(()),
+                        // Nothing is shown: stop generating an answer nobody would see.
+                        Err(error) if posted.lock().expect("not poisoned").is_none() => {
+                            tracing::warn!(%error, "the first post of a streamed answer failed; generation cancelled");
+                            ControlFlow::Break(())
+                        }
+                        Err(error) => {
+                            tracing::warn!(%error, "updating a streamed answer failed");
+                            ControlFlow::Continue(())
+                        }
                     }
                 }
             })
             .await;
-            if streamed.text.is_empty() {
+            if streamed.text.is_empty() || streamed.stopped {
                 return Ok(());
             }
             update(adapter, &target, &posted, &streamed.text).await

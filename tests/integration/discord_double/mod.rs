@@ -51,6 +51,26 @@ impl Posted {
     }
 }
 
+/// A scripted failure of the REST side: the next `times` requests with `method` whose path ends
+/// with `path_suffix` get `reply` instead of the normal answer.
+#[derive(Debug, Clone)]
+pub struct Fault {
+    pub method: &'static str,
+    pub path_suffix: String,
+    pub times: usize,
+    pub reply: FaultReply,
+}
+
+#[derive(Debug, Clone)]
+pub enum FaultReply {
+    /// This status and JSON body (a Discord error object); nothing is done.
+    Status(u16, Value),
+    /// The request is served (a posted message is created), but the answer is not JSON.
+    Garbage,
+    /// No answer at all: the connection stays open and silent.
+    Stall,
+}
+
 /// What the double was told to serve, and what it saw.
 pub struct State {
     pub token: String,
@@ -72,6 +92,10 @@ pub struct State {
     from_bot: Mutex<Vec<Value>>,
     posted: Mutex<Vec<Posted>>,
     session: Mutex<Option<UnboundedSender<Value>>>,
+    faults: Mutex<Vec<Fault>>,
+    /// Messages the bot posted in channels, as REST returns them (channel history includes
+    /// them).
+    created: Mutex<Vec<(u64, Value)>>,
 }
 
 impl State {
@@ -81,6 +105,28 @@ impl State {
 
     fn record(&self, request: Recorded) {
         self.requests.lock().unwrap().push(request);
+    }
+
+    /// Takes one use of the first fault matching `method` and `path`.
+    fn take_fault(&self, method: &str, path: &str) -> Option<FaultReply> {
+        let mut faults = self.faults.lock().unwrap();
+        let at = faults
+            .iter()
+            .position(|f| f.method == method && path.ends_with(&f.path_suffix) && f.times > 0)?;
+        faults[at].times -= 1;
+        Some(faults[at].reply.clone())
+    }
+
+    /// Records a request a fault answers (the normal handler, which records, is skipped).
+    fn record_only(&self, method: &str, target: &str, body: &[u8]) {
+        let (path, query) = target.split_once('?').unwrap_or((target, ""));
+        self.record(Recorded {
+            method: method.to_string(),
+            path: path.to_string(),
+            query: query.to_string(),
+            body: serde_json::from_slice(body).unwrap_or(Value::Null),
+            authorized: true,
+        });
     }
 
     fn received_from_bot(&self, payload: Value) {
@@ -118,6 +164,11 @@ impl State {
         }
         if let Some(webhook) = webhook {
             message["webhook_id"] = json!(webhook.to_string());
+        } else if let Ok(channel) = channel.parse() {
+            self.created
+                .lock()
+                .unwrap()
+                .push((channel, message.clone()));
         }
         self.posted.lock().unwrap().push(Posted {
             id: id.to_string(),
@@ -183,10 +234,17 @@ impl State {
 
     /// The newest `limit` messages of `channel`, newest first, as Discord pages history.
     fn history(&self, channel: &str, limit: usize) -> Vec<Value> {
-        let Some(messages) = channel.parse().ok().and_then(|c: u64| self.history.get(&c)) else {
+        let Ok(channel) = channel.parse::<u64>() else {
             return Vec::new();
         };
-        let mut messages = messages.clone();
+        let mut messages = self.history.get(&channel).cloned().unwrap_or_default();
+        let created = self.created.lock().unwrap();
+        messages.extend(
+            created
+                .iter()
+                .filter(|(posted_in, _)| *posted_in == channel)
+                .map(|(_, message)| message.clone()),
+        );
         let id = |message: &Value| {
             message["id"]
                 .as_str()
@@ -288,6 +346,8 @@ impl DiscordDouble {
             from_bot: Mutex::default(),
             posted: Mutex::default(),
             session: Mutex::default(),
+            faults: Mutex::default(),
+            created: Mutex::default(),
         });
         let tasks = vec![
             tokio::spawn(rest::serve(rest, state.clone())),
@@ -299,6 +359,11 @@ impl DiscordDouble {
             gateway_url,
             tasks,
         }
+    }
+
+    /// Makes the REST side fail as `fault` says.
+    pub fn inject(&self, fault: Fault) {
+        self.state.faults.lock().unwrap().push(fault);
     }
 
     /// Every REST request so far.

@@ -7,11 +7,12 @@ use serde_json::{json, Map, Value};
 pub const BOT: u64 = 42;
 pub const GUILD: u64 = 100;
 pub const OWNER: u64 = 1;
-/// A text channel and the guild's system channel.
-pub const GENERAL: u64 = 300;
-pub const WELCOME: u64 = 301;
+/// A text channel and the guild's system channel. Channel ids are snowflake-sized, as on
+/// Discord: the mod log renders `#<snowflake>` as a channel mention, never a case's `#1`.
+pub const GENERAL: u64 = 1_300_000_000_000_000_300;
+pub const WELCOME: u64 = 1_300_000_000_000_000_301;
 /// An active public thread in `GENERAL`.
-pub const THREAD: u64 = 777;
+pub const THREAD: u64 = 1_300_000_000_000_000_777;
 /// A member without moderator permissions, and the moderators' role (Manage Messages).
 pub const MEMBER: u64 = 500;
 pub const MODS_ROLE: u64 = 200;
@@ -88,7 +89,7 @@ pub fn thread(id: u64, guild: u64, parent: u64, name: &str) -> Value {
 }
 
 /// The moderators' channel of `GUILD` (#mod-log).
-pub const MOD_LOG: u64 = 302;
+pub const MOD_LOG: u64 = 1_300_000_000_000_000_302;
 
 /// A GUILD_CREATE payload: the role ladder, #general, #mod-log, #welcome (the system channel,
 /// if `system_channel` is given), and an active thread in #general.

@@ -11,7 +11,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use super::payloads::{self, BOT};
-use super::{Recorded, State};
+use super::{FaultReply, Recorded, State};
 
 pub async fn serve(listener: TcpListener, state: Arc<State>) {
     while let Ok((stream, _)) = listener.accept().await {
@@ -30,14 +30,36 @@ struct Request {
 async fn connection(mut stream: TcpStream, state: Arc<State>) {
     let mut buffer = Vec::new();
     while let Some(request) = read_request(&mut stream, &mut buffer).await {
-        let (status, body) = answer(&state, request);
+        let path = request.target.split('?').next().unwrap_or_default();
+        let fault = state.take_fault(&request.method, path);
+        let (status, body) = match fault {
+            Some(FaultReply::Status(status, body)) => {
+                state.record_only(&request.method, &request.target, &request.body);
+                (status, body.to_string())
+            }
+            Some(FaultReply::Stall) => {
+                state.record_only(&request.method, &request.target, &request.body);
+                // A server that accepted the request and never answers.
+                std::future::pending::<()>().await;
+                unreachable!()
+            }
+            // The request is served (a message is created), but the answer cannot be read.
+            Some(FaultReply::Garbage) => {
+                answer(&state, request);
+                (200, "<html>internal proxy page</html>".to_string())
+            }
+            None => {
+                let (status, body) = answer(&state, request);
+                (status, body.map(|b| b.to_string()).unwrap_or_default())
+            }
+        };
         let reason = match status {
             200 => "OK",
             204 => "No Content",
             401 => "Unauthorized",
+            500 => "Internal Server Error",
             _ => "Not Found",
         };
-        let body = body.map(|b| b.to_string()).unwrap_or_default();
         let head = format!(
             "HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
             body.len()
