@@ -9,6 +9,9 @@
 //!    (to the first SSE chunk with text, and to the end) and through `RemotePool`
 //!    (`Backend::generate`), and the median of the per-run differences in ms.
 //!
+//! 3. sizing: 1, 2 and 4 `/ask` requests at once through a pool that lets the server run four
+//!    together: median first text and answer time, and answers per minute.
+//!
 //! The paths alternate run by run, so all see the same machine load; one warm-up round comes
 //! first. Both models run on this machine's CPU (or GPU in a `cuda` build), so the remote
 //! figures show the protocol's cost, not a faster machine's gain.
@@ -63,8 +66,8 @@ async fn main() {
         started.elapsed().as_secs_f64()
     );
 
-    let local_config = config(dir.path(), "local", None);
-    let remote_config = config(dir.path(), "remote", Some(&server));
+    let local_config = config(dir.path(), "local", None, 1);
+    let remote_config = config(dir.path(), "remote", Some(&server), 1);
     let local = steward::app::load_engine(&local_config, false, Metrics::new())
         .await
         .expect("the in-process engine loads");
@@ -135,11 +138,40 @@ async fn main() {
     println!(
         "pool's added latency per request: first text {first_added:+.1} ms, total {total_added:+.1} ms (median of per-run differences)"
     );
+
+    // Sizing: members asking at the same time, through a pool that lets the server run
+    // `MAX_AT_ONCE` requests together (the server batches them).
+    let shared_config = config(dir.path(), "shared", Some(&server), MAX_AT_ONCE);
+    let shared = steward::app::load_engine(&shared_config, false, Metrics::new())
+        .await
+        .expect("the remote engine starts");
+    println!("several at once (server max_concurrent = {MAX_AT_ONCE}), {WAVES} waves each:");
+    for at_once in [1, 2, 4] {
+        let mut timings = Vec::new();
+        let started = Instant::now();
+        for _ in 0..WAVES {
+            let wave = (0..at_once).map(|_| engine_timing(shared.as_ref(), request.clone()));
+            for timing in futures::future::join_all(wave).await {
+                timings.push(timing);
+            }
+        }
+        let elapsed = started.elapsed().as_secs_f64();
+        let (first, total) = medians(&timings);
+        let per_minute = timings.len() as f64 / elapsed * 60.0;
+        println!(
+            "  {at_once} at once: first text {first:.0} ms, answer {total:.0} ms (medians), {per_minute:.1} answers/min"
+        );
+    }
 }
+
+/// Requests the sizing pool lets the server run together.
+const MAX_AT_ONCE: usize = 4;
+/// Rounds of simultaneous requests per level in the sizing part.
+const WAVES: usize = 3;
 
 /// A config without `[inference]` servers (the default model in process) or with `server` as
 /// the only chat server.
-fn config(dir: &Path, name: &str, server: Option<&OpenAiServer>) -> Config {
+fn config(dir: &Path, name: &str, server: Option<&OpenAiServer>, max_concurrent: usize) -> Config {
     let models_dir = model_util::default_model().parent().unwrap().to_path_buf();
     let mut text = format!(
         "[model]\nmodels_dir = {:?}\nmax_new_tokens = {MAX_NEW_TOKENS}\nmax_concurrent = 1\n",
@@ -148,7 +180,7 @@ fn config(dir: &Path, name: &str, server: Option<&OpenAiServer>) -> Config {
     if let Some(server) = server {
         text.push_str(&format!(
             "\n[inference]\nfirst_token_timeout_secs = 120\n\n[[inference.servers]]\n\
-             name = \"bench\"\nurl = {:?}\nmodel = {:?}\nmax_concurrent = 1\n",
+             name = \"bench\"\nurl = {:?}\nmodel = {:?}\nmax_concurrent = {max_concurrent}\n",
             server.url(),
             server.model
         ));

@@ -15,7 +15,7 @@ use tokio::io::BufReader;
 use crate::community::{Background, Features, Router, RouterSettings};
 use crate::config::ModelReview;
 use crate::config::{Config, ConfigError, Language, ModelSource};
-use crate::core::Role;
+use crate::core::{Platform, Role};
 use crate::features::ask::{Ask, AskSettings};
 use crate::features::moderation::review::Reviewer;
 use crate::features::moderation::review_job::{self, ReviewJobs};
@@ -214,13 +214,25 @@ pub async fn open_store(config: &Config) -> Result<Store, StoreError> {
     Store::open(config.store.url.expose()).await
 }
 
-/// Builds the router with every feature. Adapters register their platform's capabilities
-/// with it when they start.
+/// Builds the router with every feature, serving every platform (tests, benchmarks). Adapters
+/// register their platform's capabilities with it when they start.
 pub fn router(
     config: &Config,
     store: Arc<Store>,
     engine: Arc<dyn Engine>,
     metrics: Arc<Metrics>,
+) -> Router {
+    router_serving(config, store, engine, metrics, &Platform::ALL)
+}
+
+/// Builds the router of a process that serves `platforms`: its background workers claim only
+/// those platforms' jobs.
+pub fn router_serving(
+    config: &Config,
+    store: Arc<Store>,
+    engine: Arc<dyn Engine>,
+    metrics: Arc<Metrics>,
+    platforms: &[Platform],
 ) -> Router {
     let prompts = Arc::new(Prompts::builtin());
     let ask = Ask::new(
@@ -236,25 +248,30 @@ pub fn router(
     let timeout = config.model.request_timeout;
     let outbox = Arc::new(Outbox::new());
     let mut workers = Vec::new();
-    let reviews = (config.moderation.model_review != ModelReview::Off).then(|| {
+    let mut reviews = Vec::new();
+    if config.moderation.model_review != ModelReview::Off {
         let reviewer = Reviewer::new(engine.clone(), prompts.clone(), timeout);
-        let handler = ReviewJobs::new(
+        let handler = Arc::new(ReviewJobs::new(
             reviewer,
             store.clone(),
             outbox.clone(),
             config.moderation.clone(),
-        );
-        let settings = WorkerSettings {
-            // Two in hand keep the engine's moderation queue fed while one generates.
-            concurrency: 2,
-            // A review never runs longer than the request timeout; the heartbeat extends it.
-            lease: timeout + Duration::from_secs(30),
-            ..WorkerSettings::new(review_job::KIND)
-        };
-        let worker = Worker::new(store.clone(), Arc::new(handler), settings, metrics.clone());
-        workers.push(worker.clone());
-        worker
-    });
+        ));
+        // One worker per served platform: a process never claims a review whose verdict it
+        // could not deliver (another process, serving that platform, shares the database).
+        for &platform in platforms {
+            let settings = WorkerSettings {
+                // Two in hand keep the engine's moderation queue fed while one generates.
+                concurrency: 2,
+                // A review never runs longer than the request timeout; the heartbeat extends it.
+                lease: timeout + Duration::from_secs(30),
+                ..WorkerSettings::new(review_job::kind(platform))
+            };
+            let worker = Worker::new(store.clone(), handler.clone(), settings, metrics.clone());
+            workers.push(worker.clone());
+            reviews.push(worker);
+        }
+    }
     let moderation = Moderation::new(config.moderation.clone(), store.clone(), reviews);
     let summarize = Summarize::new(engine, prompts, store.clone(), timeout);
     let features = Features {
@@ -294,6 +311,27 @@ pub fn console_options(config: &Config, role: Role, interactive: bool) -> Consol
     }
 }
 
+/// What `load_engine` will load, in words: the in-process model's location, or the remote
+/// chat servers (and the local fallback).
+fn engine_description(config: &Config) -> String {
+    let inference = &config.inference;
+    if !inference.has_chat_servers() {
+        return model_location(config).describe();
+    }
+    let servers: Vec<String> = inference
+        .servers_for(Capability::Chat)
+        .map(|server| format!("{} ({} at {})", server.name, server.model, server.url))
+        .collect();
+    let mut text = format!("the inference servers {}", servers.join(", "));
+    if inference.fallback_to_local {
+        text.push_str(&format!(
+            ", with {} as the fallback",
+            model_location(config).describe()
+        ));
+    }
+    text
+}
+
 /// `steward console`: a chat on stdin/stdout.
 pub async fn run_console(
     config: &Config,
@@ -304,11 +342,17 @@ pub async fn run_console(
     let interactive = std::io::stdin().is_terminal();
     let store = Arc::new(open_store(config).await?);
     if interactive {
-        eprintln!("steward: loading {} ...", model_location(config).describe());
+        eprintln!("steward: loading {} ...", engine_description(config));
     }
     let metrics = Metrics::new();
     let engine = load_engine(config, fetch_if_missing, metrics.clone()).await?;
-    let router = router(config, store.clone(), engine.clone(), metrics);
+    let router = router_serving(
+        config,
+        store.clone(),
+        engine.clone(),
+        metrics,
+        &[Platform::Console],
+    );
     let shutdown = tokio_util::sync::CancellationToken::new();
     let workers = router.start_background(&shutdown);
     if interactive {

@@ -9,8 +9,9 @@ use std::sync::Arc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use super::{load_engine, open_store, router, AppError};
+use super::{load_engine, open_store, router_serving, AppError};
 use crate::config::Config;
+use crate::core::Platform;
 use crate::metrics::Metrics;
 use crate::platform;
 
@@ -28,7 +29,17 @@ pub async fn run_bots(config: &Config) -> Result<(), AppError> {
     let metrics = Metrics::new();
     let store = Arc::new(open_store(config).await?);
     let engine = load_engine(config, true, metrics.clone()).await?;
-    let router = Arc::new(router(config, store.clone(), engine, metrics.clone()));
+    // Only the served platforms' background jobs are claimed here (processes may share a
+    // database: a Matrix process and Discord shard processes).
+    let mut platforms = Vec::new();
+    if config.matrix.is_some() {
+        platforms.push(Platform::Matrix);
+    }
+    if config.discord.is_some() {
+        platforms.push(Platform::Discord);
+    }
+    let router = router_serving(config, store.clone(), engine, metrics.clone(), &platforms);
+    let router = Arc::new(router);
     let shutdown = CancellationToken::new();
     let workers = router.start_background(&shutdown);
     if let Some(listener) = metrics_listener {

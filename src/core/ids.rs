@@ -14,6 +14,9 @@ pub enum Platform {
 }
 
 impl Platform {
+    /// Every platform Steward has an adapter for.
+    pub const ALL: [Platform; 3] = [Platform::Console, Platform::Discord, Platform::Matrix];
+
     /// Stable lowercase label, used as a key in the store.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -202,6 +202,13 @@ pub fn render(samples: &[Sample]) -> String {
         &["enqueued", "done", "retried", "failed"],
         None,
     ));
+    if samples
+        .iter()
+        .any(|s| s.name.starts_with("steward_inference_"))
+    {
+        out.push_str("Inference servers\n");
+        out.push_str(&inference_table(samples));
+    }
     if let Some(mean) = mean(samples, "steward_scheduler_overhead_microseconds", None) {
         let line = format!("Scheduler overhead: {mean:.1} µs per request (mean)\n");
         out.push_str(&line);
@@ -242,6 +249,48 @@ fn engine_table(samples: &[Sample]) -> String {
             let by_class = Some(("class", class.as_str()));
             let wait = mean(samples, "steward_engine_wait_seconds", by_class);
             row.push(wait.map_or_else(|| "-".to_string(), |s| format!("{s:.2}")));
+            row
+        })
+        .collect();
+    table(header, rows, 1)
+}
+
+/// One row per remote server (and `local` when the in-process model stood in): in use or
+/// taken out, requests in flight, and the attempts by outcome.
+fn inference_table(samples: &[Sample]) -> String {
+    let requests = "steward_inference_requests_total";
+    let (up, in_flight) = ("steward_inference_server_up", "steward_inference_in_flight");
+    let servers = ordered(
+        &[],
+        &values_of(samples, &[requests, up, in_flight], "server"),
+    );
+    let known = [
+        "ok",
+        "failed_over",
+        "error",
+        "interrupted",
+        "fallback_local",
+    ];
+    let outcomes = ordered(&known, &values_of(samples, &[requests], "outcome"));
+    let mut header = ["server", "in use", "in flight"].map(String::from).to_vec();
+    header.extend(outcomes.iter().cloned());
+    let rows = servers
+        .iter()
+        .map(|server| {
+            let by_server = [("server", server.as_str())];
+            let state = samples
+                .iter()
+                .find(|s| s.name == up && s.label("server") == Some(server.as_str()))
+                .map_or("-", |s| if s.value > 0.0 { "yes" } else { "no" });
+            let mut row = vec![
+                server.clone(),
+                state.to_string(),
+                count(sum(samples, in_flight, &by_server)),
+            ];
+            for outcome in &outcomes {
+                let labels = [("server", server.as_str()), ("outcome", outcome.as_str())];
+                row.push(count(sum(samples, requests, &labels)));
+            }
             row
         })
         .collect();
@@ -457,6 +506,29 @@ not a sample
         let jobs = "Background jobs\n  (nothing yet)\n";
         assert!(report.contains(jobs), "{report}");
         assert!(report.contains("12.5 µs"), "{report}");
+        assert!(!report.contains("Inference servers"), "{report}");
+    }
+
+    #[test]
+    fn remote_servers_get_their_own_table() {
+        let text = "steward_inference_requests_total{server=\"gpu-1\",outcome=\"ok\"} 7\n\
+            steward_inference_requests_total{server=\"gpu-1\",outcome=\"failed_over\"} 2\n\
+            steward_inference_server_up{server=\"gpu-1\"} 0\n\
+            steward_inference_server_up{server=\"gpu-2\"} 1\n\
+            steward_inference_in_flight{server=\"gpu-2\"} 3\n";
+        let report = render(&parse(text));
+        let line = |start: &str| {
+            let found = report.lines().find(|l| l.trim_start().starts_with(start));
+            let found = found.unwrap_or_else(|| panic!("no line {start:?} in\n{report}"));
+            found.split_whitespace().collect::<Vec<_>>().join(" ")
+        };
+        let outcomes = "ok failed_over error interrupted fallback_local";
+        assert_eq!(
+            line("server"),
+            format!("server in use in flight {outcomes}")
+        );
+        assert_eq!(line("gpu-1"), "gpu-1 no 0 7 2 0 0 0");
+        assert_eq!(line("gpu-2"), "gpu-2 yes 3 0 0 0 0 0");
     }
 
     #[test]

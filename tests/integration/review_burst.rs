@@ -82,6 +82,15 @@ fn process(
     store: Arc<Store>,
     stop: &CancellationToken,
 ) -> (Router, Vec<tokio::task::JoinHandle<()>>) {
+    process_serving(store, stop, &Platform::ALL)
+}
+
+/// A process that serves only `platforms` (as `steward run` with those adapters configured).
+fn process_serving(
+    store: Arc<Store>,
+    stop: &CancellationToken,
+    platforms: &[Platform],
+) -> (Router, Vec<tokio::task::JoinHandle<()>>) {
     let mut config = Config::defaults();
     // The burst is spread over many members and reporters; rules and quotas are tested elsewhere.
     config.moderation.flood = None;
@@ -91,7 +100,7 @@ fn process(
         max_concurrent: 2,
     };
     let engine = Arc::new(Scheduler::new(Arc::new(Judge), settings, metrics.clone()));
-    let router = steward::app::router(&config, store, engine, metrics);
+    let router = steward::app::router_serving(&config, store, engine, metrics, platforms);
     let workers = router.start_background(stop);
     (router, workers)
 }
@@ -228,4 +237,74 @@ async fn two_hundred_reports_get_two_hundred_verdicts_across_a_restart() {
          {before_restart} reviewed before the restart"
     );
     second_stop.cancel();
+}
+
+/// Several processes share one database (a Matrix process, Discord shard processes): a
+/// review's verdict is delivered by the process that ran it, through its own adapter, so a
+/// process never claims the reviews of a platform it does not serve.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_claims_only_the_reviews_of_the_platforms_it_serves() {
+    const QUEUED: usize = 5;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/steward.db", dir.path().display());
+    let store = Arc::new(Store::open(&url).await.unwrap());
+    // The process that takes the reports runs no workers (it stopped before reviewing).
+    let stopped = CancellationToken::new();
+    stopped.cancel();
+    let (reporting, _) = process_serving(store.clone(), &stopped, &[Platform::Console]);
+    for n in 0..QUEUED {
+        let message = Message {
+            id: MessageId::new(format!("m{n}")),
+            location: general(),
+            author: member(format!("poster{n}")),
+            text: format!("cheap followers, offer {n}"),
+            created_at: SystemTime::now(),
+            reply_to: None,
+            mentions_bot: false,
+            replies_to_bot: false,
+        };
+        reporting
+            .handle(Event::now(EventKind::MessagePosted(message)))
+            .await;
+        let report = Reaction {
+            location: general(),
+            message: MessageId::new(format!("m{n}")),
+            user: UserId::new(format!("reporter{n}")),
+            emoji: "🚩".into(),
+        };
+        reporting
+            .handle(Event::now(EventKind::ReactionAdded(report)))
+            .await;
+    }
+    assert_eq!(store.job_counts().await.unwrap().pending, QUEUED as u64);
+
+    // A process serving the other platforms leaves them alone.
+    let others = CancellationToken::new();
+    let (_other, _) = process_serving(
+        store.clone(),
+        &others,
+        &[Platform::Discord, Platform::Matrix],
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let counts = store.job_counts().await.unwrap();
+    assert_eq!(
+        (counts.pending, counts.running, counts.done),
+        (QUEUED as u64, 0, 0),
+        "nothing claimed by a process without the platform"
+    );
+    assert_eq!(reviewed(&store).await, 0);
+
+    // A process serving the platform reviews every one.
+    let serving = CancellationToken::new();
+    let (_serving, _) = process_serving(store.clone(), &serving, &[Platform::Console]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while reviewed(&store).await < QUEUED {
+        assert!(
+            Instant::now() < deadline,
+            "the serving process reviews them"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    others.cancel();
+    serving.cancel();
 }

@@ -91,7 +91,7 @@ pub async fn run_suite(store: &Store) {
 async fn migrations_applied(store: &Store) {
     assert_eq!(
         store.applied_migrations().await.unwrap(),
-        vec![1, 2, 3, 4, 5]
+        vec![1, 2, 3, 4, 5, 6]
     );
 }
 

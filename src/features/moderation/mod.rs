@@ -44,16 +44,16 @@ pub struct Moderation {
     settings: ModerationSettings,
     rules: Rules,
     store: Arc<dyn CaseLog>,
-    /// Where the model's reviews are queued (durable jobs, worked in the background);
-    /// `None` when `model_review = "off"`.
-    reviews: Option<Arc<Worker>>,
+    /// Where the model's reviews are queued (durable jobs, worked in the background): one
+    /// worker per platform this process serves; empty when `model_review = "off"`.
+    reviews: Vec<Arc<Worker>>,
 }
 
 impl Moderation {
     pub fn new(
         settings: ModerationSettings,
         store: Arc<dyn CaseLog>,
-        reviews: Option<Arc<Worker>>,
+        reviews: Vec<Arc<Worker>>,
     ) -> Self {
         Self {
             rules: Rules::new(&settings),
@@ -66,10 +66,19 @@ impl Moderation {
     /// Queues the model's review of a message; nothing waits for it. A store failure is
     /// logged: the case (if any) is already open and moderators see it.
     async fn queue_review(&self, job: ReviewJob) {
-        let Some(worker) = &self.reviews else {
+        if self.reviews.is_empty() {
+            return;
+        }
+        let new_job = job.to_job();
+        let Some(worker) = self
+            .reviews
+            .iter()
+            .find(|worker| worker.settings().kind == new_job.kind)
+        else {
+            // Events come only from the platforms this process serves, each with its worker.
+            tracing::error!(kind = %new_job.kind, "no review worker for this platform");
             return;
         };
-        let new_job = job.to_job();
         if let Err(error) = worker.enqueue(&new_job).await {
             tracing::error!(label = error.label(), %error, "queueing a model review failed");
         }

@@ -34,8 +34,17 @@ use crate::outbox::Outbox;
 use crate::store::{CaseReview, Job, NewJob, StoredMessage};
 use crate::strings::Strings;
 
-/// The job kind in the job table.
-pub const KIND: &str = "moderation_review";
+/// The job kind of reviews on `platform`, in the job table. Kinds are per platform because a
+/// verdict is delivered through the adapter of the process that ran the review: a process
+/// claims only the reviews of the platforms it serves (several processes may share one
+/// database). Migration 0006 moved jobs of the former shared kind `moderation_review` here.
+pub fn kind(platform: Platform) -> &'static str {
+    match platform {
+        Platform::Console => "moderation_review:console",
+        Platform::Discord => "moderation_review:discord",
+        Platform::Matrix => "moderation_review:matrix",
+    }
+}
 /// How long a review waits before trying again when the model's queue is full.
 const BUSY_RETRY: Duration = Duration::from_secs(2);
 
@@ -128,7 +137,10 @@ impl ReviewJob {
             None => format!("message:{}:{}", self.platform, self.message),
         };
         let payload = serde_json::to_string(self).expect("a review job serializes");
-        NewJob::new(KIND, payload).with_dedup_key(dedup)
+        // An unknown platform cannot come from an event; its job goes to the console's kind,
+        // where the worker fails it with a clear error instead of leaving it unclaimed.
+        let platform = Platform::parse(&self.platform).unwrap_or(Platform::Console);
+        NewJob::new(kind(platform), payload).with_dedup_key(dedup)
     }
 
     fn location(&self) -> Result<Location, JobError> {
