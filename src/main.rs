@@ -60,6 +60,11 @@ enum Command {
         )]
         question: String,
     },
+    /// The knowledge base answers are grounded in: add documents, list, remove, gaps.
+    Kb {
+        #[command(subcommand)]
+        command: KbCommand,
+    },
     /// Measure a stage of Steward on a labelled set.
     Eval {
         #[command(subcommand)]
@@ -85,7 +90,61 @@ enum DiscordCommand {
 }
 
 #[derive(Subcommand)]
+enum KbCommand {
+    /// Add Markdown (.md) and plain-text (.txt) files, or directory trees of them; a changed
+    /// file replaces its earlier version, an unchanged one is left as it is.
+    Add {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Only this community may cite them (platform:id, e.g. discord:1234); default: every
+        /// community.
+        #[arg(long)]
+        community: Option<String>,
+    },
+    /// List the documents in the knowledge base.
+    List,
+    /// Remove a document (its path as `kb list` shows it).
+    Remove {
+        path: String,
+        /// The community it was added for, if it was added with --community.
+        #[arg(long)]
+        community: Option<String>,
+    },
+    /// The questions Steward could not answer in a community, most asked first.
+    Gaps {
+        /// platform:id, e.g. discord:1234 or console:console.
+        #[arg(long)]
+        community: String,
+        /// How many days back.
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+    },
+}
+
+#[derive(Subcommand)]
 enum EvalCommand {
+    /// Grounded answers on a knowledge directory and a case file: hit@1/hit@3 of the sources,
+    /// "I don't know" on unanswerable questions, keyword recall, citation validity, time.
+    Ask {
+        /// The documents (added to a scratch database, not the configured one).
+        #[arg(long)]
+        kb: PathBuf,
+        /// The cases (e.g. tests/fixtures/kb/cases.jsonl).
+        #[arg(long)]
+        cases: PathBuf,
+        /// Measure retrieval only (no model).
+        #[arg(long)]
+        retrieval_only: bool,
+        /// Also write one JSON line per case to this file.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// The relevance floor (default: the built-in one), to measure another.
+        #[arg(long)]
+        min_relevance: Option<f64>,
+        /// The known-terms floor (default: the built-in one), to measure another.
+        #[arg(long)]
+        min_known: Option<f64>,
+    },
     /// Recall, precision and F1 of moderation screening on a labelled JSONL set
     /// ({"text", "harmful", "lang": "en"|"zh", "category"?, "note"?} per line).
     Moderation {
@@ -195,6 +254,39 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let options = app::bench::BenchOptions { runs, question };
             print!("{}", app::bench::run(&config, &options).await?);
         }
+        Command::Kb { command } => {
+            let config = load()?;
+            let store = app::open_store(&config).await.map_err(AppError::from)?;
+            run_kb(&store, command).await?;
+        }
+        Command::Eval {
+            command:
+                EvalCommand::Ask {
+                    kb,
+                    cases,
+                    retrieval_only,
+                    json,
+                    min_relevance,
+                    min_known,
+                },
+        } => {
+            let defaults = steward::knowledge::retrieve::Floor::default();
+            let floor = steward::knowledge::retrieve::Floor {
+                min_relevance: min_relevance.unwrap_or(defaults.min_relevance),
+                min_known: min_known.unwrap_or(defaults.min_known),
+            };
+            let config = load()?;
+            let mut file = match &json {
+                Some(path) => Some(std::fs::File::create(path).map_err(|error| {
+                    anyhow::anyhow!("cannot write {}: {error}", path.display())
+                })?),
+                None => None,
+            };
+            let out = file.as_mut().map(|f| f as &mut dyn std::io::Write);
+            let report =
+                app::eval_ask::evaluate(&config, &kb, &cases, retrieval_only, floor, out).await?;
+            print!("{report}");
+        }
         Command::Eval {
             command: EvalCommand::Moderation { cases, model },
         } => {
@@ -220,6 +312,38 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `steward kb ...` on the configured store.
+async fn run_kb(store: &steward::store::Store, command: KbCommand) -> anyhow::Result<()> {
+    use app::kb;
+    let community = |text: Option<String>| -> anyhow::Result<String> {
+        let parsed = text.as_deref().map(kb::parse_community).transpose()?;
+        Ok(kb::scope_of(parsed.as_ref()))
+    };
+    match command {
+        KbCommand::Add {
+            paths,
+            community: c,
+        } => {
+            let scope = community(c)?;
+            let summary = kb::add(store, &paths, &scope, |line| println!("{line}")).await?;
+            print!("{}", summary.render());
+        }
+        KbCommand::List => print!("{}", kb::list(store).await?),
+        KbCommand::Remove { path, community: c } => {
+            let scope = community(c)?;
+            if !store.kb_remove_document(&scope, &path).await? {
+                anyhow::bail!("no document {path:?} in the knowledge base (see `steward kb list`)");
+            }
+            println!("removed {path}");
+        }
+        KbCommand::Gaps { community, days } => {
+            let (platform, id) = kb::parse_community(&community)?;
+            print!("{}", kb::gaps_report(store, platform, &id, days).await?);
+        }
+    }
+    Ok(())
 }
 
 /// Logs go to stderr so stdout carries only answers. `STEWARD_LOG` sets the filter.

@@ -7,6 +7,14 @@ use serde::Serialize;
 const TEMPLATES: &[(&str, &str)] = &[
     ("ask_system.txt", include_str!("../prompts/ask_system.txt")),
     (
+        "ask_grounded_system.txt",
+        include_str!("../prompts/ask_grounded_system.txt"),
+    ),
+    (
+        "ask_grounded_user.txt",
+        include_str!("../prompts/ask_grounded_user.txt"),
+    ),
+    (
         "moderation_review.txt",
         include_str!("../prompts/moderation_review.txt"),
     ),
@@ -65,6 +73,17 @@ pub struct AskSystem<'a> {
     pub language: &'a str,
 }
 
+/// Values for `ask_grounded_system.txt` and `ask_grounded_user.txt`.
+#[derive(Debug, Serialize)]
+pub struct AskGrounded<'a> {
+    pub bot_name: &'a str,
+    pub community: &'a str,
+    pub language: &'a str,
+    /// The passages, numbered from 1 (`knowledge::cite::numbered`).
+    pub sources: &'a str,
+    pub question: &'a str,
+}
+
 /// Values for `moderation_review.txt`.
 #[derive(Debug, Serialize)]
 pub struct ModerationReview<'a> {
@@ -84,6 +103,24 @@ pub struct SummarizeSystem<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn grounded_prompts_carry_the_sources_and_the_question() {
+        let prompts = Prompts::builtin();
+        let values = AskGrounded {
+            bot_name: "Steward",
+            community: "rust",
+            language: "zh",
+            sources: "[1] (docs/install.md)\nRun the installer.",
+            question: "怎么安装？",
+        };
+        let system = prompts.render("ask_grounded_system.txt", &values).unwrap();
+        assert!(system.contains("numbered sources") && system.contains("[1]"));
+        assert!(system.ends_with("Answer in Chinese."), "{system}");
+        let user = prompts.render("ask_grounded_user.txt", &values).unwrap();
+        assert!(user.contains("[1] (docs/install.md)\nRun the installer."));
+        assert!(user.ends_with("Question: 怎么安装？"), "{user}");
+    }
 
     #[test]
     fn ask_system_renders_in_both_languages() {

@@ -4,6 +4,8 @@
 pub mod bench;
 pub mod doctor;
 pub mod eval;
+pub mod eval_ask;
+pub mod kb;
 pub mod run;
 
 use std::path::PathBuf;
@@ -17,6 +19,7 @@ use crate::config::ModelReview;
 use crate::config::{Config, ConfigError, Language, ModelSource};
 use crate::core::{Platform, Role};
 use crate::features::ask::{Ask, AskSettings};
+use crate::features::grounded::Grounding;
 use crate::features::moderation::review::Reviewer;
 use crate::features::moderation::review_job::{self, ReviewJobs};
 use crate::features::moderation::Moderation;
@@ -244,7 +247,11 @@ pub fn router_serving(
             temperature: config.model.temperature,
             timeout: config.model.request_timeout,
         },
-    );
+    )
+    .with_grounding(Grounding {
+        knowledge: store.clone(),
+        writes: config.model.languages.clone(),
+    });
     let timeout = config.model.request_timeout;
     let outbox = Arc::new(Outbox::new());
     let mut workers = Vec::new();

@@ -112,6 +112,12 @@ pub struct ModelSettings {
     pub queue_capacity: usize,
     pub max_concurrent: usize,
     pub force_cpu: bool,
+    /// The languages the model writes grounded answers well in. A question in another
+    /// language, when the knowledge base has sources for it, gets an extractive answer (the
+    /// sources quoted and cited) instead of generated text. Default: none for the small
+    /// default model (it repeats itself on grounded prompts), English and Chinese for any
+    /// other model or remote servers.
+    pub languages: Vec<Language>,
 }
 
 /// Validated `[store]` settings.

@@ -1,4 +1,6 @@
-//! `ask`: answer a member's question with the model, streamed. An answer the token cap cut
+//! `ask`: answer a member's question, streamed. With a knowledge base the answer is grounded
+//! in it ([`super::grounded`]: cited sources, "I don't know", quoted sources in languages the
+//! model does not write); without, the model answers on its own. An answer the token cap cut
 //! off ends at its last complete sentence with a mark ([`super::ending`]).
 
 use std::sync::Arc;
@@ -8,9 +10,11 @@ use futures::StreamExt;
 
 use crate::core::{Language, TextStream, TextStreamItem};
 use crate::features::ending::Ending;
+use crate::features::grounded::{self, Citations, Grounded, Grounding};
 use crate::features::Context;
+use crate::knowledge::rank::Ranked;
 use crate::llm::{ChatRequest, Engine, LlmError, StreamEvent};
-use crate::prompts::{AskSystem, Prompts};
+use crate::prompts::{AskGrounded, AskSystem, Prompts};
 use crate::strings::Strings;
 
 /// How answers are generated.
@@ -27,6 +31,7 @@ pub struct Ask {
     engine: Arc<dyn Engine>,
     prompts: Arc<Prompts>,
     settings: AskSettings,
+    grounding: Option<Grounding>,
 }
 
 impl Ask {
@@ -35,7 +40,43 @@ impl Ask {
             engine,
             prompts,
             settings,
+            grounding: None,
         }
+    }
+
+    /// Grounds answers in a knowledge base.
+    pub fn with_grounding(mut self, grounding: Grounding) -> Self {
+        self.grounding = Some(grounding);
+        self
+    }
+
+    /// The request for `question` answered from `passages` (numbered from 1).
+    pub fn grounded_request(
+        &self,
+        community: &str,
+        question: &str,
+        language: Language,
+        passages: &[Ranked],
+    ) -> ChatRequest {
+        let values = AskGrounded {
+            bot_name: &self.settings.bot_name,
+            community,
+            language: language.code(),
+            sources: &grounded::numbered(passages),
+            question: question.trim(),
+        };
+        let system = self
+            .prompts
+            .render("ask_grounded_system.txt", &values)
+            .expect("ask_grounded_system.txt renders (checked by tests)");
+        let user = self
+            .prompts
+            .render("ask_grounded_user.txt", &values)
+            .expect("ask_grounded_user.txt renders (checked by tests)");
+        ChatRequest::new(system, user)
+            .with_max_new_tokens(self.settings.max_new_tokens)
+            .with_temperature(self.settings.temperature)
+            .with_deadline(self.settings.timeout)
     }
 
     /// The request sent to the model for `question`, answered in `language`.
@@ -61,27 +102,63 @@ impl Ask {
     /// Starts answering `question`; the text streams as the model generates. An error
     /// before any text (a full queue, an invalid request) comes back for the router to word.
     pub async fn answer(&self, ctx: &Context, question: &str) -> Result<TextStream, LlmError> {
-        let request = self.request(ctx.location.community.as_str(), question, ctx.language);
-        let stream = self.engine.stream(request).await?;
+        let community = ctx.location.community.as_str();
         let ending = Ending::new(self.settings.max_new_tokens);
-        Ok(to_text_stream(stream, ctx.strings, ending))
+        let Some(grounding) = &self.grounding else {
+            let request = self.request(community, question, ctx.language);
+            let stream = self.engine.stream(request).await?;
+            return Ok(to_text_stream(stream, ctx.strings, ending, None));
+        };
+        let language = grounded::answer_language(question, ctx.language);
+        match grounding.decide(ctx, question, language).await {
+            Grounded::Ungrounded => {
+                let request = self.request(community, question, ctx.language);
+                let stream = self.engine.stream(request).await?;
+                Ok(to_text_stream(stream, ctx.strings, ending, None))
+            }
+            Grounded::Text(text) => Ok(finished_text(text)),
+            Grounded::Generate(passages) => {
+                let request = self.grounded_request(community, question, language, &passages);
+                let stream = self.engine.stream(request).await?;
+                let strings = Strings::new(language);
+                let citations = Citations::new(passages, strings);
+                Ok(to_text_stream(stream, strings, ending, Some(citations)))
+            }
+        }
     }
 }
 
+/// A complete answer as a stream (no model involved).
+fn finished_text(text: String) -> TextStream {
+    let items = [
+        TextStreamItem::Delta(text),
+        TextStreamItem::Finished { tokens: 0 },
+    ];
+    TextStream::new(futures::stream::iter(items))
+}
+
 /// Maps engine events to the core's text stream, turning errors into safe user-facing text;
-/// `ending` holds text back near the cap so a cut answer ends with a whole sentence.
+/// `ending` holds text back near the cap so a cut answer ends with a whole sentence;
+/// `citations` (grounded answers) drops invented citations and closes with the sources.
 pub(crate) fn to_text_stream(
     stream: crate::llm::LlmStream,
     strings: Strings,
     mut ending: Ending,
+    mut citations: Option<Citations>,
 ) -> TextStream {
     TextStream::new(stream.flat_map(move |event| {
         let items: Vec<TextStreamItem> = match event {
-            StreamEvent::Delta(text) => ending
-                .push(&text)
-                .map(TextStreamItem::Delta)
-                .into_iter()
-                .collect(),
+            StreamEvent::Delta(text) => {
+                let released = match citations.as_mut() {
+                    Some(citations) => citations.push(&text),
+                    None => Some(text),
+                };
+                released
+                    .and_then(|text| ending.push(&text))
+                    .map(TextStreamItem::Delta)
+                    .into_iter()
+                    .collect()
+            }
             StreamEvent::Done(stats) => {
                 let cut = stats.finish_reason.as_deref() == Some("length");
                 tracing::info!(
@@ -92,7 +169,15 @@ pub(crate) fn to_text_stream(
                     cut,
                     "answered"
                 );
-                let tail = ending.finish(cut).map(TextStreamItem::Delta);
+                let mut tail = String::new();
+                if let Some(held) = citations.as_mut().and_then(Citations::finish) {
+                    tail.extend(ending.push(&held));
+                }
+                tail.extend(ending.finish(cut));
+                if let Some(citations) = &citations {
+                    tail.push_str(&citations.sources());
+                }
+                let tail = (!tail.is_empty()).then_some(TextStreamItem::Delta(tail));
                 let finished = TextStreamItem::Finished {
                     tokens: stats.generated_tokens,
                 };

@@ -4,6 +4,7 @@
 pub mod ask;
 pub mod context;
 pub mod ending;
+pub mod grounded;
 pub mod help;
 pub mod hygiene;
 pub mod moderation;

@@ -14,6 +14,11 @@ mod appeals;
 mod cases;
 mod error;
 mod jobs;
+mod kb_search;
+mod knowledge;
+pub use knowledge::{
+    Candidate, Gap, KbDocument, NewDocument, NewPassage, Stored, TermStats, ALL_COMMUNITIES,
+};
 mod members;
 mod messages;
 mod records;

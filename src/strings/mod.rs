@@ -2,6 +2,7 @@
 //! feature's in a file of its own beside this one (all `impl Strings`), so wording and
 //! translations are easy to find and no feature imports another to borrow a sentence.
 
+mod knowledge;
 mod moderation;
 mod quotas;
 mod settings;

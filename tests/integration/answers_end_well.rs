@@ -6,7 +6,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 use steward::config::ModerationSettings;
-use steward::features::ending::last_sentence_end;
+use steward::text::last_sentence_end;
 
 use crate::discord::start;
 use crate::discord_double::payloads::{self, GENERAL, MEMBER};

@@ -200,8 +200,18 @@ fn layers_import_only_downwards() {
         "features",
         &["platform", "app", "community"],
         Some(&[
-            "core", "config", "llm", "store", "strings", "prompts", "features", "metrics", "jobs",
+            "core",
+            "config",
+            "llm",
+            "store",
+            "strings",
+            "prompts",
+            "features",
+            "metrics",
+            "jobs",
             "outbox",
+            "knowledge",
+            "text",
         ]),
     );
     // The router sits above features, below the adapters.
@@ -235,6 +245,13 @@ fn layers_import_only_downwards() {
         ],
         None,
     );
+    // The knowledge base sits on the store; features use it, never the other way round.
+    assert_layer(
+        "knowledge",
+        &[],
+        Some(&["core", "store", "knowledge", "text"]),
+    );
+    assert_layer("text", &[], Some(&[]));
     assert_layer("metrics", &[], Some(&[]));
     assert_layer("outbox", &[], Some(&["core"]));
     // Strings word what features decide; they never call a feature.

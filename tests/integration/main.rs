@@ -15,6 +15,7 @@ mod discord_trust;
 mod dispatch;
 mod engine;
 mod jobs;
+mod knowledge;
 mod limits;
 mod logs;
 mod matrix;

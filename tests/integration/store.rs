@@ -38,7 +38,7 @@ async fn sqlite_file() {
     let store = Store::open(&url).await.unwrap();
     assert_eq!(
         store.applied_migrations().await.unwrap(),
-        vec![1, 2, 3, 4, 5, 6]
+        vec![1, 2, 3, 4, 5, 6, 7]
     );
     let kept = store
         .message(Platform::Discord, &MessageId::new("read-1"))
@@ -73,7 +73,7 @@ async fn postgres() {
     let store = Store::open(&url).await.unwrap();
     assert_eq!(
         store.applied_migrations().await.unwrap(),
-        vec![1, 2, 3, 4, 5, 6]
+        vec![1, 2, 3, 4, 5, 6, 7]
     );
     store.close().await;
 

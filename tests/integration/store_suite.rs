@@ -10,6 +10,9 @@ use steward::core::{
     Author, Automatic, CaseCategory, CaseSource, CaseStatus, ChannelId, CommunityId, Location,
     Message, MessageId, Platform, Role, ThreadId, UserId,
 };
+use steward::knowledge::{
+    Candidate, Gap, KbDocument, NewDocument, NewPassage, Stored, TermStats, ALL_COMMUNITIES,
+};
 use steward::store::{
     AppealFiled, AppealOutcome, CaseReview, EditOutcome, NewCase, Store, StoredMessage,
 };
@@ -86,12 +89,19 @@ pub async fn run_suite(store: &Store) {
     case("jobs_retry", jobs_retry(store)).await;
     case("jobs_dedup", jobs_dedup(store)).await;
     case("jobs_fail_counts_prune", jobs_fail_counts_prune(store)).await;
+    case(
+        "kb_documents_add_replace_unchanged_remove",
+        kb_documents_add_replace_unchanged_remove(store),
+    )
+    .await;
+    case("kb_candidates_and_stats", kb_candidates_and_stats(store)).await;
+    case("kb_gaps_round_trip", kb_gaps_round_trip(store)).await;
 }
 
 async fn migrations_applied(store: &Store) {
     assert_eq!(
         store.applied_migrations().await.unwrap(),
-        vec![1, 2, 3, 4, 5, 6]
+        vec![1, 2, 3, 4, 5, 6, 7]
     );
 }
 
@@ -1007,4 +1017,500 @@ async fn jobs_fail_counts_prune(store: &Store) {
     for id in rest {
         assert!(store.complete_job(id, at(10_000_001)).await.unwrap());
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Knowledge
+
+fn kb_terms(terms: &[&str]) -> Vec<String> {
+    terms.iter().map(|term| term.to_string()).collect()
+}
+
+fn kb_passage(ordinal: u32, heading: &str, text: &str, terms: Vec<String>) -> NewPassage {
+    NewPassage {
+        ordinal,
+        heading: heading.into(),
+        text: text.into(),
+        terms,
+    }
+}
+
+fn kb_document(scope: &str, path: &str, sha256: &str, passages: Vec<NewPassage>) -> NewDocument {
+    NewDocument {
+        path: path.into(),
+        scope: scope.into(),
+        sha256: sha256.into(),
+        passages,
+    }
+}
+
+/// The document frequency of `term` (0 when absent).
+fn df(stats: &TermStats, term: &str) -> u64 {
+    stats.document_frequency.get(term).copied().unwrap_or(0)
+}
+
+/// The documents stored in `scope`.
+async fn kb_documents_in(store: &Store, scope: &str) -> Vec<KbDocument> {
+    store
+        .kb_documents()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|document| document.scope == scope)
+        .collect()
+}
+
+/// The candidates for `terms` in `scope` among `kb_candidates_and_stats`'s documents (paths
+/// under `cands/`), in the store's order.
+async fn kb_ask(store: &Store, terms: &[&str], scope: &str, limit: usize) -> Vec<Candidate> {
+    store
+        .kb_candidates(&kb_terms(terms), scope, limit)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|candidate| candidate.path.starts_with("cands/"))
+        .collect()
+}
+
+fn headings(candidates: &[Candidate]) -> Vec<String> {
+    candidates
+        .iter()
+        .map(|candidate| candidate.heading.clone())
+        .collect()
+}
+
+async fn kb_documents_add_replace_unchanged_remove(store: &Store) {
+    let scope = "discord:kb-life";
+    let path = "life/install.md";
+    let watched = kb_terms(&["instal", "tokio", "runtim", "upgrad"]);
+    let before = store.kb_term_stats(&watched).await.unwrap();
+
+    let first = kb_document(
+        scope,
+        path,
+        "sha-1",
+        vec![
+            kb_passage(
+                0,
+                "Install",
+                "Install it with `cargo install`, then tokio.",
+                vec!["instal".into(), "instal".into(), "tokio".into()],
+            ),
+            kb_passage(
+                1,
+                "Install › Runtime",
+                "The runtime starts with the bot.",
+                vec!["instal".into(), "runtim".into()],
+            ),
+        ],
+    );
+    assert_eq!(
+        store.kb_store_document(&first, at(1)).await.unwrap(),
+        Stored::Added
+    );
+    assert_eq!(
+        kb_documents_in(store, scope).await,
+        vec![KbDocument {
+            path: path.into(),
+            scope: scope.into(),
+            sha256: "sha-1".into(),
+            passages: 2,
+            added_at: at(1),
+        }]
+    );
+    let stats = store.kb_term_stats(&watched).await.unwrap();
+    assert_eq!(stats.passages, before.passages + 2);
+    assert_eq!(
+        df(&stats, "instal"),
+        df(&before, "instal") + 2,
+        "a term counts once per passage"
+    );
+    assert_eq!(df(&stats, "tokio"), df(&before, "tokio") + 1);
+    assert_eq!(df(&stats, "runtim"), df(&before, "runtim") + 1);
+    assert_eq!(df(&stats, "upgrad"), df(&before, "upgrad"));
+
+    let tokio = kb_terms(&["tokio"]);
+    let all = store.kb_candidates(&tokio, scope, 50).await.unwrap();
+    let found: Vec<&Candidate> = all.iter().filter(|c| c.path == path).collect();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].heading, "Install");
+    assert_eq!(
+        found[0].text,
+        "Install it with `cargo install`, then tokio."
+    );
+    assert_eq!(found[0].terms, kb_terms(&["instal", "instal", "tokio"]));
+    let first_id = found[0].id;
+
+    // The same content again: nothing changes, not the time, not the passages.
+    assert_eq!(
+        store.kb_store_document(&first, at(2)).await.unwrap(),
+        Stored::Unchanged
+    );
+    let listed = kb_documents_in(store, scope).await;
+    assert_eq!(
+        listed
+            .iter()
+            .map(|d| (d.sha256.as_str(), d.passages, d.added_at))
+            .collect::<Vec<_>>(),
+        [("sha-1", 2, at(1))]
+    );
+    let again = store.kb_candidates(&tokio, scope, 50).await.unwrap();
+    assert!(again.iter().any(|c| c.id == first_id), "{again:?}");
+    assert_eq!(store.kb_term_stats(&watched).await.unwrap(), stats);
+
+    // The same path in another scope is another document.
+    let elsewhere = kb_document(
+        "matrix:kb-life",
+        path,
+        "sha-1",
+        vec![kb_passage(
+            0,
+            "Elsewhere",
+            "Another community's copy.",
+            kb_terms(&["elsewher"]),
+        )],
+    );
+    assert_eq!(
+        store.kb_store_document(&elsewhere, at(2)).await.unwrap(),
+        Stored::Added
+    );
+    assert!(store
+        .kb_remove_document("matrix:kb-life", path)
+        .await
+        .unwrap());
+
+    // New content: the passages are replaced, and their counts with them.
+    let second = kb_document(
+        scope,
+        path,
+        "sha-2",
+        vec![kb_passage(
+            0,
+            "Upgrade",
+            "Upgrade with the new installer.",
+            kb_terms(&["upgrad", "instal"]),
+        )],
+    );
+    assert_eq!(
+        store.kb_store_document(&second, at(3)).await.unwrap(),
+        Stored::Replaced
+    );
+    assert_eq!(
+        kb_documents_in(store, scope).await,
+        vec![KbDocument {
+            path: path.into(),
+            scope: scope.into(),
+            sha256: "sha-2".into(),
+            passages: 1,
+            added_at: at(3),
+        }]
+    );
+    let all = store.kb_candidates(&tokio, scope, 50).await.unwrap();
+    assert!(
+        all.iter().all(|c| c.path != path),
+        "the old passages are gone: {all:?}"
+    );
+    let all = store
+        .kb_candidates(&kb_terms(&["upgrad"]), scope, 50)
+        .await
+        .unwrap();
+    let upgraded: Vec<(&str, Vec<String>)> = all
+        .iter()
+        .filter(|c| c.path == path)
+        .map(|c| (c.heading.as_str(), c.terms.clone()))
+        .collect();
+    assert_eq!(upgraded, [("Upgrade", kb_terms(&["upgrad", "instal"]))]);
+    let stats = store.kb_term_stats(&watched).await.unwrap();
+    assert_eq!(stats.passages, before.passages + 1);
+    assert_eq!(df(&stats, "instal"), df(&before, "instal") + 1);
+    assert_eq!(df(&stats, "tokio"), df(&before, "tokio"));
+    assert_eq!(df(&stats, "runtim"), df(&before, "runtim"));
+    assert_eq!(df(&stats, "upgrad"), df(&before, "upgrad") + 1);
+
+    // Removal drops the document, its passages and their counts.
+    assert!(store.kb_remove_document(scope, path).await.unwrap());
+    assert!(
+        !store.kb_remove_document(scope, path).await.unwrap(),
+        "already removed"
+    );
+    assert!(!store
+        .kb_remove_document(scope, "life/never-added.md")
+        .await
+        .unwrap());
+    assert!(kb_documents_in(store, scope).await.is_empty());
+    let all = store
+        .kb_candidates(&kb_terms(&["upgrad", "instal", "tokio"]), scope, 50)
+        .await
+        .unwrap();
+    assert!(all.iter().all(|c| c.path != path), "{all:?}");
+    assert_eq!(store.kb_term_stats(&watched).await.unwrap(), before);
+}
+
+async fn kb_candidates_and_stats(store: &Store) {
+    let watched = kb_terms(&[
+        "instal",
+        "tokio",
+        "runtim",
+        "matrix",
+        "安装",
+        "装教",
+        "教程",
+        "问题",
+        "tiebreak",
+        "neverstored",
+    ]);
+    let before = store.kb_term_stats(&watched).await.unwrap();
+
+    let discord = kb_document(
+        "discord:1",
+        "cands/discord.md",
+        "sha-d",
+        vec![
+            kb_passage(
+                0,
+                "Install",
+                "Install tokio first.",
+                kb_terms(&["instal", "tokio"]),
+            ),
+            kb_passage(1, "安装", "安装教程", kb_terms(&["安装", "装教", "教程"])),
+            kb_passage(2, "Tie A", "A tie.", kb_terms(&["tiebreak"])),
+        ],
+    );
+    let shared = kb_document(
+        ALL_COMMUNITIES,
+        "cands/shared.md",
+        "sha-s",
+        vec![
+            kb_passage(
+                0,
+                "Runtime",
+                "The tokio runtime.",
+                kb_terms(&["tokio", "runtim"]),
+            ),
+            kb_passage(
+                1,
+                "问题",
+                "安装的问题和问题",
+                kb_terms(&["安装", "问题", "问题"]),
+            ),
+            kb_passage(2, "Tie B", "B tie.", kb_terms(&["tiebreak"])),
+            kb_passage(3, "Empty", "", Vec::new()),
+        ],
+    );
+    let matrix = kb_document(
+        "matrix:2",
+        "cands/matrix.md",
+        "sha-m",
+        vec![kb_passage(
+            0,
+            "Matrix",
+            "Install on Matrix.",
+            kb_terms(&["instal", "matrix"]),
+        )],
+    );
+    for document in [&discord, &shared, &matrix] {
+        assert_eq!(
+            store.kb_store_document(document, at(1)).await.unwrap(),
+            Stored::Added
+        );
+    }
+
+    // Document frequencies count each term once per passage.
+    let stats = store.kb_term_stats(&watched).await.unwrap();
+    assert_eq!(stats.passages, before.passages + 8);
+    let grown: Vec<(&str, u64)> = watched
+        .iter()
+        .map(|term| (term.as_str(), df(&stats, term) - df(&before, term)))
+        .collect();
+    assert_eq!(
+        grown,
+        [
+            ("instal", 2),
+            ("tokio", 2),
+            ("runtim", 1),
+            ("matrix", 1),
+            ("安装", 2),
+            ("装教", 1),
+            ("教程", 1),
+            ("问题", 1),
+            ("tiebreak", 2),
+            ("neverstored", 0),
+        ]
+    );
+    assert!(!stats.document_frequency.contains_key("neverstored"));
+    // 14 terms, repeats included, over the 8 new passages (the empty one too).
+    let total = |stats: &TermStats| stats.average_terms * stats.passages as f64;
+    assert!(
+        (total(&stats) - total(&before) - 14.0).abs() < 1e-6,
+        "{before:?} -> {stats:?}"
+    );
+
+    // A passage matching more of the terms comes first; another community's never comes.
+    let found = kb_ask(store, &["instal", "tokio"], "discord:1", 50).await;
+    assert_eq!(headings(&found), ["Install", "Runtime"]);
+    assert_eq!(found[0].path, "cands/discord.md");
+    assert_eq!(found[0].text, "Install tokio first.");
+    assert_eq!(found[0].terms, kb_terms(&["instal", "tokio"]));
+    assert_eq!(found[1].path, "cands/shared.md");
+    assert_eq!(
+        kb_ask(store, &["instal", "tokio"], "discord:1", 50).await,
+        found,
+        "the same question, the same answer"
+    );
+    // In matrix:2, its own passage and the shared one (how these two rank depends on the
+    // backend's scoring), never discord:1's.
+    let mut seen = headings(&kb_ask(store, &["instal", "tokio"], "matrix:2", 50).await);
+    seen.sort();
+    assert_eq!(seen, ["Matrix", "Runtime"]);
+
+    // Chinese bigrams; equal scores are ordered by passage id.
+    assert_eq!(
+        headings(&kb_ask(store, &["安装"], "discord:1", 50).await),
+        ["安装", "问题"]
+    );
+    assert_eq!(
+        headings(&kb_ask(store, &["安装"], "matrix:2", 50).await),
+        ["问题"]
+    );
+    assert!(kb_ask(store, &["教程"], "matrix:2", 50).await.is_empty());
+
+    // Ties by passage id; the limit applies to the passages visible in the scope.
+    let tied = kb_ask(store, &["tiebreak"], "discord:1", 50).await;
+    assert_eq!(headings(&tied), ["Tie A", "Tie B"]);
+    assert!(tied[0].id < tied[1].id);
+    assert_eq!(
+        headings(&kb_ask(store, &["tiebreak"], "discord:1", 1).await),
+        ["Tie A"]
+    );
+    assert_eq!(
+        headings(&kb_ask(store, &["tiebreak"], "matrix:2", 1).await),
+        ["Tie B"]
+    );
+    assert!(kb_ask(store, &["tiebreak"], "discord:1", 0)
+        .await
+        .is_empty());
+
+    // Terms that are not letters and digits are skipped; with none left, nothing is found.
+    assert!(kb_ask(
+        store,
+        &["tok\"io", "x OR y", "'; --", "run-tim", ""],
+        "discord:1",
+        50
+    )
+    .await
+    .is_empty());
+    assert!(store
+        .kb_candidates(&[], "discord:1", 50)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        headings(
+            &kb_ask(
+                store,
+                &["runtim", "run-tim", "run tim", "runtim"],
+                "matrix:2",
+                50
+            )
+            .await
+        ),
+        ["Runtime"]
+    );
+
+    // The passage without terms is stored (and counted) but never found.
+    assert!(store
+        .kb_documents()
+        .await
+        .unwrap()
+        .iter()
+        .any(|d| d.path == "cands/shared.md" && d.scope == ALL_COMMUNITIES && d.passages == 4));
+}
+
+async fn kb_gaps_round_trip(store: &Store) {
+    let community = CommunityId::new("gaps-community");
+    let gap = |question: &str, terms: &[&str], asked: u64| Gap {
+        question: question.into(),
+        terms: kb_terms(terms),
+        asked_at: at(asked),
+    };
+    let discord = Platform::Discord;
+    store
+        .kb_record_gap(discord, &community, "Too old", &kb_terms(&["old"]), at(1))
+        .await
+        .unwrap();
+    store
+        .kb_record_gap(
+            discord,
+            &community,
+            "How do I install on BSD?",
+            &kb_terms(&["instal", "bsd"]),
+            at(10),
+        )
+        .await
+        .unwrap();
+    store
+        .kb_record_gap(
+            discord,
+            &community,
+            "怎么安装?",
+            &kb_terms(&["怎么", "么安", "安装"]),
+            at(20),
+        )
+        .await
+        .unwrap();
+    store
+        .kb_record_gap(discord, &community, "???", &[], at(20))
+        .await
+        .unwrap();
+    store
+        .kb_record_gap(
+            Platform::Matrix,
+            &community,
+            "Another platform",
+            &kb_terms(&["platform"]),
+            at(15),
+        )
+        .await
+        .unwrap();
+    store
+        .kb_record_gap(
+            discord,
+            &CommunityId::new("gaps-elsewhere"),
+            "Another community",
+            &kb_terms(&["communiti"]),
+            at(15),
+        )
+        .await
+        .unwrap();
+
+    // Newest first (the later of two at the same time first), from `since` on.
+    assert_eq!(
+        store.kb_gaps(discord, &community, at(5)).await.unwrap(),
+        vec![
+            gap("???", &[], 20),
+            gap("怎么安装?", &["怎么", "么安", "安装"], 20),
+            gap("How do I install on BSD?", &["instal", "bsd"], 10),
+        ]
+    );
+    assert_eq!(
+        store
+            .kb_gaps(discord, &community, at(1))
+            .await
+            .unwrap()
+            .len(),
+        4,
+        "since is inclusive"
+    );
+    assert!(store
+        .kb_gaps(discord, &community, at(21))
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        store
+            .kb_gaps(Platform::Matrix, &community, at(0))
+            .await
+            .unwrap(),
+        vec![gap("Another platform", &["platform"], 15)]
+    );
 }

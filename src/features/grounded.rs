@@ -1,0 +1,156 @@
+//! Answers grounded in the community's knowledge base: retrieve passages for the question,
+//! then either say "I don't know" (nothing relevant), quote the passages (a language the model
+//! does not write well, e.g. Chinese on the small default model) or let the model answer from
+//! the numbered passages, keeping only citations of passages it was shown and listing them
+//! as sources at the end.
+//!
+//! Communities with nothing in the knowledge base get the model's plain answer, as before.
+
+use std::sync::Arc;
+
+use crate::core::Language;
+use crate::features::Context;
+use crate::knowledge::cite::{self, CitationFilter};
+use crate::knowledge::rank::Ranked;
+use crate::knowledge::retrieve::KnowledgeBase;
+use crate::knowledge::{community_scope, terms, Candidate};
+use crate::strings::Strings;
+
+/// How many passages an answer is built from.
+pub const PASSAGES: usize = 3;
+/// Each passage is shortened to this many characters in the prompt (the small model's
+/// context is short; three passages and a question stay well under 1,000 tokens).
+const PROMPT_PASSAGE_CHARS: usize = 700;
+/// An extractive answer quotes at most this many passages, each at most this long.
+const QUOTED_PASSAGES: usize = 2;
+const QUOTED_CHARS: usize = 500;
+
+/// The knowledge base and which languages the model may answer in by generating.
+#[derive(Clone)]
+pub struct Grounding {
+    pub knowledge: Arc<dyn KnowledgeBase>,
+    /// `[model] languages`: other languages get extractive answers.
+    pub writes: Vec<Language>,
+}
+
+/// What grounding decided for one question.
+#[derive(Debug)]
+pub enum Grounded {
+    /// Nothing to ground on (an empty knowledge base, or retrieval failed): the model
+    /// answers on its own.
+    Ungrounded,
+    /// A complete answer that needs no model: "I don't know", or the sources quoted.
+    Text(String),
+    /// The model answers from these passages, numbered from 1.
+    Generate(Vec<Ranked>),
+}
+
+/// The language to answer in: the question's own (Chinese when it is mostly Chinese, English
+/// when it has Latin letters), else the community's.
+pub fn answer_language(question: &str, community: Language) -> Language {
+    if terms::is_chinese(question) {
+        Language::Chinese
+    } else if question.chars().any(|c| c.is_ascii_alphabetic()) {
+        Language::English
+    } else {
+        community
+    }
+}
+
+/// How a source is shown in an answer: documents by path and heading, as code (a heading's
+/// own backticks are dropped so the code span stays whole).
+pub fn source_link(candidate: &Candidate) -> String {
+    format!("`{}`", cite::source_label(candidate).replace('`', ""))
+}
+
+/// The sources line for `numbers` (all shown passages when the model cited none: they are
+/// what the answer was written from).
+pub fn sources(strings: Strings, numbers: &[usize], passages: &[Ranked]) -> String {
+    let all: Vec<usize> = (1..=passages.len()).collect();
+    let numbers = if numbers.is_empty() { &all } else { numbers };
+    cite::sources_line(strings.sources_header(), numbers, passages, source_link)
+}
+
+impl Grounding {
+    /// Retrieves for `question` in the context's community and decides how to answer.
+    pub async fn decide(&self, ctx: &Context, question: &str, language: Language) -> Grounded {
+        let scope = community_scope(ctx.location.platform, &ctx.location.community);
+        let retrieval = match self.knowledge.retrieve(&scope, question, PASSAGES).await {
+            Ok(retrieval) => retrieval,
+            Err(error) => {
+                tracing::warn!(%error, "knowledge retrieval failed; answering without sources");
+                return Grounded::Ungrounded;
+            }
+        };
+        tracing::debug!(
+            passages = retrieval.passages.len(),
+            indexed = retrieval.indexed,
+            retrieval_ms = retrieval.elapsed.as_millis() as u64,
+            "retrieved"
+        );
+        if retrieval.indexed == 0 {
+            return Grounded::Ungrounded;
+        }
+        let strings = Strings::new(language);
+        if retrieval.passages.is_empty() {
+            let recorded = self
+                .knowledge
+                .record_gap(ctx.location.platform, &ctx.location.community, question)
+                .await;
+            if let Err(error) = recorded {
+                tracing::warn!(%error, "recording a knowledge gap failed");
+            }
+            return Grounded::Text(strings.dont_know().to_string());
+        }
+        if !self.writes.contains(&language) {
+            let passages = &retrieval.passages;
+            let quoted = passages.len().min(QUOTED_PASSAGES);
+            let mut text =
+                cite::extractive(strings.extractive_lead_in(), passages, quoted, QUOTED_CHARS);
+            let numbers: Vec<usize> = (1..=quoted).collect();
+            text.push_str("\n\n");
+            text.push_str(&sources(strings, &numbers, passages));
+            return Grounded::Text(text);
+        }
+        Grounded::Generate(retrieval.passages)
+    }
+}
+
+/// The passages as the prompt shows them.
+pub fn numbered(passages: &[Ranked]) -> String {
+    cite::numbered(passages, PROMPT_PASSAGE_CHARS)
+}
+
+/// Citations in a streamed answer: markers of passages not shown are dropped as the text
+/// streams; the sources line closes the answer.
+pub struct Citations {
+    filter: CitationFilter,
+    passages: Vec<Ranked>,
+    strings: Strings,
+}
+
+impl Citations {
+    pub fn new(passages: Vec<Ranked>, strings: Strings) -> Self {
+        Self {
+            filter: CitationFilter::new(passages.len()),
+            passages,
+            strings,
+        }
+    }
+
+    /// Text that can be released now.
+    pub fn push(&mut self, delta: &str) -> Option<String> {
+        self.filter.push(delta)
+    }
+
+    /// What the filter still held.
+    pub fn finish(&mut self) -> Option<String> {
+        self.filter.finish()
+    }
+
+    /// The closing sources line (with its leading blank line).
+    pub fn sources(&self) -> String {
+        let line = sources(self.strings, &self.filter.cited(), &self.passages);
+        format!("\n\n{line}")
+    }
+}

@@ -1,0 +1,295 @@
+//! Grounded answers (the knowledge base): citations of shown passages only, "I don't know"
+//! with the question recorded as a gap, quoted Chinese answers on the default model, the
+//! `kb` commands on real files, and the evaluation's bar on the corpus in tests/fixtures/kb.
+
+use std::path::{Path, PathBuf};
+use std::process::Command as Process;
+
+use steward::config::Language;
+use steward::core::{
+    Author, ChannelId, Command, CommunityId, Event, EventKind, Location, MessageId, Platform, Role,
+    UserId,
+};
+use steward::knowledge::ALL_COMMUNITIES;
+
+use crate::dispatch::{fixture_config, reply_text, Fixture};
+
+fn docs(language: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/kb/docs/{language}"))
+}
+
+fn ask(question: &str) -> Event {
+    Event::now(EventKind::CommandInvoked {
+        location: Location {
+            platform: Platform::Console,
+            community: CommunityId::new("c"),
+            channel: ChannelId::new("general"),
+            thread: None,
+        },
+        invoker: Author {
+            id: UserId::new("ana"),
+            display_name: "Ana".into(),
+            role: Role::Member,
+            is_bot: false,
+        },
+        command: Command::Ask {
+            question: question.into(),
+        },
+        message: Some(MessageId::new("m-ask")),
+    })
+}
+
+/// A router over a scripted model answering `answer`, with `languages` as `[model]
+/// languages` and the given documents in its knowledge base.
+async fn grounded(answer: &'static str, languages: &[Language], docs: &[PathBuf]) -> Fixture {
+    let languages = languages.to_vec();
+    let f = fixture_config(Ok(answer), move |config| config.model.languages = languages).await;
+    let summary = steward::app::kb::add(&f.store, docs, ALL_COMMUNITIES, |_| {})
+        .await
+        .unwrap();
+    assert!(summary.added >= 10, "{summary:?}");
+    f
+}
+
+#[tokio::test]
+async fn an_answer_cites_only_the_passages_it_was_shown() {
+    let f = grounded(
+        "Lumen listens on port 8428 [1]; clustering uses another port [7].",
+        &[Language::English],
+        &[docs("en")],
+    )
+    .await;
+    let text = reply_text(
+        f.router
+            .handle(ask("what port does lumen listen on by default?"))
+            .await,
+    )
+    .await;
+    assert!(text.contains("8428 [1];"), "{text}");
+    assert!(
+        !text.contains("[7]"),
+        "an invented citation is dropped: {text}"
+    );
+    let sources = text.split("\n\nSources: ").nth(1).expect("a sources line");
+    assert!(sources.starts_with("[1] `"), "{text}");
+    assert!(
+        !sources.contains("[2]"),
+        "only cited passages are listed: {text}"
+    );
+    // The prompt carried the numbered passages and the question.
+    let seen = f.engine.seen.lock().unwrap();
+    let prompt = &seen[0].messages[0].content;
+    assert!(prompt.starts_with("Sources:\n\n[1] ("), "{prompt}");
+    assert!(
+        prompt.contains("8428"),
+        "the retrieved passage is in the prompt: {prompt}"
+    );
+    assert!(prompt.ends_with("Question: what port does lumen listen on by default?"));
+}
+
+#[tokio::test]
+async fn an_unanswerable_question_is_a_gap_not_an_invention() {
+    let f = grounded(
+        "Bake it at 220 °C [1].",
+        &[Language::English],
+        &[docs("en")],
+    )
+    .await;
+    for question in [
+        "how do I bake sourdough bread?",
+        "How do you bake sourdough bread at home?",
+        "who won the football world cup?",
+    ] {
+        let text = reply_text(f.router.handle(ask(question)).await).await;
+        assert!(text.starts_with("I don't know"), "{question}: {text}");
+    }
+    assert!(
+        f.engine.seen.lock().unwrap().is_empty(),
+        "the model was not asked"
+    );
+    let report =
+        steward::app::kb::gaps_report(&f.store, Platform::Console, &CommunityId::new("c"), 7)
+            .await
+            .unwrap();
+    let lines: Vec<&str> = report.lines().collect();
+    assert!(lines[1].trim_start().starts_with("2 ×"), "{report}");
+    assert!(lines[1].contains("sourdough"), "{report}");
+    assert!(
+        report.contains("1 × who won the football world cup?"),
+        "{report}"
+    );
+}
+
+#[tokio::test]
+async fn a_chinese_question_gets_quoted_cited_chinese_on_the_default_model() {
+    // The default model writes English only: the model must not be asked to write Chinese.
+    let f = grounded("degenerate 1.1.1.1", &[Language::English], &[docs("zh")]).await;
+    let text = reply_text(f.router.handle(ask("青鸟默认用哪个端口？")).await).await;
+    assert!(
+        f.engine.seen.lock().unwrap().is_empty(),
+        "quoted, not generated: {text}"
+    );
+    assert!(text.starts_with("社区文档中的相关内容："), "{text}");
+    assert!(text.contains("\n> "), "{text}");
+    assert!(
+        text.contains("[1]") && text.contains("来源：[1] `"),
+        "{text}"
+    );
+    let cjk = text
+        .chars()
+        .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
+        .count();
+    assert!(cjk > 20, "{text}");
+    assert!(!steward::app::eval_ask::degenerate(&text), "{text}");
+}
+
+#[tokio::test]
+async fn without_documents_the_model_answers_as_before() {
+    let f = fixture_config(Ok("Paris is the capital."), |_| {}).await;
+    let text = reply_text(f.router.handle(ask("Capital of France?")).await).await;
+    assert_eq!(text, "Paris is the capital.");
+}
+
+/// Runs the real binary with a private store; returns (stdout, stderr, success).
+fn steward(dir: &Path, args: &[&str]) -> (String, String, bool) {
+    let config = dir.join("steward.toml");
+    if !config.exists() {
+        let text = format!("[store]\nurl = \"sqlite://{}/steward.db\"\n", dir.display());
+        std::fs::write(&config, text).unwrap();
+    }
+    let output = Process::new(env!("CARGO_BIN_EXE_steward"))
+        .args(["--config", config.to_str().unwrap()])
+        .args(args)
+        .env("STEWARD_LOG", "warn")
+        .output()
+        .unwrap();
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+        output.status.success(),
+    )
+}
+
+#[test]
+fn kb_add_list_remove_with_bad_files_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("docs");
+    std::fs::create_dir_all(tree.join("empty")).unwrap();
+    std::fs::write(tree.join("install.md"), "# Install\n\nRun `lumen serve`.\n").unwrap();
+    std::fs::write(tree.join("notes.txt"), "Backups run nightly at 02:00.\n").unwrap();
+    std::fs::write(tree.join("logo.png"), [0x89, b'P', b'N', b'G']).unwrap();
+    std::fs::write(tree.join("broken.md"), [b'#', b' ', 0xff, 0xfe, b'\n']).unwrap();
+    let tree_arg = tree.to_str().unwrap();
+
+    let (stdout, stderr, ok) = steward(dir.path(), &["kb", "add", tree_arg]);
+    assert!(ok, "{stdout}{stderr}");
+    assert!(stdout.contains("docs/install.md (1 passages)"), "{stdout}");
+    assert!(
+        stdout.contains("skipped") && stdout.contains("logo.png"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("UTF-8"), "{stdout}");
+    assert!(
+        stdout.contains("2 added, 0 updated, 0 unchanged, 3 skipped"),
+        "{stdout}"
+    );
+
+    // Again: unchanged; a changed file replaces its passages.
+    std::fs::write(tree.join("notes.txt"), "Backups run nightly at 03:00.\n").unwrap();
+    let (stdout, _, ok) = steward(dir.path(), &["kb", "add", tree_arg]);
+    assert!(
+        ok && stdout.contains("0 added, 1 updated, 1 unchanged"),
+        "{stdout}"
+    );
+
+    let (stdout, _, ok) = steward(dir.path(), &["kb", "list"]);
+    assert!(ok && stdout.contains("2 documents"), "{stdout}");
+    let install = format!("{}/install.md", tree_arg.trim_end_matches('/'));
+    let (stdout, stderr, ok) = steward(dir.path(), &["kb", "remove", &install]);
+    assert!(ok, "{stdout}{stderr}");
+    let (stdout, stderr, ok) = steward(dir.path(), &["kb", "remove", &install]);
+    assert!(!ok && stderr.contains("no document"), "{stdout}{stderr}");
+    let (stdout, _, _) = steward(dir.path(), &["kb", "list"]);
+    assert!(stdout.contains("1 documents"), "{stdout}");
+    let (_, stderr, ok) = steward(dir.path(), &["kb", "gaps", "--community", "irc:1"]);
+    assert!(!ok && stderr.contains("platform:id"), "{stderr}");
+}
+
+/// Runs `steward eval ask --retrieval-only` on the corpus; returns the per-case JSON lines
+/// and the printed report.
+fn corpus_outcomes() -> (Vec<serde_json::Value>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let json = dir.path().join("cases.json");
+    let (stdout, stderr, ok) = steward(
+        dir.path(),
+        &[
+            "eval",
+            "ask",
+            "--kb",
+            root.join("tests/fixtures/kb/docs").to_str().unwrap(),
+            "--cases",
+            root.join("tests/fixtures/kb/cases.jsonl").to_str().unwrap(),
+            "--retrieval-only",
+            "--json",
+            json.to_str().unwrap(),
+        ],
+    );
+    assert!(ok, "{stdout}{stderr}");
+    let outcomes: Vec<serde_json::Value> = std::fs::read_to_string(&json)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(outcomes.len(), 110);
+    (outcomes, stdout)
+}
+
+/// Per language: (hit@3 over answerable cases, share of unanswerable cases answered "I don't
+/// know").
+fn corpus_figures(outcomes: &[serde_json::Value], language: &str) -> (f64, f64) {
+    let of = |answerable: bool| -> Vec<&serde_json::Value> {
+        outcomes
+            .iter()
+            .filter(|o| o["language"] == language && o["answerable"] == answerable)
+            .collect()
+    };
+    let share = |cases: Vec<&serde_json::Value>, key: &str| {
+        let yes = cases.iter().filter(|o| o[key] == true).count();
+        yes as f64 / cases.len() as f64
+    };
+    (share(of(true), "hit_at_3"), share(of(false), "dont_know"))
+}
+
+/// Lexical retrieval on our corpus, as measured when it landed (docs/knowledge.md): a drop
+/// means ranking or the floor got worse.
+#[test]
+fn retrieval_on_the_corpus_does_not_regress() {
+    let (outcomes, report) = corpus_outcomes();
+    eprintln!("{report}");
+    for language in ["en", "zh"] {
+        let (hit_at_3, dont_know) = corpus_figures(&outcomes, language);
+        assert!(hit_at_3 >= 0.9, "{language}: hit@3 {hit_at_3}\n{report}");
+        assert!(
+            dont_know >= 0.25,
+            "{language}: I don't know {dont_know}\n{report}"
+        );
+    }
+}
+
+/// The issue's bar: hit@3 >= 0.9 and >= 90 % of unanswerable questions routed to "I don't
+/// know", per language. Lexical retrieval alone routes about a quarter of our unanswerable
+/// questions (they share the documents' words by design); semantic retrieval is still to come.
+#[test]
+#[ignore = "not reached yet: lexical retrieval routes ~27 % of unanswerable questions to \"I don't know\" (issue 10)"]
+fn retrieval_meets_the_issues_bar_on_the_corpus() {
+    let (outcomes, report) = corpus_outcomes();
+    for language in ["en", "zh"] {
+        let (hit_at_3, dont_know) = corpus_figures(&outcomes, language);
+        assert!(hit_at_3 >= 0.9, "{language}: hit@3 {hit_at_3}\n{report}");
+        assert!(
+            dont_know >= 0.9,
+            "{language}: I don't know {dont_know}\n{report}"
+        );
+    }
+}
