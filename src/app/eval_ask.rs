@@ -284,7 +284,17 @@ pub fn degenerate(text: &str) -> bool {
         .split("\n\n来源：")
         .next()
         .unwrap_or(text);
-    let words: Vec<&str> = body.split_whitespace().collect();
+    // Quote markers, table rules and code fences repeat in any quoted document; only words
+    // (tokens with a letter or digit) count.
+    let body: String = body
+        .lines()
+        .map(|line| line.trim_start_matches(['>', ' ']))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let words: Vec<&str> = body
+        .split_whitespace()
+        .filter(|word| word.chars().any(char::is_alphanumeric))
+        .collect();
     let mut counts: BTreeMap<&[&str], usize> = BTreeMap::new();
     for gram in words.windows(3) {
         *counts.entry(gram).or_default() += 1;
@@ -292,7 +302,7 @@ pub fn degenerate(text: &str) -> bool {
     if counts.values().any(|&n| n >= 4) {
         return true;
     }
-    let chars: Vec<char> = body.chars().filter(|c| !c.is_whitespace()).collect();
+    let chars: Vec<char> = body.chars().filter(|c| c.is_alphanumeric()).collect();
     let mut runs: BTreeMap<String, usize> = BTreeMap::new();
     for gram in chars.windows(4) {
         *runs.entry(gram.iter().collect()).or_default() += 1;
@@ -397,6 +407,10 @@ mod tests {
         assert!(!degenerate(
             "社区文档中的相关内容：\n\n> 青鸟默认监听 8750 端口。 [1]"
         ));
+        let quoted_table = "Here is what the community's documents say:\n\n> | Port | Purpose |\n\
+             > |------|---------|\n> | 8428 | HTTP API |\n> | 8429 | peers |\n>\n> ```bash\n\
+             > lumen serve\n> ```\n>\n> - `a` — one.\n> - `b` — two. [1]";
+        assert!(!degenerate(quoted_table));
     }
 
     #[test]

@@ -103,7 +103,12 @@ impl Grounding {
             return Grounded::Text(strings.dont_know().to_string());
         }
         if !self.writes.contains(&language) {
-            let passages = &retrieval.passages;
+            // Quotes in the asker's language first (a Chinese page quoted to an English
+            // question helps nobody when an English one matched too); best first otherwise.
+            let mut passages = retrieval.passages;
+            let chinese = language == Language::Chinese;
+            passages.sort_by_key(|p| terms::is_chinese(&p.candidate.text) != chinese);
+            let passages = &passages;
             let quoted = passages.len().min(QUOTED_PASSAGES);
             let mut text =
                 cite::extractive(strings.extractive_lead_in(), passages, quoted, QUOTED_CHARS);
