@@ -302,7 +302,11 @@ pub fn degenerate(text: &str) -> bool {
     if counts.values().any(|&n| n >= 4) {
         return true;
     }
-    let chars: Vec<char> = body.chars().filter(|c| c.is_alphanumeric()).collect();
+    // Runs of characters only for Chinese: English words repeat letters by nature.
+    let chars: Vec<char> = body
+        .chars()
+        .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
+        .collect();
     let mut runs: BTreeMap<String, usize> = BTreeMap::new();
     for gram in chars.windows(4) {
         *runs.entry(gram.iter().collect()).or_default() += 1;
