@@ -95,7 +95,7 @@ impl Synapse {
     /// one Python process (it computes the HMAC-SHA1 the API wants).
     pub fn register(&self, users: &[(&str, &str, bool)]) {
         const SCRIPT: &str = r#"
-import hmac, hashlib, json, sys, urllib.request
+import hmac, hashlib, json, sys, urllib.error, urllib.request
 base, secret = sys.argv[1], sys.argv[2].encode()
 for spec in sys.argv[3:]:
     user, password, admin = spec.split("\t")
@@ -107,8 +107,12 @@ for spec in sys.argv[3:]:
                        "admin": admin == "1", "mac": mac.hexdigest()}).encode()
     request = urllib.request.Request(base + "/_synapse/admin/v1/register", data=body,
                                      headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request) as r:
-        r.read()
+    try:
+        with urllib.request.urlopen(request) as r:
+            r.read()
+    except urllib.error.HTTPError as error:
+        # Seen once under load: a 400 whose body was not kept. Say what Synapse answered.
+        sys.exit(f"registering {user}: HTTP {error.code}: {error.read().decode(errors='replace')}")
 "#;
         let specs = users
             .iter()
