@@ -77,6 +77,30 @@ fn member(id: String) -> Author {
     }
 }
 
+/// Spam message number `n` by its own poster.
+fn spam(n: usize) -> Message {
+    Message {
+        id: MessageId::new(format!("m{n}")),
+        location: general(),
+        author: member(format!("poster{n}")),
+        text: format!("cheap followers, offer {n}"),
+        created_at: SystemTime::now(),
+        reply_to: None,
+        mentions_bot: false,
+        replies_to_bot: false,
+    }
+}
+
+/// A 🚩 report of message `n` by its own reporter.
+fn flag(n: usize) -> Reaction {
+    Reaction {
+        location: general(),
+        message: MessageId::new(format!("m{n}")),
+        user: UserId::new(format!("reporter{n}")),
+        emoji: "🚩".into(),
+    }
+}
+
 /// A process: the router over a fresh scheduler on `store`, its workers running until `stop`.
 fn process(
     store: Arc<Store>,
@@ -129,28 +153,14 @@ async fn two_hundred_reports_get_two_hundred_verdicts_across_a_restart() {
     let mut background = router.subscribe(Platform::Console);
 
     for n in 0..REPORTS {
-        let message = Message {
-            id: MessageId::new(format!("m{n}")),
-            location: general(),
-            author: member(format!("poster{n}")),
-            text: format!("cheap followers, offer {n}"),
-            created_at: SystemTime::now(),
-            reply_to: None,
-            mentions_bot: false,
-            replies_to_bot: false,
-        };
+        let message = spam(n);
         router
             .handle(Event::now(EventKind::MessagePosted(message)))
             .await;
     }
     let started = Instant::now();
     for n in 0..REPORTS {
-        let report = Reaction {
-            location: general(),
-            message: MessageId::new(format!("m{n}")),
-            user: UserId::new(format!("reporter{n}")),
-            emoji: "🚩".into(),
-        };
+        let report = flag(n);
         let actions = router
             .handle(Event::now(EventKind::ReactionAdded(report)))
             .await;
@@ -253,25 +263,11 @@ async fn a_process_claims_only_the_reviews_of_the_platforms_it_serves() {
     stopped.cancel();
     let (reporting, _) = process_serving(store.clone(), &stopped, &[Platform::Console]);
     for n in 0..QUEUED {
-        let message = Message {
-            id: MessageId::new(format!("m{n}")),
-            location: general(),
-            author: member(format!("poster{n}")),
-            text: format!("cheap followers, offer {n}"),
-            created_at: SystemTime::now(),
-            reply_to: None,
-            mentions_bot: false,
-            replies_to_bot: false,
-        };
+        let message = spam(n);
         reporting
             .handle(Event::now(EventKind::MessagePosted(message)))
             .await;
-        let report = Reaction {
-            location: general(),
-            message: MessageId::new(format!("m{n}")),
-            user: UserId::new(format!("reporter{n}")),
-            emoji: "🚩".into(),
-        };
+        let report = flag(n);
         reporting
             .handle(Event::now(EventKind::ReactionAdded(report)))
             .await;
