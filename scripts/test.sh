@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: builds the test binaries (and the `steward` binary with them), fetches the
-# default model if absent (verified), then runs the whole suite in release mode.
+# default model and the embedding model if absent (verified), then runs the whole suite in
+# release mode.
 #
 # The model is fetched with the binary `cargo test` builds, not with `cargo run`: `cargo run`
 # resolves features without the dev-dependencies, so it would build a second variant of

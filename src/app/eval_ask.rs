@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use super::eval::EvalError;
 use super::kb;
-use super::{load_engine, AppError};
+use super::{load_embedder, load_engine, AppError};
 use crate::config::Config;
 use crate::core::{
     Capabilities, ChannelId, CommunityId, Language, Location, Platform, Role, UserId,
@@ -29,7 +29,7 @@ use crate::features::grounded::{self, Grounding, PASSAGES};
 use crate::features::{CommunitySettings, Context};
 use crate::knowledge::cite::source_label;
 use crate::knowledge::ingest::document_path;
-use crate::knowledge::retrieve::{Floor, KnowledgeBase};
+use crate::knowledge::retrieve::{Floor, Knowledge, KnowledgeBase};
 use crate::knowledge::{community_scope, ALL_COMMUNITIES};
 use crate::prompts::Prompts;
 use crate::store::Store;
@@ -55,8 +55,9 @@ pub struct AskOutcome {
     pub answerable: bool,
     /// Retrieved document paths (relative to the directory), best first.
     pub retrieved: Vec<String>,
-    /// The best passages whatever the floor: (path, relevance, known share, score).
-    pub best: Vec<(String, f64, f64, f64)>,
+    /// The best passages whatever the floor: (path, relevance, known share, BM25 score,
+    /// cosine similarity when semantic retrieval found it).
+    pub best: Vec<(String, f64, f64, f64, Option<f32>)>,
     pub hit_at_1: bool,
     pub hit_at_3: bool,
     /// The answer was "I don't know".
@@ -123,6 +124,16 @@ pub async fn evaluate(
         }
     })
     .await?;
+    // Semantic retrieval as the bot would have it with this config ([knowledge] embeddings).
+    let embedder = load_embedder(config, crate::metrics::Metrics::new()).await?;
+    let retrieval_mode = match &embedder {
+        Some(embedder) => {
+            eprintln!("{}", kb::embed_passages(&store, embedder.as_ref()).await?);
+            format!("lexical + semantic ({})", embedder.info())
+        }
+        None => "lexical only".to_string(),
+    };
+    let knowledge: Arc<dyn KnowledgeBase> = Arc::new(Knowledge::new(store.clone(), embedder));
     let prefix = format!("{}/", document_path(kb_dir));
     let relative = |path: &str| path.strip_prefix(&prefix).unwrap_or(path).to_string();
 
@@ -137,7 +148,7 @@ pub async fn evaluate(
             timeout: config.model.request_timeout,
         };
         let grounding = Grounding {
-            knowledge: store.clone(),
+            knowledge: knowledge.clone(),
             writes: config.model.languages.clone(),
         };
         Some(Ask::new(engine, Arc::new(Prompts::builtin()), settings).with_grounding(grounding))
@@ -158,7 +169,7 @@ pub async fn evaluate(
         } else {
             Language::English
         };
-        let retrieval = store
+        let retrieval = knowledge
             .retrieve_with(&scope, &case.question, PASSAGES, floor)
             .await?;
         let mut retrieved: Vec<String> = Vec::new();
@@ -191,7 +202,7 @@ pub async fn evaluate(
                 .iter()
                 .map(|p| {
                     let path = relative(&p.candidate.path);
-                    (path, p.relevance, p.known, p.score)
+                    (path, p.relevance, p.known, p.score, p.similarity)
                 })
                 .collect(),
             hit_at_1: answerable && hit(1),
@@ -245,8 +256,8 @@ pub async fn evaluate(
         outcomes.push(outcome);
     }
     let model = match &ask {
-        Some(_) => "answers by the configured model".to_string(),
-        None => "retrieval only".to_string(),
+        Some(_) => format!("answers by the configured model; {retrieval_mode}"),
+        None => format!("retrieval only; {retrieval_mode}"),
     };
     Ok(render(&outcomes, added.passages, &model))
 }

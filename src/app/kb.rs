@@ -1,16 +1,21 @@
 //! `steward kb`: the knowledge base from the command line: add documents (files and
-//! directory trees), list them, remove one, and the questions nobody could answer.
+//! directory trees), list them, remove one, the questions nobody could answer, and members'
+//! 👍/👎 on the answers (the same reports moderators get in chat, in English).
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
-use crate::core::{CommunityId, Platform};
+use crate::config::Config;
+use crate::core::{CommunityId, Language, Location, MessageId, Platform};
+use crate::features;
 use crate::knowledge::chunk::TokenCounter;
-use crate::knowledge::gaps::{self, GapGroup};
 use crate::knowledge::ingest::{self, Ingested};
+use crate::knowledge::vectors::{self, VectorError};
 use crate::knowledge::{community_scope, Stored, ALL_COMMUNITIES};
+use crate::llm::Embedder;
 use crate::store::{Store, StoreError};
+use crate::strings::Strings;
 
 /// A `--community` value that is not `platform:id`.
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +43,24 @@ pub fn scope_of(community: Option<&(Platform, CommunityId)>) -> String {
         Some((platform, id)) => community_scope(*platform, id),
         None => ALL_COMMUNITIES.to_string(),
     }
+}
+
+/// Embeds every passage that has no vector for `embedder`'s model yet (after `kb add`),
+/// printing progress on stderr; returns the report line.
+pub async fn embed_passages(store: &Store, embedder: &dyn Embedder) -> Result<String, VectorError> {
+    let started = std::time::Instant::now();
+    let embedded = vectors::embed_missing(store, embedder, |done| {
+        eprint!("\rembedding passages: {done}");
+    })
+    .await?;
+    if embedded > 0 {
+        eprintln!();
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    Ok(format!(
+        "{embedded} passages embedded with {} in {seconds:.1} s",
+        embedder.info()
+    ))
 }
 
 /// What `kb add` did, for the report.
@@ -138,33 +161,83 @@ pub async fn list(store: &Store) -> Result<String, StoreError> {
 }
 
 /// `kb gaps`: the questions nobody could answer in the last `days` days, grouped by
-/// similarity, most frequent first.
+/// similarity, most frequent first (the text moderators get from `kb gaps` in chat).
 pub async fn gaps_report(
     store: &Store,
     platform: Platform,
     community: &CommunityId,
     days: u32,
 ) -> Result<String, StoreError> {
-    let since = SystemTime::now()
-        .checked_sub(Duration::from_secs(u64::from(days) * 86_400))
-        .unwrap_or(SystemTime::UNIX_EPOCH);
-    let recorded = store.kb_gaps(platform, community, since).await?;
-    let groups = gaps::group(&recorded, gaps::SIMILAR);
-    Ok(render_gaps(&groups, days))
+    let strings = Strings::new(Language::English);
+    features::gaps::report_text(store, platform, community, days, strings, SystemTime::now()).await
 }
 
-fn render_gaps(groups: &[GapGroup], days: u32) -> String {
-    if groups.is_empty() {
-        return format!("No unanswered questions in the last {days} days.\n");
+/// `kb feedback`: members' 👍/👎 on Steward's answers in the last `days` days, per day (per
+/// week over a month), and the worst-rated answers (the text moderators get from `kb feedback`
+/// in chat). Answers are linked where `config` configures their platform, else shown by id.
+pub async fn feedback_report(
+    config: &Config,
+    store: &Store,
+    platform: Platform,
+    community: &CommunityId,
+    days: u32,
+) -> Result<String, StoreError> {
+    let capabilities = match platform {
+        Platform::Discord => config
+            .discord
+            .as_ref()
+            .map(crate::platform::discord::capabilities),
+        Platform::Matrix => config
+            .matrix
+            .as_ref()
+            .map(crate::platform::matrix::capabilities),
+        Platform::Console => None,
+    };
+    let link = |location: &Location, message: &MessageId| {
+        capabilities.as_ref()?.message_link(location, message)
+    };
+    let strings = Strings::new(Language::English);
+    let now = SystemTime::now();
+    features::feedback::report_text(store, platform, community, days, strings, &link, now).await
+}
+
+/// `kb backfill`: indexes every conversation of the recorded history (of one community, or
+/// all) as `steward run` would have, with `n/total` progress on stderr; returns the summary
+/// line. `exclude_channels` is `[knowledge] exclude_channels`: conversations there are removed.
+pub async fn backfill(
+    store: &Store,
+    exclude_channels: &[String],
+    community: Option<&(Platform, CommunityId)>,
+) -> Result<String, StoreError> {
+    use crate::knowledge::conversations::ConversationIndex;
+    let started = std::time::Instant::now();
+    let index = ConversationIndex::new(
+        std::sync::Arc::new(store.clone()),
+        exclude_channels.iter().cloned(),
+    );
+    let community = community.map(|(platform, id)| (*platform, id));
+    let summary = index
+        .backfill(community, |done, total| {
+            if done == total || done % 100 == 0 {
+                eprint!("\rindexing conversations: {done}/{total}");
+            }
+        })
+        .await?;
+    if summary.conversations > 0 {
+        eprintln!();
     }
-    let mut out = format!("Unanswered questions, last {days} days (most asked first):\n");
-    for group in groups {
-        let _ = writeln!(out, "{:>4} × {}", group.count, group.question);
-        for example in &group.examples {
-            let _ = writeln!(out, "       also: {example}");
-        }
-    }
-    out
+    Ok(format!(
+        "{} messages read, {} conversations: {} added, {} updated, {} unchanged, {} removed, \
+         {} not indexed (one member only, deleted or excluded) in {:.1} s\n",
+        summary.messages,
+        summary.conversations,
+        summary.added,
+        summary.replaced,
+        summary.unchanged,
+        summary.removed,
+        summary.skipped,
+        started.elapsed().as_secs_f64()
+    ))
 }
 
 #[cfg(test)]

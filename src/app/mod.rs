@@ -5,6 +5,7 @@ pub mod bench;
 pub mod doctor;
 pub mod eval;
 pub mod eval_ask;
+mod indexing;
 pub mod kb;
 pub mod run;
 
@@ -16,22 +17,26 @@ use tokio::io::BufReader;
 
 use crate::community::{Background, Features, Router, RouterSettings};
 use crate::config::ModelReview;
-use crate::config::{Config, ConfigError, Language, ModelSource};
+use crate::config::{Config, ConfigError, Embeddings, Language, ModelSource};
 use crate::core::{Platform, Role};
 use crate::features::ask::{Ask, AskSettings};
+use crate::features::conversations::{self, Conversations, IndexJobs};
 use crate::features::grounded::Grounding;
 use crate::features::moderation::review::Reviewer;
 use crate::features::moderation::review_job::{self, ReviewJobs};
 use crate::features::moderation::Moderation;
 use crate::features::summarize::Summarize;
 use crate::jobs::{Worker, WorkerSettings};
+use crate::knowledge::conversations::ConversationIndex;
+use crate::knowledge::retrieve::Knowledge;
+use crate::llm::bert::LocalEmbedder;
 use crate::llm::remote::{Capability, RemoteEmbedder, RemotePool};
 use crate::llm::{
     Backend, Embedder, Engine, LlmError, MistralBackend, MistralSettings, ModelLocation, Scheduler,
     SchedulerSettings,
 };
 use crate::metrics::Metrics;
-use crate::model::{self, FetchError, FetchProgress, ModelManifest};
+use crate::model::{self, EmbedderManifest, FetchError, FetchProgress, ModelManifest};
 use crate::outbox::Outbox;
 use crate::platform::console::{self, ConsoleOptions};
 use crate::prompts::Prompts;
@@ -56,6 +61,8 @@ pub enum AppError {
     MetricsBind(#[from] crate::metrics::MetricsError),
     #[error(transparent)]
     Eval(#[from] eval::EvalError),
+    #[error(transparent)]
+    Vectors(#[from] crate::knowledge::vectors::VectorError),
     #[error("adapters stopped with errors: {0}")]
     AdaptersFailed(String),
 }
@@ -82,24 +89,46 @@ pub fn default_model_path(config: &Config) -> PathBuf {
 /// Fetches the default model (verified) into the models directory, printing progress to
 /// stderr. Returns its path.
 pub fn fetch_default_model(config: &Config) -> Result<PathBuf, FetchError> {
-    let manifest = ModelManifest::builtin_default();
+    model::fetch(
+        &ModelManifest::builtin_default(),
+        &config.model.models_dir,
+        &cache_dir(),
+        &mut progress_printer("the default model"),
+    )
+}
+
+/// Fetches the embedding model's three files (verified) into the models directory, printing
+/// progress to stderr the same way. Returns their paths.
+pub fn fetch_embedder(config: &Config) -> Result<Vec<PathBuf>, FetchError> {
+    model::fetch_embedder(
+        &EmbedderManifest::builtin(),
+        &config.model.models_dir,
+        &cache_dir(),
+        &mut progress_printer("the embedding model"),
+    )
+}
+
+/// `steward model fetch`: the default model, then the embedding model. Returns every path.
+pub fn fetch_models(config: &Config) -> Result<Vec<PathBuf>, FetchError> {
+    let mut paths = vec![fetch_default_model(config)?];
+    paths.extend(fetch_embedder(config)?);
+    Ok(paths)
+}
+
+/// Prints the progress of fetching `what` ("the default model") to stderr: each step, and the
+/// extraction every 10 %.
+fn progress_printer(what: &'static str) -> impl FnMut(FetchProgress) {
     let mut last_percent = None;
-    let mut report = |progress: FetchProgress| match progress {
+    move |progress| match progress {
         FetchProgress::Extracting { written, total } => {
             let percent = (written * 100).checked_div(total).unwrap_or(100);
             if last_percent != Some(percent) && percent % 10 == 0 {
-                eprintln!("steward: extracting model: {percent}%");
+                eprintln!("steward: extracting {what}: {percent}%");
                 last_percent = Some(percent);
             }
         }
-        other => eprintln!("steward: {}", describe_progress(&other)),
-    };
-    model::fetch(
-        &manifest,
-        &config.model.models_dir,
-        &cache_dir(),
-        &mut report,
-    )
+        other => eprintln!("steward: {}", describe_progress(what, &other)),
+    }
 }
 
 /// The download cache: `STEWARD_CACHE_DIR`, else the platform cache directory.
@@ -109,7 +138,7 @@ pub fn cache_dir() -> PathBuf {
         .unwrap_or_else(model::default_cache_dir)
 }
 
-fn describe_progress(progress: &FetchProgress) -> String {
+fn describe_progress(what: &str, progress: &FetchProgress) -> String {
     match progress {
         FetchProgress::Verifying { path } => format!("verifying {}", path.display()),
         FetchProgress::AlreadyPresent { path } => {
@@ -125,9 +154,7 @@ fn describe_progress(progress: &FetchProgress) -> String {
                 path.display()
             )
         }
-        FetchProgress::Downloading { command } => {
-            format!("downloading the default model: {command}")
-        }
+        FetchProgress::Downloading { command } => format!("downloading {what}: {command}"),
         FetchProgress::Extracting { written, total } => {
             format!("extracting {written}/{total} bytes")
         }
@@ -199,17 +226,42 @@ pub async fn load_engine(
     Ok(Arc::new(Scheduler::new(backend, settings, metrics)))
 }
 
-/// The embedder over the servers of `[inference]` that serve embeddings; `None` when none
-/// does (there is no in-process embedding model).
+/// The embedder `[knowledge] embeddings` asks for: the `[inference]` servers that serve
+/// embeddings ("remote"; "auto" with such servers), the in-process all-MiniLM-L6-v2 ("local";
+/// "auto" without), or none ("off").
+///
+/// A local model that is missing or broken is not an error: it logs one warning and returns
+/// `None`, and retrieval stays lexical (`steward doctor` says how to fix it).
 pub async fn load_embedder(
     config: &Config,
     metrics: Arc<Metrics>,
 ) -> Result<Option<Arc<dyn Embedder>>, AppError> {
-    if !config.inference.has_embedding_servers() {
-        return Ok(None);
+    let servers = config.inference.has_embedding_servers();
+    match config.knowledge.embeddings.resolve(servers) {
+        Embeddings::Off => Ok(None),
+        Embeddings::Remote => {
+            let embedder = RemoteEmbedder::new(&config.inference, metrics)?;
+            Ok(Some(Arc::new(embedder) as Arc<dyn Embedder>))
+        }
+        Embeddings::Local | Embeddings::Auto => {
+            let models_dir = config.model.models_dir.clone();
+            let loaded = tokio::task::spawn_blocking(move || LocalEmbedder::load(&models_dir))
+                .await
+                .map_err(|e| {
+                    format!("loading the embedding model failed ({e}); see `steward doctor`")
+                })
+                .and_then(|loaded| loaded.map_err(|e| e.to_string()));
+            match loaded {
+                Ok(embedder) => Ok(Some(Arc::new(embedder) as Arc<dyn Embedder>)),
+                Err(reason) => {
+                    tracing::warn!(
+                        "semantic retrieval off, answers use lexical retrieval only: {reason}"
+                    );
+                    Ok(None)
+                }
+            }
+        }
     }
-    let embedder: Arc<dyn Embedder> = Arc::new(RemoteEmbedder::new(&config.inference, metrics)?);
-    Ok(Some(embedder))
 }
 
 /// Opens the configured store (running migrations).
@@ -225,17 +277,18 @@ pub fn router(
     engine: Arc<dyn Engine>,
     metrics: Arc<Metrics>,
 ) -> Router {
-    router_serving(config, store, engine, metrics, &Platform::ALL)
+    router_serving(config, store, engine, metrics, &Platform::ALL, None)
 }
 
 /// Builds the router of a process that serves `platforms`: its background workers claim only
-/// those platforms' jobs.
+/// those platforms' jobs. With `embedder`, the knowledge base retrieves semantically too.
 pub fn router_serving(
     config: &Config,
     store: Arc<Store>,
     engine: Arc<dyn Engine>,
     metrics: Arc<Metrics>,
     platforms: &[Platform],
+    embedder: Option<Arc<dyn Embedder>>,
 ) -> Router {
     let prompts = Arc::new(Prompts::builtin());
     let ask = Ask::new(
@@ -249,7 +302,7 @@ pub fn router_serving(
         },
     )
     .with_grounding(Grounding {
-        knowledge: store.clone(),
+        knowledge: Arc::new(Knowledge::new(store.clone(), embedder)),
         writes: config.model.languages.clone(),
     });
     let timeout = config.model.request_timeout;
@@ -281,10 +334,12 @@ pub fn router_serving(
     }
     let moderation = Moderation::new(config.moderation.clone(), store.clone(), reviews);
     let summarize = Summarize::new(engine, prompts, store.clone(), timeout);
+    let conversations = community_conversations(config, &store, &metrics, platforms, &mut workers);
     let features = Features {
         ask,
         moderation,
         summarize,
+        conversations,
     };
     Router::new(
         router_settings(config),
@@ -294,6 +349,33 @@ pub fn router_serving(
         &config.quotas,
         metrics,
     )
+}
+
+/// Community conversations in the knowledge base: the index, and one indexing worker per
+/// served platform (added to `workers`, which the router starts).
+fn community_conversations(
+    config: &Config,
+    store: &Arc<Store>,
+    metrics: &Arc<Metrics>,
+    platforms: &[Platform],
+    workers: &mut Vec<Arc<Worker>>,
+) -> Conversations {
+    let index = Arc::new(ConversationIndex::new(
+        store.clone(),
+        config.knowledge.exclude_channels.iter().cloned(),
+    ));
+    let handler = Arc::new(IndexJobs::new(index.clone()));
+    let mut indexing = Vec::new();
+    for &platform in platforms {
+        let settings = WorkerSettings {
+            lease: Duration::from_secs(60),
+            ..WorkerSettings::new(conversations::kind(platform))
+        };
+        let worker = Worker::new(store.clone(), handler.clone(), settings, metrics.clone());
+        workers.push(worker.clone());
+        indexing.push(worker);
+    }
+    Conversations::new(index, indexing)
 }
 
 /// What the router knows about the bot, from the config.
@@ -353,15 +435,19 @@ pub async fn run_console(
     }
     let metrics = Metrics::new();
     let engine = load_engine(config, fetch_if_missing, metrics.clone()).await?;
+    let embedder = load_embedder(config, metrics.clone()).await?;
     let router = router_serving(
         config,
         store.clone(),
         engine.clone(),
         metrics,
         &[Platform::Console],
+        embedder.clone(),
     );
     let shutdown = tokio_util::sync::CancellationToken::new();
     let workers = router.start_background(&shutdown);
+    let indexing =
+        embedder.map(|embedder| indexing::spawn(store.clone(), embedder, shutdown.clone()));
     if interactive {
         let hello = match config.bot.language {
             Language::English => "type a question after /ask, /help for commands, /quit to leave",
@@ -381,6 +467,9 @@ pub async fn run_console(
     shutdown.cancel();
     for worker in workers {
         let _ = worker.await;
+    }
+    if let Some(indexing) = indexing {
+        let _ = indexing.await;
     }
     store.close().await;
     result?;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use super::{load_engine, open_store, router_serving, AppError};
+use super::{load_embedder, load_engine, open_store, router_serving, AppError};
 use crate::config::Config;
 use crate::core::Platform;
 use crate::metrics::Metrics;
@@ -38,10 +38,25 @@ pub async fn run_bots(config: &Config) -> Result<(), AppError> {
     if config.discord.is_some() {
         platforms.push(Platform::Discord);
     }
-    let router = router_serving(config, store.clone(), engine, metrics.clone(), &platforms);
+    let embedder = load_embedder(config, metrics.clone()).await?;
+    let router = router_serving(
+        config,
+        store.clone(),
+        engine,
+        metrics.clone(),
+        &platforms,
+        embedder.clone(),
+    );
     let router = Arc::new(router);
     let shutdown = CancellationToken::new();
-    let workers = router.start_background(&shutdown);
+    let mut workers = router.start_background(&shutdown);
+    if let Some(embedder) = embedder {
+        workers.push(super::indexing::spawn(
+            store.clone(),
+            embedder,
+            shutdown.clone(),
+        ));
+    }
     if let Some(listener) = metrics_listener {
         tracing::info!(address = ?listener.local_addr().ok(), "serving metrics");
         tokio::spawn(crate::metrics::serve(metrics, listener, shutdown.clone()));

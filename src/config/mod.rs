@@ -6,6 +6,7 @@
 
 mod discord;
 mod inference;
+mod knowledge;
 mod matrix;
 mod metrics;
 mod moderation;
@@ -18,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use discord::DiscordSettings;
+pub use knowledge::{Embeddings, KnowledgeSettings};
 pub use matrix::{MatrixAuth, MatrixSettings};
 pub use metrics::MetricsSettings;
 pub use moderation::{FloodLimit, ModelReview, ModerationSettings};
@@ -155,6 +157,8 @@ pub struct Config {
     pub metrics: MetricsSettings,
     /// `[inference]`: remote OpenAI-compatible servers; none means the in-process model.
     pub inference: InferenceSettings,
+    /// `[knowledge]`: where the embeddings of semantic retrieval come from.
+    pub knowledge: KnowledgeSettings,
 }
 
 impl Config {

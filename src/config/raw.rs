@@ -25,6 +25,8 @@ pub struct RawConfig {
     pub metrics: super::metrics::RawMetrics,
     #[serde(default)]
     pub inference: super::inference::RawInference,
+    #[serde(default)]
+    pub knowledge: super::knowledge::RawKnowledge,
 }
 
 #[derive(Debug, Default, Deserialize)]

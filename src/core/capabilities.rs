@@ -12,8 +12,10 @@ pub struct Capabilities {
     pub platform: Platform,
     /// How a command starts, including any space: "/" or "!steward ".
     pub command_prefix: String,
-    /// A message link with `{community}`, `{channel}` and `{message}` placeholders; `{channel}`
-    /// is the thread when the message is in one. `None`: the platform has no links.
+    /// A message link with `{community}`, `{channel}`, `{room}` and `{message}` placeholders;
+    /// `{channel}` is the thread when the message is in one (a Discord thread is a channel),
+    /// `{room}` is always the channel itself (a Matrix thread lives in its room). `None`: the
+    /// platform has no links.
     pub permalink: Option<String>,
     /// The longest message the platform accepts, in characters.
     pub max_message_chars: usize,
@@ -48,6 +50,7 @@ impl Capabilities {
             template
                 .replace("{community}", location.community.as_str())
                 .replace("{channel}", channel)
+                .replace("{room}", location.channel.as_str())
                 .replace("{message}", message.as_str()),
         )
     }
@@ -89,6 +92,15 @@ mod tests {
         assert_eq!(
             Capabilities::console().message_link(&location, &message),
             None
+        );
+        // Matrix-style: the room, whether or not the message is in a thread.
+        let rooms = Capabilities {
+            permalink: Some("https://chat.example/#/{room}/{message}".into()),
+            ..Capabilities::console()
+        };
+        assert_eq!(
+            rooms.message_link(&location, &message).as_deref(),
+            Some("https://chat.example/#/300/9001")
         );
     }
 }

@@ -33,6 +33,17 @@ pub enum Command {
     Rules { text: Option<String> },
     /// A member appeals a case about them (`appeal 12 I was quoting the spammer`).
     Appeal { case: i64, text: String },
+    /// The questions Steward could not answer in the last `days` days, grouped by similarity,
+    /// most asked first (`kb gaps [days]`). `None`: [`KB_REPORT_DEFAULT_DAYS`]. Moderators only.
+    KbGaps { days: Option<u32> },
+    /// Members' 👍/👎 on Steward's answers in the last `days` days: satisfaction over time and
+    /// the worst-rated answers (`kb feedback [days]`). `None`: [`KB_REPORT_DEFAULT_DAYS`].
+    /// Moderators only.
+    KbFeedback { days: Option<u32> },
+    /// Adds the conversation of a message (a link to it, or its id) to the knowledge base,
+    /// marked, so answers cite it and rank it higher (`kb mark <message link>`). Moderators
+    /// only.
+    KbMark { message: String },
     /// A known command with arguments that do not fit; the reply shows its usage.
     BadArguments { command: &'static str },
 }
@@ -62,6 +73,10 @@ pub enum CaseDecision {
 /// How many recent messages `summarize` reads by default, and at most.
 pub const SUMMARY_DEFAULT_MESSAGES: u32 = 30;
 pub const SUMMARY_MAX_MESSAGES: u32 = 100;
+
+/// How many days back `kb gaps` and `kb feedback` look by default, and at most.
+pub const KB_REPORT_DEFAULT_DAYS: u32 = 30;
+pub const KB_REPORT_MAX_DAYS: u32 = 365;
 
 impl CaseDecision {
     /// Parses `dismiss`, `resolve`, `delete`, `timeout [minutes]`, `kick`, `ban`. Any positive
@@ -123,6 +138,9 @@ impl Command {
             | Command::Setting { .. }
             | Command::Cases
             | Command::Case { .. }
+            | Command::KbGaps { .. }
+            | Command::KbFeedback { .. }
+            | Command::KbMark { .. }
             | Command::BadArguments { .. } => None,
         }
     }
@@ -139,6 +157,9 @@ impl Command {
             Command::Setting { .. }
             | Command::Cases
             | Command::Case { .. }
+            | Command::KbGaps { .. }
+            | Command::KbFeedback { .. }
+            | Command::KbMark { .. }
             | Command::Rules { text: Some(_) } => true,
         }
     }
@@ -210,6 +231,28 @@ impl Command {
                         text: text.trim().to_string(),
                     },
                     _ => Command::BadArguments { command: "appeal" },
+                }
+            }
+            "kb" => {
+                let report = words.next().map(str::to_lowercase);
+                if report.as_deref() == Some("mark") {
+                    return Some(match (words.next(), words.next()) {
+                        (Some(message), None) => Command::KbMark {
+                            message: message.to_string(),
+                        },
+                        _ => Command::BadArguments { command: "kb mark" },
+                    });
+                }
+                let days = words.next().map(str::parse::<u32>);
+                let days = match (days, words.next()) {
+                    (None, _) => Ok(None),
+                    (Some(Ok(n)), None) if (1..=KB_REPORT_MAX_DAYS).contains(&n) => Ok(Some(n)),
+                    _ => Err(()),
+                };
+                match (report.as_deref(), days) {
+                    (Some("gaps"), Ok(days)) => Command::KbGaps { days },
+                    (Some("feedback"), Ok(days)) => Command::KbFeedback { days },
+                    _ => Command::BadArguments { command: "kb" },
                 }
             }
             _ => return None,
@@ -307,6 +350,36 @@ mod tests {
             ("appeal", "4", bad("appeal")),
             ("appeal", "four reasons", bad("appeal")),
             ("case", "4 reverse", case(4, Some(CaseDecision::Reverse))),
+            ("kb", "gaps", Some(Command::KbGaps { days: None })),
+            ("KB", "GAPS 7", Some(Command::KbGaps { days: Some(7) })),
+            ("kb", "feedback", Some(Command::KbFeedback { days: None })),
+            (
+                "kb",
+                " feedback 365 ",
+                Some(Command::KbFeedback { days: Some(365) }),
+            ),
+            ("kb", "feedback 0", bad("kb")),
+            ("kb", "feedback 366", bad("kb")),
+            ("kb", "feedback week", bad("kb")),
+            ("kb", "gaps 7 more", bad("kb")),
+            ("kb", "", bad("kb")),
+            ("kb", "add docs/", bad("kb")),
+            (
+                "kb",
+                "mark https://discord.com/channels/1/2/3",
+                Some(Command::KbMark {
+                    message: "https://discord.com/channels/1/2/3".into(),
+                }),
+            ),
+            (
+                "kb",
+                "MARK $ev:x",
+                Some(Command::KbMark {
+                    message: "$ev:x".into(),
+                }),
+            ),
+            ("kb", "mark", bad("kb mark")),
+            ("kb", "mark 1 2", bad("kb mark")),
             ("quit", "", None),
         ];
         for (name, argument, expected) in cases {
@@ -324,6 +397,12 @@ mod tests {
         assert!(Command::Case {
             id: 1,
             decision: None
+        }
+        .requires_moderator());
+        assert!(Command::KbGaps { days: None }.requires_moderator());
+        assert!(Command::KbFeedback { days: Some(7) }.requires_moderator());
+        assert!(Command::KbMark {
+            message: "1".into()
         }
         .requires_moderator());
         assert!(!Command::Help.requires_moderator());

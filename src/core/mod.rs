@@ -15,7 +15,10 @@ pub mod settings;
 pub use action::{Action, Body, Reply, TextStream, TextStreamItem};
 pub use capabilities::Capabilities;
 pub use case::{Automatic, CaseCategory, CaseSource, CaseStatus};
-pub use command::{CaseDecision, Command, SUMMARY_DEFAULT_MESSAGES, SUMMARY_MAX_MESSAGES};
+pub use command::{
+    CaseDecision, Command, KB_REPORT_DEFAULT_DAYS, KB_REPORT_MAX_DAYS, SUMMARY_DEFAULT_MESSAGES,
+    SUMMARY_MAX_MESSAGES,
+};
 pub use event::{Author, Event, EventKind, Message, Reaction};
 pub use ids::{ChannelId, CommunityId, Location, MessageId, Platform, Role, ThreadId, UserId};
 pub use settings::Language;

@@ -121,7 +121,7 @@ impl Ask {
                 let request = self.grounded_request(community, question, language, &passages);
                 let stream = self.engine.stream(request).await?;
                 let strings = Strings::new(language);
-                let citations = Citations::new(passages, strings);
+                let citations = Citations::new(passages, strings, ctx.capabilities.clone());
                 Ok(to_text_stream(stream, strings, ending, Some(citations)))
             }
         }

@@ -2,13 +2,14 @@
 //! then either say "I don't know" (nothing relevant), quote the passages (a language the model
 //! does not write well, e.g. Chinese on the small default model) or let the model answer from
 //! the numbered passages, keeping only citations of passages it was shown and listing them
-//! as sources at the end.
+//! as sources at the end: documents by path and heading, community conversations by a link to
+//! them in the platform's own format.
 //!
 //! Communities with nothing in the knowledge base get the model's plain answer, as before.
 
 use std::sync::Arc;
 
-use crate::core::Language;
+use crate::core::{Capabilities, Language};
 use crate::features::Context;
 use crate::knowledge::cite::{self, CitationFilter};
 use crate::knowledge::rank::Ranked;
@@ -57,18 +58,41 @@ pub fn answer_language(question: &str, community: Language) -> Language {
     }
 }
 
-/// How a source is shown in an answer: documents by path and heading, as code (a heading's
-/// own backticks are dropped so the code span stays whole).
-pub fn source_link(candidate: &Candidate) -> String {
-    format!("`{}`", cite::source_label(candidate).replace('`', ""))
+/// How a source is shown in an answer: a community conversation by a link to it (a Discord
+/// message link, a matrix.to event link) or, where the platform has no links (the console),
+/// as `#channel message id`; documents by path and heading. Labels are code (their own
+/// backticks dropped so the code span stays whole).
+pub fn source_link(capabilities: &Capabilities, candidate: &Candidate) -> String {
+    let code = |label: String| format!("`{}`", label.replace('`', ""));
+    match &candidate.source {
+        Some(source) => {
+            let link = (source.location.platform == capabilities.platform)
+                .then(|| capabilities.message_link(&source.location, &source.message))
+                .flatten();
+            link.unwrap_or_else(|| {
+                code(format!(
+                    "#{} message {}",
+                    source.location.channel, source.message
+                ))
+            })
+        }
+        None => code(cite::source_label(candidate)),
+    }
 }
 
 /// The sources line for `numbers` (all shown passages when the model cited none: they are
-/// what the answer was written from).
-pub fn sources(strings: Strings, numbers: &[usize], passages: &[Ranked]) -> String {
+/// what the answer was written from), with links for `capabilities`' platform.
+pub fn sources(
+    strings: Strings,
+    capabilities: &Capabilities,
+    numbers: &[usize],
+    passages: &[Ranked],
+) -> String {
     let all: Vec<usize> = (1..=passages.len()).collect();
     let numbers = if numbers.is_empty() { &all } else { numbers };
-    cite::sources_line(strings.sources_header(), numbers, passages, source_link)
+    cite::sources_line(strings.sources_header(), numbers, passages, |candidate| {
+        source_link(capabilities, candidate)
+    })
 }
 
 impl Grounding {
@@ -114,7 +138,7 @@ impl Grounding {
                 cite::extractive(strings.extractive_lead_in(), passages, quoted, QUOTED_CHARS);
             let numbers: Vec<usize> = (1..=quoted).collect();
             text.push_str("\n\n");
-            text.push_str(&sources(strings, &numbers, passages));
+            text.push_str(&sources(strings, &ctx.capabilities, &numbers, passages));
             return Grounded::Text(text);
         }
         Grounded::Generate(retrieval.passages)
@@ -132,14 +156,17 @@ pub struct Citations {
     filter: CitationFilter,
     passages: Vec<Ranked>,
     strings: Strings,
+    /// The platform's facts: how a message source is linked.
+    capabilities: Arc<Capabilities>,
 }
 
 impl Citations {
-    pub fn new(passages: Vec<Ranked>, strings: Strings) -> Self {
+    pub fn new(passages: Vec<Ranked>, strings: Strings, capabilities: Arc<Capabilities>) -> Self {
         Self {
             filter: CitationFilter::new(passages.len()),
             passages,
             strings,
+            capabilities,
         }
     }
 
@@ -155,7 +182,12 @@ impl Citations {
 
     /// The closing sources line (with its leading blank line).
     pub fn sources(&self) -> String {
-        let line = sources(self.strings, &self.filter.cited(), &self.passages);
+        let line = sources(
+            self.strings,
+            &self.capabilities,
+            &self.filter.cited(),
+            &self.passages,
+        );
         format!("\n\n{line}")
     }
 }

@@ -3,7 +3,10 @@
 
 pub mod ask;
 pub mod context;
+pub mod conversations;
 pub mod ending;
+pub mod feedback;
+pub mod gaps;
 pub mod grounded;
 pub mod help;
 pub mod hygiene;

@@ -6,19 +6,26 @@
 //! The path of a question: [`terms::query_terms`] -> `Store::kb_candidates` (the full-text
 //! index: any term matches) -> [`rank::rank`] (BM25 over the store's term statistics, and a
 //! relevance in 0..=1 that decides "I don't know") -> the answer cites the passages
-//! ([`cite`]). Documents enter through [`ingest`] (files and trees, bad files skipped with a
-//! reason) and [`chunk`] (heading-aware, within a token budget).
+//! ([`cite`]). With an embedding model, [`retrieve::Knowledge`] also asks [`vectors`] for the
+//! passages nearest to the question's embedding and fuses both orders ([`rank::fuse`]).
+//! Documents enter through [`ingest`] (files and trees, bad files skipped with a reason) and
+//! [`chunk`] (heading-aware, within a token budget); [`vectors::embed_missing`] embeds new
+//! passages. Community conversations the bot recorded become documents too
+//! ([`conversations`]): their passages carry a [`MessageSource`], so citations link to them.
 
 pub mod chunk;
 pub mod cite;
+pub mod conversations;
 pub mod gaps;
 pub mod ingest;
 pub mod rank;
 pub mod retrieve;
 pub mod terms;
+pub mod vectors;
 
 pub use crate::store::{
-    Candidate, Gap, KbDocument, NewDocument, NewPassage, Stored, TermStats, ALL_COMMUNITIES,
+    Candidate, Gap, KbDocument, MessageSource, NewDocument, NewPassage, Stored, TermStats,
+    ALL_COMMUNITIES,
 };
 
 /// The scope key of one community: `platform:community` (e.g. `discord:1234`).

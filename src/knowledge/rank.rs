@@ -40,10 +40,32 @@ pub struct Ranked {
     /// The share of the question's idf mass on terms the knowledge base knows (the same for
     /// every passage of one question).
     pub known: f64,
+    /// Cosine similarity of the passage's embedding to the question's, when semantic
+    /// retrieval ran and found this passage among its nearest.
+    pub similarity: Option<f32>,
 }
 
+/// A community conversation someone vouched for (solved by its asker, marked by a moderator)
+/// scores this many times its BM25 score: among passages that match a question about as well,
+/// the confirmed answer comes first. Relevance (the floor) is not weighted: a vouched
+/// conversation about something else is still not an answer.
+pub const VOUCHED_WEIGHT: f64 = 1.5;
+
+/// How much a candidate's score counts: [`VOUCHED_WEIGHT`] for a vouched conversation, else 1.
+pub fn weight(candidate: &Candidate) -> f64 {
+    match &candidate.source {
+        Some(source) if source.vouched() => VOUCHED_WEIGHT,
+        _ => 1.0,
+    }
+}
+
+/// Reciprocal rank fusion's constant: the usual 60, so a passage first in one list and absent
+/// from the other still ranks below one that both lists put near the top.
+const RRF_K: f64 = 60.0;
+
 /// Ranks `candidates` for the query terms `query`, best first (score descending, then id
-/// ascending, so both database backends give the same order).
+/// ascending, so both database backends give the same order). A vouched conversation's score
+/// is multiplied by [`VOUCHED_WEIGHT`].
 ///
 /// A term repeated in the query counts once: a question that says "install" twice is not
 /// more about installing.
@@ -86,11 +108,13 @@ pub fn rank(query: &[String], candidates: Vec<Candidate>, stats: &TermStats) -> 
             } else {
                 0.0
             };
+            let score = score * weight(&candidate);
             Ranked {
                 candidate,
                 score,
                 relevance,
                 known,
+                similarity: None,
             }
         })
         .collect();
@@ -99,7 +123,8 @@ pub fn rank(query: &[String], candidates: Vec<Candidate>, stats: &TermStats) -> 
 }
 
 /// The passages with a relevance of at least `min_relevance` for a question with at least
-/// `min_known` of its weight on known terms, best first, at most `limit`.
+/// `min_known` of its weight on known terms, in the given order (best first: [`rank`]'s or
+/// [`fuse`]'s), at most `limit`.
 pub fn usable(
     mut ranked: Vec<Ranked>,
     min_relevance: f64,
@@ -107,10 +132,47 @@ pub fn usable(
     limit: usize,
 ) -> Vec<Ranked> {
     ranked.retain(|passage| passage.relevance >= min_relevance && passage.known >= min_known);
-    // `rank` already sorts; sorting again keeps this correct for any caller.
-    ranked.sort_by(best_first);
     ranked.truncate(limit);
     ranked
+}
+
+/// Orders lexically ranked passages (BM25 order, as [`rank`] returns them, covering every
+/// candidate of both searches) by reciprocal rank fusion with the semantic search's order
+/// `nearest` (passage id and cosine similarity, best first), and records each passage's
+/// similarity. A passage absent from one list gets nothing from it; ties go to the lower id.
+///
+/// Fusing ranks rather than scores needs no calibration between BM25 (unbounded) and
+/// cosine similarity, and a passage that shares no word with the question (a paraphrase)
+/// can still reach the top through the semantic list.
+pub fn fuse(lexical: Vec<Ranked>, nearest: &[(i64, f32)]) -> Vec<Ranked> {
+    let semantic: HashMap<i64, (usize, f32)> = nearest
+        .iter()
+        .enumerate()
+        .map(|(place, (id, similarity))| (*id, (place, *similarity)))
+        .collect();
+    let mut fused: Vec<(f64, Ranked)> = lexical
+        .into_iter()
+        .enumerate()
+        .map(|(place, mut passage)| {
+            // Passages with no query term at all only came from the semantic search: they
+            // have no lexical place.
+            let mut score = if passage.score > 0.0 {
+                1.0 / (RRF_K + place as f64 + 1.0)
+            } else {
+                0.0
+            };
+            if let Some((place, similarity)) = semantic.get(&passage.candidate.id) {
+                score += 1.0 / (RRF_K + *place as f64 + 1.0);
+                passage.similarity = Some(*similarity);
+            }
+            (score, passage)
+        })
+        .collect();
+    fused.sort_by(|(a, pa), (b, pb)| {
+        b.total_cmp(a)
+            .then_with(|| pa.candidate.id.cmp(&pb.candidate.id))
+    });
+    fused.into_iter().map(|(_, passage)| passage).collect()
 }
 
 /// Score descending, then id ascending.
@@ -169,7 +231,31 @@ mod tests {
             heading: String::new(),
             text: terms.join(" "),
             terms: terms.iter().map(|t| t.to_string()).collect(),
+            source: None,
         }
+    }
+
+    /// A community conversation's passage, solved by its asker when `solved`.
+    fn conversation(id: i64, terms: &[&str], solved: bool) -> Candidate {
+        use crate::core::{ChannelId, CommunityId, Location, MessageId, Platform};
+        Candidate {
+            source: Some(crate::knowledge::MessageSource {
+                location: Location {
+                    platform: Platform::Discord,
+                    community: CommunityId::new("1"),
+                    channel: ChannelId::new("2"),
+                    thread: None,
+                },
+                message: MessageId::new(id.to_string()),
+                solved,
+                marked: false,
+            }),
+            ..candidate(id, terms)
+        }
+    }
+
+    fn ids(passages: &[Ranked]) -> Vec<i64> {
+        passages.iter().map(|r| r.candidate.id).collect()
     }
 
     fn query(terms: &[&str]) -> Vec<String> {
@@ -202,6 +288,48 @@ mod tests {
             ranked[0].relevance > 0.5 && ranked[1].relevance < 0.5,
             "the rare term carries most of the weight: {ranked:?}"
         );
+    }
+
+    #[test]
+    fn fusion_lifts_a_passage_both_searches_rank_high() {
+        let stats = stats(10, 3.0, &[("cargo", 3), ("test", 3)]);
+        let candidates = vec![
+            candidate(1, &["cargo", "test", "test"]),
+            candidate(2, &["cargo", "test", "other"]),
+            candidate(3, &["nothing", "in", "common"]),
+        ];
+        let lexical = rank(&query(&["cargo", "test"]), candidates, &stats);
+        assert_eq!(ids(&lexical), [1, 2, 3]);
+        // The semantic search puts 2 first, 3 second and never saw 1.
+        let fused = fuse(lexical, &[(2, 0.9), (3, 0.8)]);
+        assert_eq!(ids(&fused), [2, 1, 3]);
+        assert_eq!(fused[0].similarity, Some(0.9));
+        assert_eq!(fused[1].similarity, None);
+        // A passage sharing no term is ordered by its semantic place alone.
+        assert_eq!(fused[2].similarity, Some(0.8));
+    }
+
+    #[test]
+    fn a_vouched_conversation_outranks_an_equal_match() {
+        let stats = stats(10, 3.0, &[("cargo", 3), ("test", 3)]);
+        let terms = ["cargo", "test", "x"];
+        let candidates = vec![
+            candidate(1, &terms),
+            conversation(2, &terms, false),
+            conversation(3, &terms, true),
+        ];
+        let ranked = rank(&query(&["cargo", "test"]), candidates, &stats);
+        assert_eq!(ids(&ranked), [3, 1, 2], "{ranked:?}");
+        assert!((ranked[0].score / ranked[1].score - VOUCHED_WEIGHT).abs() < 1e-9);
+        // The floor is not weighted.
+        assert_eq!(ranked[0].relevance, ranked[1].relevance);
+        // A much better match still wins over a vouched weak one.
+        let candidates = vec![
+            conversation(4, &["cargo", "x", "y"], true),
+            candidate(5, &["cargo", "test", "test"]),
+        ];
+        let ranked = rank(&query(&["cargo", "test"]), candidates, &stats);
+        assert_eq!(ids(&ranked), [5, 4], "{ranked:?}");
     }
 
     #[test]
@@ -313,7 +441,6 @@ mod tests {
             candidate(4, &["other", "x", "y"]),
         ];
         let ranked = rank(&query(&["cargo", "test"]), candidates, &stats);
-        let ids = |passages: &[Ranked]| passages.iter().map(|r| r.candidate.id).collect::<Vec<_>>();
         assert_eq!(
             ids(&usable(ranked.clone(), MIN_RELEVANCE, 0.0, 10)),
             [3, 1, 2]

@@ -1,15 +1,21 @@
-//! Retrieval for one question: its terms, the store's full-text candidates, BM25 ranking and
-//! the relevance floor below which Steward says it does not know.
+//! Retrieval for one question: its terms, the store's full-text candidates and, with an
+//! embedding model, the passages nearest to the question's embedding; BM25 ranking, fused
+//! with the semantic order by reciprocal rank; and the relevance floor below which Steward
+//! says it does not know.
 //!
-//! Behind a trait so features and tests do not need a database; [`Store`] implements it.
+//! Behind a trait so features and tests do not need a database: [`Knowledge`] is the
+//! knowledge base the bot uses (lexical + semantic), [`Store`] alone retrieves lexically.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use async_trait::async_trait;
 
 use super::rank::{self, Ranked};
 use super::terms;
+use super::vectors::VectorIndex;
 use crate::core::{CommunityId, Platform};
+use crate::llm::Embedder;
 use crate::store::{Store, StoreError};
 
 /// How many full-text matches are ranked per question: enough that BM25 (not the database's
@@ -90,26 +96,7 @@ impl KnowledgeBase for Store {
         limit: usize,
         floor: Floor,
     ) -> Result<Retrieval, StoreError> {
-        let started = Instant::now();
-        let query = terms::query_terms(question);
-        let stats = self.kb_term_stats(&query).await?;
-        if stats.passages == 0 || query.is_empty() {
-            return Ok(Retrieval {
-                passages: Vec::new(),
-                best: Vec::new(),
-                indexed: stats.passages,
-                elapsed: started.elapsed(),
-            });
-        }
-        let candidates = self.kb_candidates(&query, scope, CANDIDATES).await?;
-        let ranked = rank::rank(&query, candidates, &stats);
-        let best = ranked.iter().take(BEST_KEPT).cloned().collect();
-        Ok(Retrieval {
-            passages: rank::usable(ranked, floor.min_relevance, floor.min_known, limit),
-            best,
-            indexed: stats.passages,
-            elapsed: started.elapsed(),
-        })
+        retrieve(self, None, scope, question, limit, floor).await
     }
 
     async fn record_gap(
@@ -122,4 +109,133 @@ impl KnowledgeBase for Store {
         self.kb_record_gap(platform, community, question, &query, SystemTime::now())
             .await
     }
+}
+
+/// The knowledge base as the bot uses it: the store's full-text index, plus semantic
+/// retrieval when an embedding model is available.
+pub struct Knowledge {
+    store: Arc<Store>,
+    semantic: Option<Semantic>,
+}
+
+/// The embedding model and the in-memory vectors of its passages.
+struct Semantic {
+    embedder: Arc<dyn Embedder>,
+    index: VectorIndex,
+}
+
+impl Knowledge {
+    /// Lexical retrieval, and semantic retrieval too when `embedder` is given.
+    pub fn new(store: Arc<Store>, embedder: Option<Arc<dyn Embedder>>) -> Self {
+        let semantic = embedder.map(|embedder| Semantic {
+            index: VectorIndex::new(embedder.model()),
+            embedder,
+        });
+        Self { store, semantic }
+    }
+
+    /// The embedding model in use, if any.
+    pub fn embedder(&self) -> Option<&Arc<dyn Embedder>> {
+        self.semantic.as_ref().map(|semantic| &semantic.embedder)
+    }
+}
+
+#[async_trait]
+impl KnowledgeBase for Knowledge {
+    async fn retrieve_with(
+        &self,
+        scope: &str,
+        question: &str,
+        limit: usize,
+        floor: Floor,
+    ) -> Result<Retrieval, StoreError> {
+        retrieve(
+            &self.store,
+            self.semantic.as_ref(),
+            scope,
+            question,
+            limit,
+            floor,
+        )
+        .await
+    }
+
+    async fn record_gap(
+        &self,
+        platform: Platform,
+        community: &CommunityId,
+        question: &str,
+    ) -> Result<(), StoreError> {
+        self.store.record_gap(platform, community, question).await
+    }
+}
+
+/// One retrieval: lexical candidates, then (with `semantic`) the nearest passages by
+/// embedding added to them, all ranked by BM25 and fused with the semantic order.
+async fn retrieve(
+    store: &Store,
+    semantic: Option<&Semantic>,
+    scope: &str,
+    question: &str,
+    limit: usize,
+    floor: Floor,
+) -> Result<Retrieval, StoreError> {
+    let started = Instant::now();
+    let query = terms::query_terms(question);
+    let stats = store.kb_term_stats(&query).await?;
+    if stats.passages == 0 || query.is_empty() {
+        return Ok(Retrieval {
+            passages: Vec::new(),
+            best: Vec::new(),
+            indexed: stats.passages,
+            elapsed: started.elapsed(),
+        });
+    }
+    let mut candidates = store.kb_candidates(&query, scope, CANDIDATES).await?;
+    let nearest = match semantic {
+        Some(semantic) => nearest(store, semantic, question).await?,
+        None => Vec::new(),
+    };
+    let missing: Vec<i64> = nearest
+        .iter()
+        .map(|(id, _)| *id)
+        .filter(|id| !candidates.iter().any(|candidate| candidate.id == *id))
+        .collect();
+    if !missing.is_empty() {
+        candidates.extend(store.kb_passages_by_id(&missing, scope).await?);
+    }
+    let ranked = rank::fuse(rank::rank(&query, candidates, &stats), &nearest);
+    let best = ranked.iter().take(BEST_KEPT).cloned().collect();
+    Ok(Retrieval {
+        passages: rank::usable(ranked, floor.min_relevance, floor.min_known, limit),
+        best,
+        indexed: stats.passages,
+        elapsed: started.elapsed(),
+    })
+}
+
+/// The passages nearest to the question's embedding (any scope; the caller filters), best
+/// first. An embedding failure is logged and leaves retrieval lexical: a question is still
+/// answered when the embedding model is unavailable.
+async fn nearest(
+    store: &Store,
+    semantic: &Semantic,
+    question: &str,
+) -> Result<Vec<(i64, f32)>, StoreError> {
+    let embedded = semantic.embedder.embed(&[question.to_string()]).await;
+    let query = match embedded {
+        Ok(mut vectors) if vectors.len() == 1 => super::vectors::normalized(vectors.remove(0)),
+        Ok(vectors) => {
+            tracing::warn!(
+                vectors = vectors.len(),
+                "semantic retrieval skipped: the embedding model returned no single vector"
+            );
+            return Ok(Vec::new());
+        }
+        Err(error) => {
+            tracing::warn!(%error, "semantic retrieval skipped: the embedding model failed; answering from the full-text index");
+            return Ok(Vec::new());
+        }
+    };
+    semantic.index.nearest(store, &query, CANDIDATES).await
 }

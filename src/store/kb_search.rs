@@ -10,32 +10,52 @@ use std::time::SystemTime;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
+use super::kb_conversations::MessageSource;
 use super::knowledge::{Candidate, Gap, TermStats, ALL_COMMUNITIES, MAX_TERM_BYTES};
 use super::{from_millis, to_millis, Backend, Store, StoreError};
-use crate::core::{CommunityId, Platform};
+use crate::core::{ChannelId, CommunityId, Location, MessageId, Platform, ThreadId};
 
 /// The most gaps [`Store::kb_gaps`] returns.
 const MAX_GAPS: i64 = 1000;
 
+/// A candidates query: the columns of a candidate (passage `p`, document `d`, and the
+/// conversation `c` it came from, if any: `LEFT JOIN kb_conversations AS c ON c.scope =
+/// d.scope AND c.path = d.path`), read by [`candidate_from_row`], then `$tail`.
+macro_rules! candidate_query {
+    ($tail:literal) => {
+        concat!(
+            "SELECT p.id AS id, d.path AS path, p.heading AS heading, p.text AS text, ",
+            "p.terms AS terms, c.platform AS source_platform, ",
+            "c.community_id AS source_community, c.channel_id AS source_channel, ",
+            "c.thread_id AS source_thread, c.message_id AS source_message, ",
+            "c.solved AS source_solved, c.marked AS source_marked ",
+            $tail
+        )
+    };
+}
+pub(super) use candidate_query;
+
 /// Candidates on SQLite: the FTS5 table drives the join (`CROSS JOIN` keeps it the outer loop,
 /// so `MATCH` and `bm25` always run on it), best `bm25` first (lower is better), then by id.
 /// Parameters: $1 the FTS5 query, $2 and $3 the visible scopes, $4 the limit.
-const CANDIDATES_SQLITE: &str = "SELECT p.id AS id, d.path AS path, p.heading AS heading, \
-     p.text AS text, p.terms AS terms \
-     FROM (SELECT rowid AS passage_id, bm25(kb_passages_fts) AS score FROM kb_passages_fts \
+const CANDIDATES_SQLITE: &str = candidate_query!(
+    "FROM (SELECT rowid AS passage_id, bm25(kb_passages_fts) AS score FROM kb_passages_fts \
      WHERE kb_passages_fts MATCH $1) AS m \
      CROSS JOIN kb_passages AS p ON p.id = m.passage_id \
      CROSS JOIN kb_documents AS d ON d.id = p.document_id \
+     LEFT JOIN kb_conversations AS c ON c.scope = d.scope AND c.path = d.path \
      WHERE d.scope IN ($2, $3) \
-     ORDER BY m.score, p.id LIMIT $4";
+     ORDER BY m.score, p.id LIMIT $4"
+);
 
 /// Candidates on PostgreSQL: the GIN index on `lexemes` finds the passages, best `ts_rank`
 /// first, then by id. Parameters as for [`CANDIDATES_SQLITE`], $1 being a tsquery's text.
-const CANDIDATES_POSTGRES: &str = "SELECT p.id AS id, d.path AS path, p.heading AS heading, \
-     p.text AS text, p.terms AS terms \
-     FROM kb_passages AS p JOIN kb_documents AS d ON d.id = p.document_id \
+const CANDIDATES_POSTGRES: &str = candidate_query!(
+    "FROM kb_passages AS p JOIN kb_documents AS d ON d.id = p.document_id \
+     LEFT JOIN kb_conversations AS c ON c.scope = d.scope AND c.path = d.path \
      WHERE p.lexemes @@ $1::tsquery AND d.scope IN ($2, $3) \
-     ORDER BY ts_rank(p.lexemes, $1::tsquery) DESC, p.id LIMIT $4";
+     ORDER BY ts_rank(p.lexemes, $1::tsquery) DESC, p.id LIMIT $4"
+);
 
 impl Store {
     /// The passages visible in `scope` (documents of that scope and of [`ALL_COMMUNITIES`])
@@ -212,8 +232,9 @@ fn searchable(term: &str) -> bool {
     !term.is_empty() && term.len() <= MAX_TERM_BYTES && term.chars().all(char::is_alphanumeric)
 }
 
-/// A row of a candidates query as a candidate (its terms split at the spaces).
-fn candidate_from_row(row: &AnyRow) -> Result<Candidate, sqlx::Error> {
+/// A row of a candidates query ([`candidate_query`]) as a candidate (its terms split at the
+/// spaces, its message source when it has one).
+pub(super) fn candidate_from_row(row: &AnyRow) -> Result<Candidate, sqlx::Error> {
     let terms: String = row.try_get("terms")?;
     Ok(Candidate {
         id: row.try_get("id")?,
@@ -221,7 +242,41 @@ fn candidate_from_row(row: &AnyRow) -> Result<Candidate, sqlx::Error> {
         heading: row.try_get("heading")?,
         text: row.try_get("text")?,
         terms: terms.split_whitespace().map(str::to_string).collect(),
+        source: source_from_row(row)?,
     })
+}
+
+/// The `source_*` columns of a candidate row: `None` for a document that is no conversation
+/// (or one of a platform this version does not know).
+fn source_from_row(row: &AnyRow) -> Result<Option<MessageSource>, sqlx::Error> {
+    let Some(message) = row.try_get::<Option<String>, _>("source_message")? else {
+        return Ok(None);
+    };
+    let platform: Option<String> = row.try_get("source_platform")?;
+    let Some(platform) = platform.as_deref().and_then(Platform::parse) else {
+        return Ok(None);
+    };
+    let text = |column: &str| -> Result<String, sqlx::Error> {
+        Ok(row
+            .try_get::<Option<String>, _>(column)?
+            .unwrap_or_default())
+    };
+    let flag = |column: &str| -> Result<bool, sqlx::Error> {
+        Ok(row.try_get::<Option<i64>, _>(column)?.unwrap_or(0) != 0)
+    };
+    Ok(Some(MessageSource {
+        location: Location {
+            platform,
+            community: CommunityId::new(text("source_community")?),
+            channel: ChannelId::new(text("source_channel")?),
+            thread: row
+                .try_get::<Option<String>, _>("source_thread")?
+                .map(ThreadId::new),
+        },
+        message: MessageId::new(message),
+        solved: flag("source_solved")?,
+        marked: flag("source_marked")?,
+    }))
 }
 
 /// A row of `kb_gaps` as a gap.

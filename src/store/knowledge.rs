@@ -20,6 +20,7 @@ use std::time::SystemTime;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
+use super::kb_conversations::MessageSource;
 use super::{from_millis, to_millis, Backend, Store, StoreError};
 
 /// The scope of documents every community of this process may cite.
@@ -82,6 +83,9 @@ pub struct Candidate {
     pub text: String,
     /// Its index terms, in order, repeats kept.
     pub terms: Vec<String>,
+    /// Where it was said, when the passage comes from a community conversation (citations
+    /// link there); `None` for an owner's document.
+    pub source: Option<MessageSource>,
 }
 
 /// Corpus statistics for BM25, over every stored passage.
@@ -129,75 +133,9 @@ impl Store {
             .begin()
             .await
             .map_err(StoreError::query(OPERATION))?;
-        let existing =
-            sqlx::query("SELECT id, sha256 FROM kb_documents WHERE scope = $1 AND path = $2")
-                .bind(document.scope.as_str())
-                .bind(document.path.as_str())
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(StoreError::query(OPERATION))?;
-
-        let (document_id, stored) = match existing {
-            Some(row) => {
-                let id: i64 = row.try_get("id").map_err(StoreError::query(OPERATION))?;
-                let sha256: String = row
-                    .try_get("sha256")
-                    .map_err(StoreError::query(OPERATION))?;
-                if sha256 == document.sha256 {
-                    // Nothing was written; dropping the transaction ends it.
-                    return Ok(Stored::Unchanged);
-                }
-                delete_passages(&mut tx, self.backend, id)
-                    .await
-                    .map_err(StoreError::query(OPERATION))?;
-                sqlx::query("UPDATE kb_documents SET sha256 = $1, added_at = $2 WHERE id = $3")
-                    .bind(document.sha256.as_str())
-                    .bind(to_millis(now))
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(StoreError::query(OPERATION))?;
-                (id, Stored::Replaced)
-            }
-            None => {
-                let row = sqlx::query(
-                    "INSERT INTO kb_documents (scope, path, sha256, added_at) \
-                     VALUES ($1, $2, $3, $4) RETURNING id",
-                )
-                .bind(document.scope.as_str())
-                .bind(document.path.as_str())
-                .bind(document.sha256.as_str())
-                .bind(to_millis(now))
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(StoreError::query(OPERATION))?;
-                let id: i64 = row.try_get(0).map_err(StoreError::query(OPERATION))?;
-                (id, Stored::Added)
-            }
-        };
-
-        // In how many of the new passages each term occurs.
-        let mut frequencies: BTreeMap<&str, i64> = BTreeMap::new();
-        for passage in &document.passages {
-            let terms = passage_terms(passage);
-            insert_passage(&mut tx, self.backend, document_id, passage, &terms)
-                .await
-                .map_err(StoreError::query(OPERATION))?;
-            for term in terms.iter().copied().collect::<BTreeSet<&str>>() {
-                *frequencies.entry(term).or_default() += 1;
-            }
-        }
-        for (term, passages) in &frequencies {
-            sqlx::query(
-                "INSERT INTO kb_terms (term, passages) VALUES ($1, $2) \
-                 ON CONFLICT (term) DO UPDATE SET passages = kb_terms.passages + $2",
-            )
-            .bind(*term)
-            .bind(*passages)
-            .execute(&mut *tx)
+        let stored = store_document(&mut tx, self.backend, document, now)
             .await
             .map_err(StoreError::query(OPERATION))?;
-        }
         tx.commit().await.map_err(StoreError::query(OPERATION))?;
         Ok(stored)
     }
@@ -235,27 +173,104 @@ impl Store {
             .begin()
             .await
             .map_err(StoreError::query(OPERATION))?;
-        let row = sqlx::query("SELECT id FROM kb_documents WHERE scope = $1 AND path = $2")
-            .bind(scope)
-            .bind(path)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(StoreError::query(OPERATION))?;
-        let Some(row) = row else {
-            return Ok(false);
-        };
-        let id: i64 = row.try_get(0).map_err(StoreError::query(OPERATION))?;
-        delete_passages(&mut tx, self.backend, id)
-            .await
-            .map_err(StoreError::query(OPERATION))?;
-        sqlx::query("DELETE FROM kb_documents WHERE id = $1")
-            .bind(id)
-            .execute(&mut *tx)
+        let removed = remove_document(&mut tx, self.backend, scope, path)
             .await
             .map_err(StoreError::query(OPERATION))?;
         tx.commit().await.map_err(StoreError::query(OPERATION))?;
-        Ok(true)
+        Ok(removed)
     }
+}
+
+/// [`Store::kb_store_document`] inside the caller's transaction (which commits it).
+pub(super) async fn store_document(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    document: &NewDocument,
+    now: SystemTime,
+) -> Result<Stored, sqlx::Error> {
+    let existing =
+        sqlx::query("SELECT id, sha256 FROM kb_documents WHERE scope = $1 AND path = $2")
+            .bind(document.scope.as_str())
+            .bind(document.path.as_str())
+            .fetch_optional(&mut *conn)
+            .await?;
+
+    let (document_id, stored) = match existing {
+        Some(row) => {
+            let id: i64 = row.try_get("id")?;
+            let sha256: String = row.try_get("sha256")?;
+            if sha256 == document.sha256 {
+                return Ok(Stored::Unchanged);
+            }
+            delete_passages(&mut *conn, backend, id).await?;
+            sqlx::query("UPDATE kb_documents SET sha256 = $1, added_at = $2 WHERE id = $3")
+                .bind(document.sha256.as_str())
+                .bind(to_millis(now))
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+            (id, Stored::Replaced)
+        }
+        None => {
+            let row = sqlx::query(
+                "INSERT INTO kb_documents (scope, path, sha256, added_at) \
+                 VALUES ($1, $2, $3, $4) RETURNING id",
+            )
+            .bind(document.scope.as_str())
+            .bind(document.path.as_str())
+            .bind(document.sha256.as_str())
+            .bind(to_millis(now))
+            .fetch_one(&mut *conn)
+            .await?;
+            let id: i64 = row.try_get(0)?;
+            (id, Stored::Added)
+        }
+    };
+
+    // In how many of the new passages each term occurs.
+    let mut frequencies: BTreeMap<&str, i64> = BTreeMap::new();
+    for passage in &document.passages {
+        let terms = passage_terms(passage);
+        insert_passage(&mut *conn, backend, document_id, passage, &terms).await?;
+        for term in terms.iter().copied().collect::<BTreeSet<&str>>() {
+            *frequencies.entry(term).or_default() += 1;
+        }
+    }
+    for (term, passages) in &frequencies {
+        sqlx::query(
+            "INSERT INTO kb_terms (term, passages) VALUES ($1, $2) \
+             ON CONFLICT (term) DO UPDATE SET passages = kb_terms.passages + $2",
+        )
+        .bind(*term)
+        .bind(*passages)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(stored)
+}
+
+/// [`Store::kb_remove_document`] inside the caller's transaction (which commits it).
+pub(super) async fn remove_document(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    scope: &str,
+    path: &str,
+) -> Result<bool, sqlx::Error> {
+    let row = sqlx::query("SELECT id FROM kb_documents WHERE scope = $1 AND path = $2")
+        .bind(scope)
+        .bind(path)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(row) = row else {
+        return Ok(false);
+    };
+    let id: i64 = row.try_get(0)?;
+    delete_passages(&mut *conn, backend, id).await?;
+    sqlx::query("DELETE FROM kb_documents WHERE id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(true)
 }
 
 /// A passage's terms as stored: without empty ones (a term never holds whitespace; if one
@@ -357,6 +372,14 @@ async fn delete_passages(
         .execute(&mut *conn)
         .await?;
     }
+    // Foreign keys cascade only where SQLite enforces them: delete the vectors explicitly.
+    sqlx::query(
+        "DELETE FROM kb_vectors WHERE passage_id IN \
+         (SELECT id FROM kb_passages WHERE document_id = $1)",
+    )
+    .bind(document_id)
+    .execute(&mut *conn)
+    .await?;
     sqlx::query("DELETE FROM kb_passages WHERE document_id = $1")
         .bind(document_id)
         .execute(&mut *conn)

@@ -13,8 +13,14 @@
 mod appeals;
 mod cases;
 mod error;
+mod feedback;
+pub use feedback::{DayVotes, RatedAnswer, Vote};
 mod jobs;
+mod kb_conversations;
+pub use kb_conversations::{ConversationMessage, MessageLink, MessageSource};
 mod kb_search;
+mod kb_vectors;
+pub use kb_vectors::{PassageText, MAX_IDS as MAX_PASSAGE_IDS};
 mod knowledge;
 pub use knowledge::{
     Candidate, Gap, KbDocument, NewDocument, NewPassage, Stored, TermStats, ALL_COMMUNITIES,

@@ -2,6 +2,8 @@
 //! feature's in a file of its own beside this one (all `impl Strings`), so wording and
 //! translations are easy to find and no feature imports another to borrow a sentence.
 
+mod kb_reports;
+mod kb_sources;
 mod knowledge;
 mod moderation;
 mod quotas;
@@ -53,7 +55,12 @@ impl Strings {
                  - {prefix}cases: list open moderation cases (moderators)\n\
                  - {prefix}case <number> [dismiss|resolve|delete|timeout <minutes>|kick|ban|uphold|reverse]: \
                  show or decide a case, or answer its appeal (moderators)\n\
-                 You can also mention @{bot_name} with your question.{report}"
+                 - {prefix}kb gaps|feedback [days]: the questions I could not answer, or members' \
+                 👍/👎 on my answers (moderators)\n\
+                 - {prefix}kb mark <message link>: add that conversation to what I answer from \
+                 (moderators)\n\
+                 You can also mention @{bot_name} with your question. React with 👍 or 👎 to \
+                 an answer to rate it, and with ✅ to your own question once it is solved.{report}"
             ),
             Language::Chinese => format!(
                 "{bot_name} 使用本地语言模型回答问题。\n\
@@ -68,7 +75,10 @@ impl Strings {
                  - {prefix}cases：查看未处理的审核案例（管理员）\n\
                  - {prefix}case <编号> [dismiss|resolve|delete|timeout <分钟>|kick|ban|uphold|reverse]：\
                  查看或处理案例，或答复申诉（管理员）\n\
-                 也可以 @{bot_name} 并附上你的问题。{report}"
+                 - {prefix}kb gaps|feedback [天数]：我未能回答的问题，或成员对我的回答的 👍/👎（管理员）\n\
+                 - {prefix}kb mark <消息链接>：把这段对话加入我回答时参考的知识库（管理员）\n\
+                 也可以 @{bot_name} 并附上你的问题。给回答点 👍 或 👎 即可评价；问题解决后，\
+                 给自己的提问点 ✅。{report}"
             ),
         }
     }
@@ -179,6 +189,16 @@ impl Strings {
                 format!("{prefix}rules [set <one rule per line> | clear]"),
                 "setting or clearing the rules is for moderators",
                 "设置或清除规则仅限管理员",
+            ),
+            "kb mark" => (
+                format!("{prefix}kb mark <message link or id>"),
+                "a link to a message Steward recorded in this community; moderators only",
+                "Steward 在本社区记录过的消息的链接；仅限管理员",
+            ),
+            "kb" => (
+                format!("{prefix}kb gaps|feedback [days]"),
+                "days: a whole number from 1 to 365, default 30; moderators only",
+                "天数为 1 到 365 之间的整数，默认 30；仅限管理员",
             ),
             "appeal" => (
                 format!("{prefix}appeal <case number> <why>"),

@@ -245,11 +245,12 @@ fn layers_import_only_downwards() {
         ],
         None,
     );
-    // The knowledge base sits on the store; features use it, never the other way round.
+    // The knowledge base sits on the store (and the engine's embedder); features use it,
+    // never the other way round.
     assert_layer(
         "knowledge",
         &[],
-        Some(&["core", "store", "knowledge", "text"]),
+        Some(&["core", "store", "knowledge", "text", "llm"]),
     );
     assert_layer("text", &[], Some(&[]));
     assert_layer("metrics", &[], Some(&[]));

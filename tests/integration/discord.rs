@@ -177,9 +177,13 @@ async fn discord_connects_and_sees_its_guild() {
             "cases",
             "case",
             "rules",
-            "appeal"
+            "appeal",
+            "kb",
+            "Add to knowledge base"
         ]
     );
+    // The last is a message context-menu command (type 3): no description, no options.
+    assert_eq!(put.body[9]["type"], 3, "{}", put.body[9]);
     let case = &put.body[5];
     assert_eq!(
         case["options"][0]["type"], 4,

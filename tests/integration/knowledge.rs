@@ -293,3 +293,111 @@ fn retrieval_meets_the_issues_bar_on_the_corpus() {
         );
     }
 }
+
+/// The in-process embedding model, fetched beside the default model by `steward model fetch`.
+fn local_embedder() -> std::sync::Arc<dyn steward::llm::Embedder> {
+    let models = crate::model_util::default_model()
+        .parent()
+        .expect("the models directory")
+        .to_path_buf();
+    std::sync::Arc::new(
+        steward::llm::bert::LocalEmbedder::load(&models)
+            .expect("the embedding model loads (run `steward model fetch`)"),
+    )
+}
+
+/// An embedding model that always fails.
+struct BrokenEmbedder;
+
+#[async_trait::async_trait]
+impl steward::llm::Embedder for BrokenEmbedder {
+    async fn embed(&self, _texts: &[String]) -> Result<Vec<Vec<f32>>, steward::llm::LlmError> {
+        Err(steward::llm::LlmError::Interrupted)
+    }
+    fn info(&self) -> String {
+        "broken".into()
+    }
+    fn model(&self) -> String {
+        "broken".into()
+    }
+}
+
+#[tokio::test]
+async fn semantic_retrieval_embeds_passages_and_finds_new_ones_at_once() {
+    use steward::knowledge::retrieve::{Knowledge, KnowledgeBase};
+    use steward::knowledge::vectors;
+
+    let f = fixture_config(Ok("unused"), |_| {}).await;
+    let summary = steward::app::kb::add(&f.store, &[docs("en")], ALL_COMMUNITIES, |_| {})
+        .await
+        .unwrap();
+    let embedder = local_embedder();
+    let embedded = vectors::embed_missing(&f.store, embedder.as_ref(), |_| {})
+        .await
+        .unwrap();
+    assert_eq!(embedded, summary.passages as u64);
+    assert!(f
+        .store
+        .kb_passages_without_vector(&embedder.model(), 10)
+        .await
+        .unwrap()
+        .is_empty());
+
+    let knowledge = Knowledge::new(f.store.clone(), Some(embedder.clone()));
+    let found = knowledge
+        .retrieve("console:c", "whats the default port lumen listens on?", 3)
+        .await
+        .unwrap();
+    let port = found
+        .passages
+        .iter()
+        .find(|p| p.candidate.text.contains("8428"))
+        .unwrap_or_else(|| panic!("a passage with the port: {found:?}"));
+    assert!(port.similarity.is_some_and(|s| s > 0.3), "{port:?}");
+
+    // A document added after the vector index was loaded is found as soon as it is embedded.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("zeppelin.md"),
+        "# Zeppelin mode\n\nZeppelin mode streams every metric to the airship dashboard once a minute.\n",
+    )
+    .unwrap();
+    steward::app::kb::add(
+        &f.store,
+        &[dir.path().to_path_buf()],
+        ALL_COMMUNITIES,
+        |_| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        vectors::embed_missing(&f.store, embedder.as_ref(), |_| {})
+            .await
+            .unwrap(),
+        1
+    );
+    let found = knowledge
+        .retrieve("console:c", "what does zeppelin mode do?", 3)
+        .await
+        .unwrap();
+    assert!(
+        found.passages[0].candidate.path.ends_with("zeppelin.md"),
+        "{found:?}"
+    );
+    assert!(found.passages[0].similarity.is_some(), "{found:?}");
+
+    // A failing embedding model leaves retrieval lexical, never without an answer.
+    let lexical = Knowledge::new(f.store.clone(), Some(std::sync::Arc::new(BrokenEmbedder)));
+    let found = lexical
+        .retrieve("console:c", "whats the default port lumen listens on?", 3)
+        .await
+        .unwrap();
+    assert!(
+        found
+            .passages
+            .iter()
+            .any(|p| p.candidate.text.contains("8428")),
+        "{found:?}"
+    );
+    assert!(found.passages.iter().all(|p| p.similarity.is_none()));
+}

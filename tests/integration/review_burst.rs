@@ -124,7 +124,7 @@ fn process_serving(
         max_concurrent: 2,
     };
     let engine = Arc::new(Scheduler::new(Arc::new(Judge), settings, metrics.clone()));
-    let router = steward::app::router_serving(&config, store, engine, metrics, platforms);
+    let router = steward::app::router_serving(&config, store, engine, metrics, platforms, None);
     let workers = router.start_background(stop);
     (router, workers)
 }

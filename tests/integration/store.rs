@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use crate::postgres::PgCluster;
-use crate::store_suite::run_suite;
+use crate::store_suite::{migration_versions, run_suite};
 use steward::core::{MessageId, Platform};
 use steward::store::{Backend, Store, StoreError};
 
@@ -38,7 +38,7 @@ async fn sqlite_file() {
     let store = Store::open(&url).await.unwrap();
     assert_eq!(
         store.applied_migrations().await.unwrap(),
-        vec![1, 2, 3, 4, 5, 6, 7]
+        migration_versions("sqlite")
     );
     let kept = store
         .message(Platform::Discord, &MessageId::new("read-1"))
@@ -73,7 +73,7 @@ async fn postgres() {
     let store = Store::open(&url).await.unwrap();
     assert_eq!(
         store.applied_migrations().await.unwrap(),
-        vec![1, 2, 3, 4, 5, 6, 7]
+        migration_versions("postgres")
     );
     store.close().await;
 

@@ -95,10 +95,9 @@ impl Synapse {
     /// one Python process (it computes the HMAC-SHA1 the API wants).
     pub fn register(&self, users: &[(&str, &str, bool)]) {
         const SCRIPT: &str = r#"
-import hmac, hashlib, json, sys, urllib.error, urllib.request
+import hmac, hashlib, json, sys, time, urllib.error, urllib.request
 base, secret = sys.argv[1], sys.argv[2].encode()
-for spec in sys.argv[3:]:
-    user, password, admin = spec.split("\t")
+def register(user, password, admin):
     with urllib.request.urlopen(base + "/_synapse/admin/v1/register") as r:
         nonce = json.load(r)["nonce"]
     mac = hmac.new(secret, digestmod=hashlib.sha1)
@@ -107,12 +106,25 @@ for spec in sys.argv[3:]:
                        "admin": admin == "1", "mac": mac.hexdigest()}).encode()
     request = urllib.request.Request(base + "/_synapse/admin/v1/register", data=body,
                                      headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request) as r:
-            r.read()
-    except urllib.error.HTTPError as error:
-        # Seen once under load: a 400 whose body was not kept. Say what Synapse answered.
-        sys.exit(f"registering {user}: HTTP {error.code}: {error.read().decode(errors='replace')}")
+    with urllib.request.urlopen(request) as r:
+        r.read()
+for spec in sys.argv[3:]:
+    user, password, admin = spec.split("\t")
+    # Seen once under load: a 400. A nonce can expire or be consumed by a request that timed
+    # out on our side but reached Synapse (then the user exists): try again with a fresh
+    # nonce, and accept "already taken" on a retry; otherwise say what Synapse answered.
+    for attempt in range(3):
+        try:
+            register(user, password, admin)
+            break
+        except urllib.error.HTTPError as error:
+            answer = error.read().decode(errors="replace")
+            if attempt > 0 and "M_USER_IN_USE" in answer:
+                break
+            if attempt == 2:
+                sys.exit(f"registering {user}: HTTP {error.code}: {answer}")
+            print(f"registering {user}: HTTP {error.code}: {answer}; trying again", file=sys.stderr)
+            time.sleep(0.5)
 "#;
         let specs = users
             .iter()

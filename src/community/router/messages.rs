@@ -30,6 +30,8 @@ impl Router {
         if screened.removed {
             return actions;
         }
+        // Its conversation is (re)indexed in the background.
+        self.features.conversations.posted(&message).await;
         if let Some(question) = self.addressed(&message) {
             if self.first_answer(&message).await {
                 actions.extend(self.ask(&ctx, &question, Some(message.id)).await);
@@ -71,6 +73,7 @@ impl Router {
         if message.author.is_bot {
             return Vec::new();
         }
+        self.features.conversations.posted(&message).await;
         let window = Duration::from_secs(u64::from(self.settings.catch_up_minutes) * 60);
         let recent = now
             .duration_since(message.created_at)
@@ -114,6 +117,10 @@ impl Router {
             }
         }
         match outcome {
+            // Steward's own edits (a streamed answer growing) are recorded, not screened.
+            Ok(EditOutcome::Applied) if self.is_self(location.platform, &editor) => {
+                return Vec::new();
+            }
             Ok(EditOutcome::Applied) => {}
             Ok(EditOutcome::NotTheAuthor) => {
                 tracing::warn!(%message, editor = %editor, "an edit by someone other than the author was ignored");
@@ -125,6 +132,11 @@ impl Router {
                 return Vec::new();
             }
         }
+        // Its conversation is indexed again in the background.
+        self.features
+            .conversations
+            .edited(location.platform, &message)
+            .await;
         let role = self.known_role(&location, &editor).await;
         let author = Author {
             id: editor,
@@ -178,6 +190,10 @@ impl Router {
     }
 
     pub(super) async fn reaction_added(&self, reaction: Reaction) -> Vec<Action> {
+        // A 👍/👎 on one of Steward's answers is feedback; any other reaction is left alone.
+        self.feedback_reaction(&reaction, true).await;
+        // A ✅ by the member who asked marks their conversation solved.
+        self.features.conversations.reaction(&reaction).await;
         if !self.features.moderation.is_report(&reaction.emoji) {
             return Vec::new();
         }

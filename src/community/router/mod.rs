@@ -4,6 +4,7 @@
 //! returns the actions for the adapter to execute, counting events and actions in the metrics
 //! (`labels`).
 
+mod feedback;
 mod labels;
 mod limits;
 mod messages;
@@ -21,13 +22,15 @@ use super::quotas::{Feature, Quotas};
 use crate::config::QuotaSettings;
 use crate::core::{
     Action, Author, Body, Capabilities, Command, Event, EventKind, Language, Location, MessageId,
-    Platform, Reply, UserId, SUMMARY_DEFAULT_MESSAGES,
+    Platform, Reply, UserId, KB_REPORT_DEFAULT_DAYS, SUMMARY_DEFAULT_MESSAGES,
 };
 use crate::features::ask::Ask;
+use crate::features::conversations::Conversations;
 use crate::features::help::help;
 use crate::features::moderation::{self, Moderation};
 use crate::features::settings::setting;
 use crate::features::summarize::Summarize;
+use crate::features::{feedback as answer_feedback, gaps};
 use crate::features::{CommunitySettings, Context};
 use crate::jobs::Worker;
 use crate::metrics::Metrics;
@@ -65,6 +68,8 @@ pub struct Features {
     pub ask: Ask,
     pub moderation: Moderation,
     pub summarize: Summarize,
+    /// Community conversations in the knowledge base (indexing, ✅, `kb mark`).
+    pub conversations: Conversations,
 }
 
 /// What runs beside event handling: the workers of durable background jobs, and the outbox
@@ -81,6 +86,8 @@ pub struct Router {
     features: Features,
     /// Each adapter registers its platform's facts when it starts.
     capabilities: RwLock<HashMap<Platform, Arc<Capabilities>>>,
+    /// Steward's own user on each platform, as its adapter registered it (`feedback`).
+    own_users: RwLock<HashMap<Platform, UserId>>,
     quotas: Quotas,
     notices: NoticeGate,
     metrics: Arc<Metrics>,
@@ -105,6 +112,7 @@ impl Router {
             store,
             features,
             capabilities: RwLock::new(capabilities),
+            own_users: RwLock::new(HashMap::new()),
             quotas: Quotas::new(quotas.clone()),
             notices: NoticeGate::new(quotas.window),
             metrics,
@@ -201,6 +209,11 @@ impl Router {
                     .delete_message(location.platform, &message, event.at)
                     .await;
                 log_store_error("delete_message", result.map(|_| ()));
+                // At once, not queued: a deleted message must never be retrieved or cited.
+                self.features
+                    .conversations
+                    .deleted(location.platform, &message)
+                    .await;
                 Vec::new()
             }
             EventKind::MemberJoined {
@@ -227,7 +240,11 @@ impl Router {
                 self.setup_notice(platform, added_by, notice_location)
             }
             EventKind::ReactionAdded(reaction) => self.reaction_added(reaction).await,
-            EventKind::ReactionRemoved(_) | EventKind::ThreadCreated { .. } => Vec::new(),
+            EventKind::ReactionRemoved(reaction) => {
+                self.feedback_reaction(&reaction, false).await;
+                Vec::new()
+            }
+            EventKind::ThreadCreated { .. } => Vec::new(),
         }
     }
 
@@ -330,6 +347,20 @@ impl Router {
                     moderation::appeals::appeal(self.store.as_ref(), ctx, case, &text).await;
                 actions.insert(0, reply(ctx, message, answer, true));
                 actions
+            }
+            Command::KbGaps { days } => {
+                let days = days.unwrap_or(KB_REPORT_DEFAULT_DAYS);
+                let text = gaps::report(&self.store, ctx, days).await;
+                vec![reply(ctx, message, text, true)]
+            }
+            Command::KbFeedback { days } => {
+                let days = days.unwrap_or(KB_REPORT_DEFAULT_DAYS);
+                let text = answer_feedback::report(&self.store, ctx, days).await;
+                vec![reply(ctx, message, text, true)]
+            }
+            Command::KbMark { message: target } => {
+                let text = self.features.conversations.mark(ctx, &target).await;
+                vec![reply(ctx, message, text, true)]
             }
             Command::BadArguments { command } => {
                 vec![reply(

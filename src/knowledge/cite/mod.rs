@@ -158,10 +158,12 @@ mod tests {
                 heading: heading.to_string(),
                 text: text.to_string(),
                 terms: Vec::new(),
+                source: None,
             },
             score: 1.0,
             relevance: 1.0,
             known: 1.0,
+            similarity: None,
         }
     }
 

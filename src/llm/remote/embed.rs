@@ -17,6 +17,7 @@ pub struct RemoteEmbedder {
     servers: Arc<Servers>,
     _health: HealthTask,
     info: String,
+    model: String,
 }
 
 impl RemoteEmbedder {
@@ -33,11 +34,15 @@ impl RemoteEmbedder {
             servers.models().join(", "),
             servers.names().join(", ")
         );
+        // Config validation lets embedding servers name only one model between them; joined,
+        // a mix would still be a name of its own.
+        let model = servers.models().join("+");
         let health = spawn_health(&servers, settings);
         Ok(Self {
             servers,
             _health: health,
             info,
+            model,
         })
     }
 }
@@ -69,5 +74,9 @@ impl Embedder for RemoteEmbedder {
 
     fn info(&self) -> String {
         self.info.clone()
+    }
+
+    fn model(&self) -> String {
+        self.model.clone()
     }
 }

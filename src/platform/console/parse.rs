@@ -123,6 +123,11 @@ mod tests {
                 }),
             ),
             ("/ask 什么是 Rust？", Some(ask("什么是 Rust？"))),
+            ("/kb gaps", Some(Command::KbGaps { days: None })),
+            (
+                "/kb feedback 7",
+                Some(Command::KbFeedback { days: Some(7) }),
+            ),
         ];
         for (input, expected) in cases {
             let line = parse_line(input, &context(), "1".into());

@@ -1,6 +1,7 @@
 //! Slash commands (poise): `/ask`, `/summarize`, `/help`, `/setting`, `/cases`, `/case`,
-//! `/rules`, `/appeal`. Each is thin: it turns its options into a core [`Command`], lets the
-//! router decide, and delivers the actions. Commands that may run the model are deferred at
+//! `/rules`, `/appeal`, `/kb`, and the message menu's "Add to knowledge base" (`kb mark`).
+//! Each is thin: it turns its options into a core [`Command`], lets the router decide, and
+//! delivers the actions. Commands that may run the model are deferred at
 //! once (Discord allows 3 s for the first response); the others answer directly, or are
 //! deferred if the router is slow. [`on_error`] turns every failure into a short private reply.
 //!
@@ -42,6 +43,8 @@ pub fn all() -> Vec<poise::Command<Arc<Shared>, HandlerError>> {
         case(),
         rules(),
         appeal(),
+        kb(),
+        kb_mark(),
     ]
 }
 
@@ -199,6 +202,42 @@ pub async fn appeal(
             case,
             text: text.to_string(),
         },
+    };
+    invoke(ctx, command).await
+}
+
+/// Which knowledge report `/kb` shows.
+#[derive(Debug, Clone, Copy, poise::ChoiceParameter)]
+pub enum KbReport {
+    #[name = "gaps"]
+    Gaps,
+    #[name = "feedback"]
+    Feedback,
+}
+
+/// Questions Steward could not answer, or members' 👍/👎 on its answers (moderators)
+#[poise::command(slash_command, guild_only)]
+pub async fn kb(
+    ctx: Ctx<'_>,
+    #[description = "gaps: unanswered questions; feedback: 👍/👎 on answers"] report: KbReport,
+    #[description = "How many days back (default 30)"]
+    #[min = 1]
+    #[max = 365]
+    days: Option<u32>,
+) -> Result<(), HandlerError> {
+    let command = match report {
+        KbReport::Gaps => Command::KbGaps { days },
+        KbReport::Feedback => Command::KbFeedback { days },
+    };
+    invoke(ctx, command).await
+}
+
+/// Adds a message's conversation to the knowledge base, marked (moderators): a message
+/// context-menu command (right-click a message, Apps), the Discord form of `kb mark <link>`.
+#[poise::command(context_menu_command = "Add to knowledge base", guild_only)]
+pub async fn kb_mark(ctx: Ctx<'_>, message: serenity::all::Message) -> Result<(), HandlerError> {
+    let command = Command::KbMark {
+        message: message.id.to_string(),
     };
     invoke(ctx, command).await
 }

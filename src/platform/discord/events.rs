@@ -34,6 +34,11 @@ impl Events {
 #[serenity::async_trait]
 impl EventHandler for Events {
     async fn ready(&self, _ctx: Context, ready: Ready) {
+        // Steward's own messages (the gateway echoes them) are the answers members rate.
+        let me = crate::core::UserId::new(ready.user.id.to_string());
+        self.shared
+            .router
+            .register_self(crate::core::Platform::Discord, me);
         tracing::info!(
             user = %ready.user.name,
             guilds = ready.guilds.len(),
@@ -137,6 +142,15 @@ impl Events {
         let Some(guild) = reaction.guild_id else {
             return;
         };
+        // Bots (Steward included) neither report messages nor rate answers. Only an added
+        // reaction names its member; a bot's removal finds nothing of theirs to remove.
+        if reaction
+            .member
+            .as_ref()
+            .is_some_and(|member| member.user.bot)
+        {
+            return;
+        }
         let thread_parent = thread_parent(&ctx, guild, reaction.channel_id).await;
         if let Some(event) = conversion::reaction(&reaction, added, thread_parent) {
             self.dispatch(&ctx, event).await;

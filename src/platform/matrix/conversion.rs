@@ -181,6 +181,54 @@ pub fn message_event(
     })
 }
 
+/// Steward's own message as the sync returns it, for the router to record: a message by a bot
+/// (never a command, never addressed to anyone), or, for an `m.replace`, Steward's edit of its
+/// message (a streamed answer growing). The text is the plain body Steward wrote, so an
+/// answer's sources line is kept as written. `None` for anyone else's message and for message
+/// types Steward does not send.
+pub fn own_message_event(
+    event: &OriginalSyncRoomMessageEvent,
+    room: &RoomContext,
+) -> Option<Event> {
+    if event.sender.as_str() != room.bot.user_id {
+        return None;
+    }
+    let at = timestamp(event.origin_server_ts);
+    let (body, _, _) = text_of(&event.content.msgtype)?;
+    let location = room.location(thread_root(&event.content));
+    let me = UserId::new(event.sender.as_str());
+    if let Some(Relation::Replacement(replacement)) = &event.content.relates_to {
+        let (new_body, _, _) = text_of(&replacement.new_content.msgtype)?;
+        return Some(Event {
+            at,
+            kind: EventKind::MessageEdited {
+                location,
+                message: MessageId::new(replacement.event_id.as_str()),
+                editor: me,
+                new_text: new_body.to_string(),
+            },
+        });
+    }
+    Some(Event {
+        at,
+        kind: EventKind::MessagePosted(Message {
+            id: MessageId::new(event.event_id.as_str()),
+            location,
+            author: Author {
+                id: me,
+                display_name: room.bot.display_name.clone(),
+                role: Role::Member,
+                is_bot: true,
+            },
+            text: remove_plain_reply_fallback(body).trim().to_string(),
+            created_at: at,
+            reply_to: reply_target(&event.content).map(|target| MessageId::new(target.as_str())),
+            mentions_bot: false,
+            replies_to_bot: false,
+        }),
+    })
+}
+
 /// The text the core sees: `body` with other people's pills and intentional mentions written
 /// as `@` words (the mention-spam rule counts those).
 fn with_mentions(

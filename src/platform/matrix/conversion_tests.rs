@@ -438,3 +438,61 @@ fn converting_arbitrary_text_never_panics() {
         let _ = mentions::pills(&body);
     }
 }
+
+#[test]
+fn own_messages_are_recorded_as_the_bots_and_never_addressed() {
+    // Even text that reads like a command is only recorded.
+    let answer = message(
+        BOT,
+        json!({
+            "msgtype": "m.text",
+            "body": "!steward ask Use port 8428 [1].\n\nSources: [1] `en/install.md`",
+            "m.relates_to": { "m.in_reply_to": { "event_id": "$question:example.org" } },
+        }),
+    );
+    let Some(Event {
+        kind: EventKind::MessagePosted(recorded),
+        ..
+    }) = own_message_event(&answer, &room())
+    else {
+        panic!("expected Steward's message to be recorded");
+    };
+    assert!(recorded.author.is_bot);
+    assert_eq!(recorded.author.id.as_str(), BOT);
+    assert!(!recorded.mentions_bot && !recorded.replies_to_bot);
+    assert!(recorded.text.ends_with("Sources: [1] `en/install.md`"));
+    assert_eq!(
+        recorded.reply_to.as_ref().map(|id| id.as_str()),
+        Some("$question:example.org")
+    );
+
+    let edit = message(
+        BOT,
+        json!({
+            "msgtype": "m.text",
+            "body": " * Use port 8428 [1].",
+            "m.new_content": { "msgtype": "m.text", "body": "Use port 8428 [1]." },
+            "m.relates_to": { "rel_type": "m.replace", "event_id": "$answer:example.org" },
+        }),
+    );
+    match own_message_event(&edit, &room()).map(|event| event.kind) {
+        Some(EventKind::MessageEdited {
+            message,
+            editor,
+            new_text,
+            ..
+        }) => {
+            assert_eq!(message.as_str(), "$answer:example.org");
+            assert_eq!(editor.as_str(), BOT);
+            assert_eq!(new_text, "Use port 8428 [1].");
+        }
+        other => panic!("expected Steward's edit, got {other:?}"),
+    }
+
+    // Only Steward's own.
+    let member = message(
+        "@ana:example.org",
+        json!({"msgtype": "m.text", "body": "hi"}),
+    );
+    assert_eq!(own_message_event(&member, &room()), None);
+}

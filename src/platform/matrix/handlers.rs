@@ -165,6 +165,20 @@ fn process(
             Job::Redaction(room, event) => {
                 if joined(&room) && !rooms::is_backlog(adapter, &room, event.origin_server_ts).await
                 {
+                    // A redacted reaction is a reaction taken back.
+                    let redacted = event
+                        .redacts
+                        .as_deref()
+                        .or(event.content.redacts.as_deref());
+                    let reaction = redacted.and_then(|id| {
+                        let mut reactions = adapter.reactions.lock().expect("not poisoned");
+                        reactions.take(id.as_str())
+                    });
+                    if let Some(reaction) = reaction {
+                        let removed = Event::now(EventKind::ReactionRemoved(reaction));
+                        dispatch(adapter, removed, None).await;
+                        return;
+                    }
                     let context = rooms::room_context(adapter, &room).await;
                     if let Some(event) = conversion::redaction_event(&event, &context) {
                         dispatch(adapter, event, None).await;
@@ -184,7 +198,12 @@ fn process(
                         return;
                     }
                     let context = rooms::room_context(adapter, &room).await;
+                    let reaction_id = event.event_id.clone();
                     if let Some(event) = conversion::reaction_event(&event, &context) {
+                        if let EventKind::ReactionAdded(reaction) = &event.kind {
+                            let mut reactions = adapter.reactions.lock().expect("not poisoned");
+                            reactions.insert(reaction_id.as_str(), reaction.clone());
+                        }
                         dispatch(adapter, event, None).await;
                     }
                 }
@@ -200,7 +219,11 @@ fn joined(room: &Room) -> bool {
 }
 
 async fn on_message(adapter: &Adapter, room: Room, event: OriginalSyncRoomMessageEvent) {
-    if event.sender == adapter.bot_id || !joined(&room) {
+    if !joined(&room) {
+        return;
+    }
+    if event.sender == adapter.bot_id {
+        record_own(adapter, &room, &event).await;
         return;
     }
     if rooms::is_backlog(adapter, &room, event.origin_server_ts).await {
@@ -211,6 +234,16 @@ async fn on_message(adapter: &Adapter, room: Room, event: OriginalSyncRoomMessag
         return;
     };
     dispatch(adapter, core_event, Some(&origin)).await;
+}
+
+/// Steward's own message (or edit), as the sync returns it: recorded through the router like a
+/// bot's message (it is never answered), so that members' 👍/👎 on an answer find it, with its
+/// text and sources line.
+async fn record_own(adapter: &Adapter, room: &Room, event: &OriginalSyncRoomMessageEvent) {
+    let context = rooms::room_context(adapter, room).await;
+    if let Some(own) = conversion::own_message_event(event, &context) {
+        dispatch(adapter, own, None).await;
+    }
 }
 
 /// A message posted while Steward was stopped: the router records it and answers it once if

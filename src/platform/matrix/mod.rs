@@ -31,7 +31,7 @@ mod send;
 mod session;
 mod spaces;
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -44,7 +44,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::community::Router;
 use crate::config::MatrixSettings;
-use crate::core::{Capabilities, Platform};
+use crate::core::{Capabilities, Platform, Reaction};
 
 pub use error::MatrixError;
 
@@ -55,7 +55,8 @@ pub fn capabilities(settings: &MatrixSettings) -> Capabilities {
     Capabilities {
         platform: Platform::Matrix,
         command_prefix: format!("{} ", settings.command_prefix),
-        permalink: Some("https://matrix.to/#/{channel}/{message}".into()),
+        // The room, also for a message in a thread (the thread's id is its root event's).
+        permalink: Some("https://matrix.to/#/{room}/{message}".into()),
         // Matrix events are limited to 64 KiB; long answers are split well below that.
         max_message_chars: 16_000,
         longest_timeout: None,
@@ -102,6 +103,9 @@ pub async fn run_with_ready(
             reason: "the client has no user id after logging in".into(),
         });
     };
+    // The sync returns Steward's own messages; recorded as Steward's, they are the answers
+    // members rate with 👍/👎.
+    router.register_self(Platform::Matrix, crate::core::UserId::new(bot_id.as_str()));
     let catch_up_minutes = router.settings().catch_up_minutes;
     let missed = if restarted {
         catch_up::missed_messages(
@@ -122,6 +126,7 @@ pub async fn run_with_ready(
         bot_id,
         own_events: Mutex::new(RecentSet::new(OWN_EVENTS_REMEMBERED)),
         followed_threads: Mutex::new(RecentSet::new(THREADS_REMEMBERED)),
+        reactions: Mutex::new(RecentReactions::new(REACTIONS_REMEMBERED)),
         case_notices: Mutex::new(buttons::CaseNotices::new(buttons::CASE_NOTICES_REMEMBERED)),
         private: private::PrivateRooms::default(),
     });
@@ -201,6 +206,8 @@ pub(crate) struct Adapter {
     pub own_events: Mutex<RecentSet>,
     /// Thread roots the bot has answered in: follow-ups there need no mention.
     pub followed_threads: Mutex<RecentSet>,
+    /// Recent reactions: redacting one is how Matrix takes a reaction back.
+    pub reactions: Mutex<RecentReactions>,
     /// Case notices with a decision legend (see `buttons`).
     pub case_notices: Mutex<buttons::CaseNotices>,
     /// Moderators' rooms and direct chats (see `private`).
@@ -209,6 +216,7 @@ pub(crate) struct Adapter {
 
 const OWN_EVENTS_REMEMBERED: usize = 4096;
 const THREADS_REMEMBERED: usize = 1024;
+const REACTIONS_REMEMBERED: usize = 4096;
 
 /// A bounded set of ids that forgets the oldest first: memory stays flat however long the bot
 /// runs; an id that has fallen out is looked up on the homeserver instead.
@@ -240,6 +248,43 @@ impl RecentSet {
 
     pub fn contains(&self, id: &str) -> bool {
         self.members.contains(id)
+    }
+}
+
+/// Reactions by their event id, so that the redaction of one becomes a removed reaction (a
+/// member taking back a 👍). Forgets the oldest first: a reaction redacted after it was
+/// forgotten, or after a restart, is not seen as removed.
+pub(crate) struct RecentReactions {
+    order: VecDeque<String>,
+    reactions: HashMap<String, Reaction>,
+    capacity: usize,
+}
+
+impl RecentReactions {
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            order: VecDeque::new(),
+            reactions: HashMap::new(),
+            capacity,
+        }
+    }
+
+    pub fn insert(&mut self, id: &str, reaction: Reaction) {
+        if self.reactions.insert(id.to_string(), reaction).is_none() {
+            self.order.push_back(id.to_string());
+            while self.order.len() > self.capacity {
+                if let Some(oldest) = self.order.pop_front() {
+                    self.reactions.remove(&oldest);
+                }
+            }
+        }
+    }
+
+    /// The reaction `id`, forgotten now (a reaction is redacted once).
+    pub fn take(&mut self, id: &str) -> Option<Reaction> {
+        let reaction = self.reactions.remove(id)?;
+        self.order.retain(|kept| kept != id);
+        Some(reaction)
     }
 }
 

@@ -322,6 +322,11 @@ mod tests {
                 "!steward setting language zh",
                 setting(Some("language"), Some("zh")),
             ),
+            ("!steward kb gaps", Some(Command::KbGaps { days: None })),
+            (
+                "!steward kb feedback 14",
+                Some(Command::KbFeedback { days: Some(14) }),
+            ),
             ("!stewardship", None),
             ("hello !steward", None),
             ("!ste", None),
