@@ -34,3 +34,54 @@ pub fn last_sentence_end(text: &str, at_end: bool) -> Option<usize> {
     }
     last
 }
+
+/// About how many words `text` has: words between white space, where each two Chinese,
+/// Japanese or Korean characters (written without spaces) count as one. Used to tell a real
+/// question from "thanks!" and a short follow-up ("and on Windows?") from a full question.
+pub fn rough_words(text: &str) -> usize {
+    let mut words = 0;
+    let mut cjk = 0;
+    for word in text.split_whitespace() {
+        let ideographs = word.chars().filter(|&c| is_cjk(c)).count();
+        cjk += ideographs;
+        // The rest of a word mixed with CJK ("Windows上") still counts once.
+        if word.chars().any(|c| c.is_alphanumeric() && !is_cjk(c)) {
+            words += 1;
+        }
+    }
+    words + cjk.div_ceil(2)
+}
+
+/// Han ideographs (with extension A and the compatibility block), kana and Hangul syllables.
+fn is_cjk(c: char) -> bool {
+    matches!(
+        c,
+        '\u{4E00}'..='\u{9FFF}'
+            | '\u{3400}'..='\u{4DBF}'
+            | '\u{F900}'..='\u{FAFF}'
+            | '\u{3040}'..='\u{30FF}'
+            | '\u{AC00}'..='\u{D7AF}'
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rough_words_table() {
+        let cases = [
+            ("", 0),
+            ("thanks!", 1),
+            ("and on Windows?", 3),
+            ("How do I pin a crate version?", 7),
+            ("Windows 上呢？", 2),
+            ("怎么安装？", 2),
+            ("如何在 Docker 中配置代理服务器？", 7),
+            ("👍 👍", 0),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(rough_words(text), expected, "{text}");
+        }
+    }
+}

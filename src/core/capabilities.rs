@@ -1,6 +1,7 @@
 //! What a platform can do, as data the adapter hands to the router: how commands are written,
 //! how a message is linked, how long a message may be, the longest timeout, whether private
-//! replies exist. Core and features read these facts; none of them is a constant in core.
+//! replies and threads exist. Core and features read these facts; none of them is a constant
+//! in core.
 
 use std::time::Duration;
 
@@ -24,10 +25,15 @@ pub struct Capabilities {
     pub longest_timeout: Option<Duration>,
     /// Whether a reply can be shown to the invoker alone (Discord's ephemeral responses).
     pub private_replies: bool,
+    /// Whether Steward can open a thread on a message ([`Action::ReplyInThread`]); without
+    /// threads, answers that would open one are replies.
+    ///
+    /// [`Action::ReplyInThread`]: super::Action::ReplyInThread
+    pub threads: bool,
 }
 
 impl Capabilities {
-    /// The console: commands start with "/", no links, no private replies.
+    /// The console: commands start with "/", no links, no private replies, no threads.
     pub fn console() -> Self {
         Self {
             platform: Platform::Console,
@@ -36,6 +42,7 @@ impl Capabilities {
             max_message_chars: usize::MAX,
             longest_timeout: None,
             private_replies: false,
+            threads: false,
         }
     }
 

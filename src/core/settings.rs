@@ -1,5 +1,11 @@
 //! Per-community settings moderators may change, and the languages Steward speaks. Plain data:
 //! the router reads a community's settings once per event and features get them parsed.
+//!
+//! One setting is per channel: `answer_mode` is stored under `answer_mode:<channel id>`
+//! ([`answer_mode_key`]) among the community's settings, so the one read per event still
+//! holds it for every channel.
+
+use super::ids::ChannelId;
 
 /// Language of Steward's own messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +77,10 @@ pub const QUOTA_MEMBER: &str = "quota.member";
 pub const QUOTA_CHANNEL: &str = "quota.channel";
 pub const QUOTA_COMMUNITY: &str = "quota.community";
 pub const QUOTA_REPORTS: &str = "quota.reports";
+/// How Steward answers in one channel: `mention` (the default: when mentioned or replied to)
+/// or `help` (every new question, in a thread) ([`AnswerMode`]). Per channel: stored under
+/// [`answer_mode_key`], for the channel the command was typed in.
+pub const ANSWER_MODE: &str = "answer_mode";
 
 const BUDGET: Values = Values::Number {
     min: 1,
@@ -107,11 +117,51 @@ pub const KNOWN: &[Known] = &[
         key: QUOTA_REPORTS,
         values: BUDGET,
     },
+    Known {
+        key: ANSWER_MODE,
+        values: Values::OneOf(&["mention", "help"]),
+    },
 ];
 
 /// The known setting named `key`.
 pub fn known(key: &str) -> Option<&'static Known> {
     KNOWN.iter().find(|k| k.key == key)
+}
+
+/// The stored key of `channel`'s [`ANSWER_MODE`]: `answer_mode:<channel id>` (a thread's
+/// channel is its parent: a Discord forum's posts share the forum's mode).
+pub fn answer_mode_key(channel: &ChannelId) -> String {
+    format!("{ANSWER_MODE}:{}", channel.as_str())
+}
+
+/// How Steward answers in a channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AnswerMode {
+    /// Only when mentioned, replied to, or followed up in its thread.
+    #[default]
+    Mention,
+    /// A help channel (or a Discord forum): every new question or post is answered without a
+    /// mention, in a thread where the platform has threads.
+    Help,
+}
+
+impl AnswerMode {
+    /// The word used in settings.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AnswerMode::Mention => "mention",
+            AnswerMode::Help => "help",
+        }
+    }
+
+    /// The mode named `word`, if any.
+    pub fn parse(word: &str) -> Option<Self> {
+        match word {
+            "mention" => Some(AnswerMode::Mention),
+            "help" => Some(AnswerMode::Help),
+            _ => None,
+        }
+    }
 }
 
 /// How automatic moderation runs in a community.
@@ -167,6 +217,9 @@ mod tests {
             (QUOTA_MEMBER, "-3", false),
             (QUOTA_MEMBER, "99999999999", false),
             (QUOTA_MEMBER, "lots", false),
+            (ANSWER_MODE, "help", true),
+            (ANSWER_MODE, "mention", true),
+            (ANSWER_MODE, "forum", false),
         ];
         for (key, value, allowed) in cases {
             assert_eq!(
@@ -191,5 +244,17 @@ mod tests {
             assert!(known(MODERATION).unwrap().values.allows(mode.as_str()));
         }
         assert_eq!(ModerationMode::parse("ON"), None);
+    }
+
+    #[test]
+    fn answer_modes_read_back_and_are_stored_per_channel() {
+        for mode in [AnswerMode::Mention, AnswerMode::Help] {
+            assert_eq!(AnswerMode::parse(mode.as_str()), Some(mode));
+            assert!(known(ANSWER_MODE).unwrap().values.allows(mode.as_str()));
+        }
+        assert_eq!(AnswerMode::default(), AnswerMode::Mention);
+        assert_eq!(answer_mode_key(&ChannelId::new("1234")), "answer_mode:1234");
+        // The per-channel key is not itself a setting moderators type.
+        assert!(known("answer_mode:1234").is_none());
     }
 }

@@ -1,7 +1,8 @@
 //! `ask`: answer a member's question, streamed. With a knowledge base the answer is grounded
 //! in it ([`super::grounded`]: cited sources, "I don't know", quoted sources in languages the
-//! model does not write); without, the model answers on its own. An answer the token cap cut
-//! off ends at its last complete sentence with a mark ([`super::ending`]).
+//! model does not write); without, the model answers on its own. A follow-up carries the
+//! conversation's earlier turns within a token budget ([`super::followup`]). An answer the
+//! token cap cut off ends at its last complete sentence with a mark ([`super::ending`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,10 +11,11 @@ use futures::StreamExt;
 
 use crate::core::{Language, TextStream, TextStreamItem};
 use crate::features::ending::Ending;
+use crate::features::followup;
 use crate::features::grounded::{self, Citations, Grounded, Grounding};
 use crate::features::Context;
 use crate::knowledge::rank::Ranked;
-use crate::llm::{ChatRequest, Engine, LlmError, StreamEvent};
+use crate::llm::{ChatMessage, ChatRequest, Engine, LlmError, StreamEvent};
 use crate::prompts::{AskGrounded, AskSystem, Prompts};
 use crate::strings::Strings;
 
@@ -102,27 +104,64 @@ impl Ask {
     /// Starts answering `question`; the text streams as the model generates. An error
     /// before any text (a full queue, an invalid request) comes back for the router to word.
     pub async fn answer(&self, ctx: &Context, question: &str) -> Result<TextStream, LlmError> {
+        self.follow_up(ctx, question, Vec::new()).await
+    }
+
+    /// Like [`Ask::answer`], for `question` as the next turn of a conversation: its `earlier`
+    /// turns (oldest first, from [`followup::earlier_turns`]) go into the request before it,
+    /// as many as fit in [`followup::budget`] tokens of the model's tokenizer, and a short
+    /// follow-up is retrieved together with the member's previous turn. A quoted answer (or
+    /// "I don't know") needs no model, so no history.
+    pub async fn follow_up(
+        &self,
+        ctx: &Context,
+        question: &str,
+        earlier: Vec<ChatMessage>,
+    ) -> Result<TextStream, LlmError> {
         let community = ctx.location.community.as_str();
         let ending = Ending::new(self.settings.max_new_tokens);
         let Some(grounding) = &self.grounding else {
-            let request = self.request(community, question, ctx.language);
+            let request = self
+                .request(community, question, ctx.language)
+                .with_history(self.history(earlier).await);
             let stream = self.engine.stream(request).await?;
             return Ok(to_text_stream(stream, ctx.strings, ending, None));
         };
         let language = grounded::answer_language(question, ctx.language);
-        match grounding.decide(ctx, question, language).await {
+        let query = followup::retrieval_query(question, &earlier).into_owned();
+        match grounding.decide(ctx, question, &query, language).await {
             Grounded::Ungrounded => {
-                let request = self.request(community, question, ctx.language);
+                let request = self
+                    .request(community, question, ctx.language)
+                    .with_history(self.history(earlier).await);
                 let stream = self.engine.stream(request).await?;
                 Ok(to_text_stream(stream, ctx.strings, ending, None))
             }
             Grounded::Text(text) => Ok(finished_text(text)),
             Grounded::Generate(passages) => {
-                let request = self.grounded_request(community, question, language, &passages);
+                let request = self
+                    .grounded_request(community, question, language, &passages)
+                    .with_history(self.history(earlier).await);
                 let stream = self.engine.stream(request).await?;
                 let strings = Strings::new(language);
                 let citations = Citations::new(passages, strings, ctx.capabilities.clone());
                 Ok(to_text_stream(stream, strings, ending, Some(citations)))
+            }
+        }
+    }
+
+    /// The `earlier` turns that fit the budget, counted with the engine's tokenizer; none when
+    /// counting fails (the question is still answered).
+    async fn history(&self, earlier: Vec<ChatMessage>) -> Vec<ChatMessage> {
+        if earlier.is_empty() {
+            return earlier;
+        }
+        let budget = followup::budget(self.engine.info().context_tokens);
+        match followup::fit(&self.engine, earlier, budget).await {
+            Ok(kept) => kept,
+            Err(error) => {
+                tracing::warn!(label = error.label(), %error, "counting the earlier turns failed; answering without them");
+                Vec::new()
             }
         }
     }

@@ -96,10 +96,18 @@ pub fn sources(
 }
 
 impl Grounding {
-    /// Retrieves for `question` in the context's community and decides how to answer.
-    pub async fn decide(&self, ctx: &Context, question: &str, language: Language) -> Grounded {
+    /// Retrieves with `query` (the question, or a short follow-up with the previous question:
+    /// [`super::followup::retrieval_query`]) in the context's community and decides how to
+    /// answer `question`.
+    pub async fn decide(
+        &self,
+        ctx: &Context,
+        question: &str,
+        query: &str,
+        language: Language,
+    ) -> Grounded {
         let scope = community_scope(ctx.location.platform, &ctx.location.community);
-        let retrieval = match self.knowledge.retrieve(&scope, question, PASSAGES).await {
+        let retrieval = match self.knowledge.retrieve(&scope, query, PASSAGES).await {
             Ok(retrieval) => retrieval,
             Err(error) => {
                 tracing::warn!(%error, "knowledge retrieval failed; answering without sources");

@@ -3,10 +3,16 @@
 //!
 //! Two settings are more than a word: `mod-log here` stores the channel the command was typed
 //! in (so moderators can only choose a channel of their own community, and a case never leaves
-//! it), and `mod-log off` removes it. This module also reads the settings it owns out of a
-//! community's [`CommunitySettings`], so every feature parses them the same way.
+//! it), and `mod-log off` removes it. `answer_mode help|mention` is per channel: it sets the
+//! mode of the channel the command was typed in (a thread's parent channel: in a Discord forum
+//! post it sets the forum's), stored as `answer_mode:<channel id>`; `mention`, the default,
+//! removes the key. This module also reads the settings it owns out of a community's
+//! [`CommunitySettings`], so every feature parses them the same way.
 
-use crate::core::settings::{known, ModerationMode, KNOWN, MODERATION, MOD_LOG, RULES};
+use crate::core::settings::{
+    answer_mode_key, known, AnswerMode, ModerationMode, ANSWER_MODE, KNOWN, MODERATION, MOD_LOG,
+    RULES,
+};
 use crate::core::ChannelId;
 use crate::features::moderation::community_rules;
 use crate::features::{CommunitySettings, Context};
@@ -36,19 +42,28 @@ async fn run(
 ) -> Result<String, StoreError> {
     let strings = ctx.strings;
     let (platform, community) = (ctx.location.platform, &ctx.location.community);
+    let channel = &ctx.location.channel;
     let Some(key) = key else {
-        return Ok(strings.settings_list(ctx.settings.all(), KNOWN));
+        // `answer_mode` is listed as this channel's.
+        let mut current = ctx.settings.all().to_vec();
+        let mode = ctx.settings.answer_mode(channel);
+        if mode != AnswerMode::default() {
+            current.push((ANSWER_MODE.to_string(), mode.as_str().to_string()));
+        }
+        return Ok(strings.settings_list(&current, KNOWN));
     };
     let Some(setting) = known(&key) else {
         return Ok(strings.unknown_setting(&key, KNOWN));
     };
     match value {
+        None if key == ANSWER_MODE => {
+            Ok(strings.answer_mode_value(ctx.settings.answer_mode(channel)))
+        }
         None => Ok(strings.setting_value(&key, ctx.settings.get(&key))),
         Some(value) if !setting.values.allows(&value) => {
             Ok(strings.bad_setting_value(&key, &value, &setting.values))
         }
         Some(value) if key == MOD_LOG && value == "here" => {
-            let channel = &ctx.location.channel;
             store
                 .set_setting(platform, community, MOD_LOG, channel.as_str())
                 .await?;
@@ -58,6 +73,21 @@ async fn run(
             debug_assert_eq!(value, "off");
             store.delete_setting(platform, community, MOD_LOG).await?;
             Ok(strings.mod_log_off().to_string())
+        }
+        Some(value) if key == ANSWER_MODE => {
+            let stored = answer_mode_key(channel);
+            let mode = AnswerMode::parse(&value).unwrap_or_default();
+            match mode {
+                AnswerMode::Help => {
+                    store
+                        .set_setting(platform, community, &stored, mode.as_str())
+                        .await?
+                }
+                AnswerMode::Mention => {
+                    store.delete_setting(platform, community, &stored).await?;
+                }
+            }
+            Ok(strings.answer_mode_changed(mode, channel, ctx.prefix()))
         }
         Some(value) => {
             store.set_setting(platform, community, &key, &value).await?;
@@ -85,6 +115,14 @@ impl CommunitySettings {
         self.get(MOD_LOG)
             .filter(|channel| !channel.trim().is_empty())
             .map(ChannelId::new)
+    }
+
+    /// How Steward answers in `channel` (`setting answer_mode`, typed there); mention-only
+    /// unless moderators made it a help channel.
+    pub fn answer_mode(&self, channel: &ChannelId) -> AnswerMode {
+        self.get(&answer_mode_key(channel))
+            .and_then(AnswerMode::parse)
+            .unwrap_or_default()
     }
 
     /// The community's own rules, rule 1 first (empty if none were set).
@@ -152,5 +190,20 @@ mod tests {
         let empty = with(&[]);
         assert_eq!(empty.mod_log(), None);
         assert!(empty.rules().is_empty());
+    }
+
+    #[test]
+    fn answer_mode_is_per_channel() {
+        let settings = with(&[("answer_mode:help", "help"), ("answer_mode:odd", "forum")]);
+        let mode = |channel: &str| settings.answer_mode(&ChannelId::new(channel));
+        assert_eq!(mode("help"), AnswerMode::Help);
+        assert_eq!(mode("general"), AnswerMode::Mention);
+        // A value this version does not know is the default.
+        assert_eq!(mode("odd"), AnswerMode::Mention);
+        // The bare key is no channel's.
+        assert_eq!(
+            with(&[(ANSWER_MODE, "help")]).answer_mode(&ChannelId::new("help")),
+            AnswerMode::Mention
+        );
     }
 }

@@ -126,6 +126,42 @@ impl ChatRequest {
         self
     }
 
+    /// Puts the `earlier` turns of a conversation (oldest first) before the request's own
+    /// messages, keeping the roles alternating as strict chat templates require: consecutive
+    /// turns of one role are joined, the conversation starts with a user's turn (a leading
+    /// assistant turn is dropped), and a user's turn just before the request's first message
+    /// is joined to it. Blank turns are skipped.
+    pub fn with_history(mut self, earlier: Vec<ChatMessage>) -> Self {
+        let mut turns: Vec<ChatMessage> = Vec::new();
+        for turn in earlier {
+            if turn.content.trim().is_empty() {
+                continue;
+            }
+            let same_role = turns.last().map(|last| last.role) == Some(turn.role);
+            if same_role {
+                let last = turns.last_mut().expect("checked above");
+                last.content.push_str("\n\n");
+                last.content.push_str(&turn.content);
+            } else if turns.is_empty() && turn.role == ChatRole::Assistant {
+                continue;
+            } else {
+                turns.push(turn);
+            }
+        }
+        let joins = match (turns.last(), self.messages.first()) {
+            (Some(last), Some(first)) => last.role == first.role,
+            _ => false,
+        };
+        if joins {
+            let last = turns.pop().expect("checked above");
+            let first = &mut self.messages[0];
+            first.content = format!("{}\n\n{}", last.content, first.content);
+        }
+        turns.append(&mut self.messages);
+        self.messages = turns;
+        self
+    }
+
     /// Rejects requests no backend should see.
     pub fn validate(&self) -> Result<(), LlmError> {
         let invalid = |why: &str| Err(LlmError::InvalidRequest(why.to_string()));
@@ -208,6 +244,45 @@ mod tests {
         ];
         for (name, request, valid) in cases {
             assert_eq!(request.validate().is_ok(), valid, "{name}");
+        }
+    }
+
+    #[test]
+    fn history_keeps_roles_alternating() {
+        let user = |text: &str| ChatMessage::user(text);
+        let assistant = |text: &str| ChatMessage::assistant(text);
+        let cases: Vec<(&str, Vec<ChatMessage>, Vec<ChatMessage>)> = vec![
+            ("no history", vec![], vec![user("q")]),
+            (
+                "a question and its answer",
+                vec![user("q1"), assistant("a1")],
+                vec![user("q1"), assistant("a1"), user("q")],
+            ),
+            (
+                "a leading answer is dropped",
+                vec![assistant("a0"), user("q1"), assistant("a1")],
+                vec![user("q1"), assistant("a1"), user("q")],
+            ),
+            (
+                "turns of one role are joined",
+                vec![user("q1"), user("more"), assistant("a1"), assistant("a2")],
+                vec![user("q1\n\nmore"), assistant("a1\n\na2"), user("q")],
+            ),
+            (
+                "a trailing user turn joins the question",
+                vec![user("q1"), assistant("a1"), user("thanks")],
+                vec![user("q1"), assistant("a1"), user("thanks\n\nq")],
+            ),
+            (
+                "blank turns are skipped",
+                vec![user("q1"), assistant("  "), assistant("a1")],
+                vec![user("q1"), assistant("a1"), user("q")],
+            ),
+        ];
+        for (name, earlier, expected) in cases {
+            let request = ChatRequest::new("sys", "q").with_history(earlier);
+            assert_eq!(request.messages, expected, "{name}");
+            assert!(request.validate().is_ok(), "{name}");
         }
     }
 }

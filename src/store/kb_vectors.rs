@@ -187,7 +187,7 @@ pub fn encode(vector: &[f32]) -> Vec<u8> {
 
 /// The vector of stored bytes; `None` if they are not a whole number of floats.
 pub fn decode(bytes: &[u8]) -> Option<Vec<f32>> {
-    if bytes.len() % 4 != 0 {
+    if !bytes.len().is_multiple_of(4) {
         return None;
     }
     Some(

@@ -59,8 +59,10 @@ impl Strings {
                  👍/👎 on my answers (moderators)\n\
                  - {prefix}kb mark <message link>: add that conversation to what I answer from \
                  (moderators)\n\
-                 You can also mention @{bot_name} with your question. React with 👍 or 👎 to \
-                 an answer to rate it, and with ✅ to your own question once it is solved.{report}"
+                 You can also mention @{bot_name} with your question, and follow up by replying \
+                 to my answer or writing in my thread. React with 👍 or 👎 to an answer to rate \
+                 it, with 🙅 to my answer to your own message to remove it, and with ✅ to your \
+                 own question once it is solved.{report}"
             ),
             Language::Chinese => format!(
                 "{bot_name} 使用本地语言模型回答问题。\n\
@@ -77,7 +79,8 @@ impl Strings {
                  查看或处理案例，或答复申诉（管理员）\n\
                  - {prefix}kb gaps|feedback [天数]：我未能回答的问题，或成员对我的回答的 👍/👎（管理员）\n\
                  - {prefix}kb mark <消息链接>：把这段对话加入我回答时参考的知识库（管理员）\n\
-                 也可以 @{bot_name} 并附上你的问题。给回答点 👍 或 👎 即可评价；问题解决后，\
+                 也可以 @{bot_name} 并附上你的问题；回复我的回答或在我的话题中发言即可追问。\
+                 给回答点 👍 或 👎 即可评价；对我回答你的消息点 🙅 即可删除该回答；问题解决后，\
                  给自己的提问点 ✅。{report}"
             ),
         }

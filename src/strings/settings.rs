@@ -1,7 +1,7 @@
 //! The `setting` command's sentences.
 
 use super::Strings;
-use crate::core::settings::{Known, ModerationMode, Values};
+use crate::core::settings::{AnswerMode, Known, ModerationMode, Values, ANSWER_MODE};
 use crate::core::{ChannelId, Language};
 
 impl Strings {
@@ -97,6 +97,46 @@ impl Strings {
                  管理员的 `case` 决定仍会执行。"
                     .to_string()
             }
+        }
+    }
+
+    /// `setting answer_mode`: this channel's mode.
+    pub fn answer_mode_value(&self, mode: AnswerMode) -> String {
+        let here = self.pick("this channel", "本频道");
+        match self.language {
+            Language::English => format!("{ANSWER_MODE} = {} ({here})", mode.as_str()),
+            Language::Chinese => format!("{ANSWER_MODE} = {}（{here}）", mode.as_str()),
+        }
+    }
+
+    /// `setting answer_mode help|mention`: what the mode means in this channel.
+    pub fn answer_mode_changed(
+        &self,
+        mode: AnswerMode,
+        channel: &ChannelId,
+        prefix: &str,
+    ) -> String {
+        match (mode, self.language) {
+            (AnswerMode::Help, Language::English) => format!(
+                "Done: this channel ({channel}) is now a help channel. Steward answers every new \
+                 question or post here without a mention, in a thread, and follow-ups in that \
+                 thread; never bots. A member who reacts 🙅 to Steward's answer to their own \
+                 post removes the answer. `{prefix}setting answer_mode mention` ends it."
+            ),
+            (AnswerMode::Mention, Language::English) => format!(
+                "Done: in this channel ({channel}) Steward answers only when mentioned or \
+                 replied to, and follow-ups in its threads."
+            ),
+            (AnswerMode::Help, Language::Chinese) => format!(
+                "已设置：本频道（{channel}）现在是求助频道。这里的每个新问题或新帖子，Steward 都会\
+                 直接在话题中回答，无需 @，话题中的追问也会回答；不回答机器人。成员对 Steward \
+                 回答自己帖子的消息点 🙅 即可删除该回答。`{prefix}setting answer_mode mention` \
+                 可恢复为只在被 @ 时回答。"
+            ),
+            (AnswerMode::Mention, Language::Chinese) => format!(
+                "已设置：在本频道（{channel}）中，Steward 只在被 @ 或被回复时回答，\
+                 以及它的话题中的追问。"
+            ),
         }
     }
 

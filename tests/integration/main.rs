@@ -16,6 +16,8 @@ mod discord_trust;
 mod dispatch;
 mod engine;
 mod feedback;
+mod followups;
+mod help_channels;
 mod jobs;
 mod kb_messages;
 mod knowledge;

@@ -1,14 +1,30 @@
 //! Members' messages before a feature sees them: recording (with the author's role), screening,
-//! deciding whether a message is addressed to the bot and answering it once (live or caught up
-//! after downtime), edits (only the author's, screened again), and reports (weighed by the
-//! reported author's role).
+//! deciding whether a message is addressed to the bot — a mention, a reply to it, a follow-up
+//! in a thread it takes part in, a new post in a help channel — and answering it once (live or
+//! caught up after downtime) with the conversation's earlier turns, edits (only the author's,
+//! screened again), reports (weighed by the reported author's role), and the asker taking an
+//! answer back.
 
 use std::time::{Duration, SystemTime};
 
 use super::{log_store_error, Feature, Router};
 use crate::community::mention::strip_mention;
+use crate::core::settings::AnswerMode;
 use crate::core::{Action, Author, Location, Message, MessageId, Reaction, Role, UserId};
+use crate::features::{followup, help_channels, Context};
+use crate::llm::ChatMessage;
 use crate::store::EditOutcome;
+
+/// A message the bot answers, and how.
+struct Addressed {
+    /// The question, the bot's mention removed.
+    question: String,
+    /// The earlier turns of the conversation it continues, oldest first (empty for a new
+    /// question).
+    earlier: Vec<ChatMessage>,
+    /// A help channel's new post: the answer opens a thread of this name.
+    new_thread: Option<String>,
+}
 
 /// How often, and how long apart, an edit of a message not yet recorded is tried.
 const EDIT_WAITS: u32 = 10;
@@ -20,7 +36,8 @@ impl Router {
             "record_message",
             self.store.record_message(&message).await.map(|_| ()),
         );
-        if message.author.is_bot {
+        // Never another bot, never Steward itself.
+        if message.author.is_bot || self.is_self(message.location.platform, &message.author.id) {
             return Vec::new();
         }
         self.record_role(&message.location, &message.author).await;
@@ -32,18 +49,85 @@ impl Router {
         }
         // Its conversation is (re)indexed in the background.
         self.features.conversations.posted(&message).await;
-        if let Some(question) = self.addressed(&message) {
+        if let Some(addressed) = self.addressed(&ctx, &message).await {
             if self.first_answer(&message).await {
-                actions.extend(self.ask(&ctx, &question, Some(message.id)).await);
+                actions.extend(self.answer_addressed(&ctx, &message, addressed).await);
             }
         }
         actions
     }
 
-    /// The question, if `message` is addressed to the bot (a mention, or a reply to it).
-    fn addressed(&self, message: &Message) -> Option<String> {
+    /// How `message` is addressed to the bot, if it is: a mention or a reply to it (with the
+    /// earlier turns when it continues a conversation the bot took part in), a message in a
+    /// thread the bot took part in (a follow-up needs no mention), or a new question in a
+    /// help channel (`setting answer_mode help`).
+    async fn addressed(&self, ctx: &Context, message: &Message) -> Option<Addressed> {
         let (mentioned, question) = strip_mention(&message.text, &self.settings.bot_name);
-        (mentioned || message.mentions_bot || message.replies_to_bot).then(|| question.into_owned())
+        let question = question.into_owned();
+        let direct = mentioned || message.mentions_bot || message.replies_to_bot;
+        let continues = message.reply_to.is_some() || message.location.thread.is_some();
+        let earlier = if continues {
+            self.earlier_turns(message).await
+        } else {
+            Vec::new()
+        };
+        // In a thread, earlier turns are only found when the bot wrote in it: it follows it.
+        let follows = message.location.thread.is_some() && !earlier.is_empty();
+        if direct || follows {
+            return Some(Addressed {
+                question,
+                earlier,
+                new_thread: None,
+            });
+        }
+        let help = ctx.settings.answer_mode(&message.location.channel) == AnswerMode::Help;
+        if help && help_channels::is_new_post(message, ctx.prefix()) {
+            // A top-level post opens a thread; a forum post is its thread already.
+            let new_thread = (message.location.thread.is_none() && ctx.capabilities.threads)
+                .then(|| help_channels::thread_name(&question));
+            return Some(Addressed {
+                question,
+                earlier: Vec::new(),
+                new_thread,
+            });
+        }
+        None
+    }
+
+    /// The earlier turns of the conversation `message` continues, if the bot took part in it
+    /// ([`followup::earlier_turns`]); none until the adapter registered the bot's user, or when
+    /// the store fails.
+    async fn earlier_turns(&self, message: &Message) -> Vec<ChatMessage> {
+        let Some(own) = self.own_user(message.location.platform) else {
+            return Vec::new();
+        };
+        let bot_name = self.settings.bot_name.as_str();
+        let clean = |text: &str| strip_mention(text, bot_name).1.into_owned();
+        match followup::earlier_turns(&self.store, &own, message, &clean).await {
+            Ok(turns) => turns,
+            Err(error) => {
+                tracing::error!(label = error.label(), %error, "store failed: read a conversation's earlier turns");
+                Vec::new()
+            }
+        }
+    }
+
+    /// Answers an addressed message: as a reply (or in a new thread for a help channel's
+    /// post), with the conversation's earlier turns.
+    async fn answer_addressed(
+        &self,
+        ctx: &Context,
+        message: &Message,
+        addressed: Addressed,
+    ) -> Vec<Action> {
+        self.answer_question(
+            ctx,
+            &addressed.question,
+            Some(message.id.clone()),
+            addressed.earlier,
+            addressed.new_thread,
+        )
+        .await
     }
 
     /// Claims the answer to `message`: false if it was answered already (an earlier run, or
@@ -63,14 +147,15 @@ impl Router {
     }
 
     /// A message posted while Steward was stopped: recorded, and answered once if it was
-    /// addressed to the bot within `catch_up_minutes` of now. It is not screened: the flood
-    /// rule would read a burst of catch-up deliveries as flooding, and moderators see reports.
+    /// addressed to the bot (as a live message would be) within `catch_up_minutes` of now. It
+    /// is not screened: the flood rule would read a burst of catch-up deliveries as flooding,
+    /// and moderators see reports.
     pub(super) async fn missed_message(&self, message: Message, now: SystemTime) -> Vec<Action> {
         log_store_error(
             "record_message",
             self.store.record_message(&message).await.map(|_| ()),
         );
-        if message.author.is_bot {
+        if message.author.is_bot || self.is_self(message.location.platform, &message.author.id) {
             return Vec::new();
         }
         self.features.conversations.posted(&message).await;
@@ -79,15 +164,18 @@ impl Router {
             .duration_since(message.created_at)
             .map(|age| age <= window)
             .unwrap_or(true);
-        let Some(question) = self.addressed(&message).filter(|_| recent) else {
+        if !recent || self.settings.catch_up_minutes == 0 {
+            return Vec::new();
+        }
+        let ctx = self.context(&message.location, &message.author).await;
+        let Some(addressed) = self.addressed(&ctx, &message).await else {
             return Vec::new();
         };
-        if self.settings.catch_up_minutes == 0 || !self.first_answer(&message).await {
+        if !self.first_answer(&message).await {
             return Vec::new();
         }
         tracing::info!(message = %message.id, "answering a question asked while Steward was stopped");
-        let ctx = self.context(&message.location, &message.author).await;
-        self.ask(&ctx, &question, Some(message.id)).await
+        self.answer_addressed(&ctx, &message, addressed).await
     }
 
     /// An edit: applied only when its author sent it, then screened again like a new message
@@ -194,6 +282,15 @@ impl Router {
         self.feedback_reaction(&reaction, true).await;
         // A ✅ by the member who asked marks their conversation solved.
         self.features.conversations.reaction(&reaction).await;
+        // A 🙅 by the member who asked takes Steward's answer back.
+        let own = self.own_user(reaction.location.platform);
+        match help_channels::opt_out(&self.store, own.as_ref(), &reaction).await {
+            Ok(Some(delete)) => return vec![delete],
+            Ok(None) => {}
+            Err(error) => {
+                tracing::error!(label = error.label(), %error, "store failed: read an answer taken back");
+            }
+        }
         if !self.features.moderation.is_report(&reaction.emoji) {
             return Vec::new();
         }

@@ -33,6 +33,7 @@ use crate::features::summarize::Summarize;
 use crate::features::{feedback as answer_feedback, gaps};
 use crate::features::{CommunitySettings, Context};
 use crate::jobs::Worker;
+use crate::llm::ChatMessage;
 use crate::metrics::Metrics;
 use crate::outbox::Outbox;
 use crate::store::Store;
@@ -374,6 +375,21 @@ impl Router {
     }
 
     async fn ask(&self, ctx: &Context, question: &str, message: Option<MessageId>) -> Vec<Action> {
+        self.answer_question(ctx, question, message, Vec::new(), None)
+            .await
+    }
+
+    /// Answers `question` (asked in `message`): `earlier` are the turns of the conversation it
+    /// continues (oldest first; empty for a new question); with `new_thread`, the answer opens
+    /// a thread of that name on `message` instead of replying to it.
+    async fn answer_question(
+        &self,
+        ctx: &Context,
+        question: &str,
+        message: Option<MessageId>,
+        earlier: Vec<ChatMessage>,
+        new_thread: Option<String>,
+    ) -> Vec<Action> {
         let started = Instant::now();
         let question = question.trim();
         if question.is_empty() {
@@ -391,15 +407,24 @@ impl Router {
         if let Err(actions) = self.admit(ctx, Feature::Ask, message.clone()) {
             return actions;
         }
-        match self.features.ask.answer(ctx, question).await {
+        match self.features.ask.follow_up(ctx, question, earlier).await {
             Ok(stream) => {
                 let body = Body::Streaming(self.measured(stream, "ask", started));
-                vec![Action::Reply(Reply {
-                    location: ctx.location.clone(),
-                    in_reply_to: message,
-                    body,
-                    only_invoker: false,
-                })]
+                let action = match (new_thread, message) {
+                    (Some(thread_name), Some(message)) => Action::ReplyInThread {
+                        location: ctx.location.clone(),
+                        message,
+                        thread_name,
+                        body,
+                    },
+                    (_, in_reply_to) => Action::Reply(Reply {
+                        location: ctx.location.clone(),
+                        in_reply_to,
+                        body,
+                        only_invoker: false,
+                    }),
+                };
+                vec![action]
             }
             Err(error) => self.engine_refused(ctx, message, &error, "ask", started),
         }

@@ -52,7 +52,7 @@ pub const LONGEST_TIMEOUT_MINUTES: u32 = 28 * 24 * 60;
 
 /// What Discord can do, for the router: slash commands, message links on the configured web
 /// base (Discord's own, or a compatible server's), 2,000-character messages, 28-day timeouts,
-/// ephemeral replies.
+/// ephemeral replies, threads started from a message.
 pub fn capabilities(settings: &DiscordSettings) -> Capabilities {
     let base = rest::api_base(settings).trim_end_matches('/');
     Capabilities {
@@ -64,6 +64,7 @@ pub fn capabilities(settings: &DiscordSettings) -> Capabilities {
         max_message_chars: MESSAGE_LIMIT,
         longest_timeout: Some(LONGEST_TIMEOUT),
         private_replies: true,
+        threads: true,
     }
 }
 

@@ -50,7 +50,8 @@ pub use error::MatrixError;
 
 /// What Matrix can do, for the router: text commands after `[matrix] command_prefix`,
 /// matrix.to links (they open in any client; room and event ids need no escaping there), no
-/// timeouts (a timeout removes the member instead), private replies in a direct chat.
+/// timeouts (a timeout removes the member instead), private replies in a direct chat, threads
+/// rooted at a message.
 pub fn capabilities(settings: &MatrixSettings) -> Capabilities {
     Capabilities {
         platform: Platform::Matrix,
@@ -61,6 +62,7 @@ pub fn capabilities(settings: &MatrixSettings) -> Capabilities {
         max_message_chars: 16_000,
         longest_timeout: None,
         private_replies: true,
+        threads: true,
     }
 }
 pub use moderate::{ban, kick};

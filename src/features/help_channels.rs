@@ -1,0 +1,219 @@
+//! Help channels: in a channel whose moderators ran `setting answer_mode help` (a #help or
+//! #ask channel, or a Discord forum), every new question or post is answered without a
+//! mention, in a thread where the platform has threads, the way hosted documentation bots
+//! answer in their #ask-ai channels. Which messages count ([`is_new_post`]) and the thread's
+//! name are decided here; the router answers them like any question.
+//!
+//! The asker can take an answer back: a 🙅 (or ❌) reaction by the member on Steward's
+//! answer to their own message deletes the answer ([`opt_out`]), in any channel. Steward does
+//! not wait before answering, so the reaction comes after the answer, not before it.
+
+use crate::core::{Action, Message, MessageId, Reaction, UserId};
+use crate::store::{Store, StoreError};
+use crate::text::rough_words;
+
+/// A message of fewer words than this is not a question ("thanks!", "hi all").
+pub const MIN_WORDS: usize = 3;
+/// A thread opened for an answer is named after the question's first line, at most this long.
+const THREAD_NAME_CHARS: usize = 80;
+
+/// Whether a member's `message` in a help channel is a new question or post to answer: not a
+/// reply (to anyone), either not in a thread or the first message of its thread (a Discord
+/// forum post, whose thread's id is its first message's), not a command (`prefix`), and at
+/// least [`MIN_WORDS`] words. Bots' messages never reach this (the router answers no bot).
+pub fn is_new_post(message: &Message, prefix: &str) -> bool {
+    let text = message.text.trim();
+    let prefix = prefix.trim();
+    let opens = match &message.location.thread {
+        None => true,
+        Some(thread) => thread.as_str() == message.id.as_str(),
+    };
+    let command = !prefix.is_empty() && text.starts_with(prefix);
+    opens && message.reply_to.is_none() && !command && rough_words(text) >= MIN_WORDS
+}
+
+/// The name of the thread an answer to `question` opens: its first line, shortened at a word
+/// to at most 80 characters (the adapter applies the platform's own limit too).
+pub fn thread_name(question: &str) -> String {
+    let line = question
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("");
+    let line = line.trim();
+    if line.chars().count() <= THREAD_NAME_CHARS {
+        return line.to_string();
+    }
+    let end = line
+        .char_indices()
+        .nth(THREAD_NAME_CHARS - 1)
+        .map_or(line.len(), |(at, _)| at);
+    let head = &line[..end];
+    let head = match head.rfind(char::is_whitespace) {
+        Some(space) if space >= end / 2 => &head[..space],
+        _ => head,
+    };
+    format!("{}…", head.trim_end())
+}
+
+/// Whether `emoji` takes an answer back: 🙅 (any gender, any skin tone) or ❌; Matrix clients
+/// may send the shortcodes.
+pub fn is_opt_out(emoji: &str) -> bool {
+    let bare: String = emoji
+        .trim()
+        .chars()
+        .filter(|&c| {
+            !matches!(
+                c,
+                '\u{FE0E}' | '\u{FE0F}' | '\u{200D}' | '\u{2640}' | '\u{2642}' | '\u{1F3FB}'
+                    ..='\u{1F3FF}'
+            )
+        })
+        .collect();
+    matches!(
+        bare.as_str(),
+        "🙅" | "❌" | ":no_good:" | ":x:" | ":no_good_man:" | ":no_good_woman:"
+    )
+}
+
+/// If `reaction` is an opt-out ([`is_opt_out`]) by a member on one of Steward's (`own`)
+/// answers to that member's own message, the deletion of the answer. The message an answer
+/// answers is the one it replies to, else the message its thread started from.
+pub async fn opt_out(
+    store: &Store,
+    own: Option<&UserId>,
+    reaction: &Reaction,
+) -> Result<Option<Action>, StoreError> {
+    let Some(own) = own.filter(|own| *own != &reaction.user) else {
+        return Ok(None);
+    };
+    if !is_opt_out(&reaction.emoji) {
+        return Ok(None);
+    }
+    let platform = reaction.location.platform;
+    let answer = store.message(platform, &reaction.message).await?;
+    let Some(answer) = answer.filter(|m| &m.author == own && !m.is_deleted()) else {
+        return Ok(None);
+    };
+    let asked = answer.reply_to.clone().or_else(|| {
+        answer
+            .location
+            .thread
+            .as_ref()
+            .map(|thread| MessageId::new(thread.as_str()))
+    });
+    let Some(asked) = asked else {
+        return Ok(None);
+    };
+    let question = store.message(platform, &asked).await?;
+    if question.is_none_or(|q| q.author != reaction.user) {
+        return Ok(None);
+    }
+    Ok(Some(Action::DeleteMessage {
+        location: answer.location,
+        message: answer.id,
+        reason: "the member it answered took it back".to_string(),
+        decided_by: None,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::SystemTime;
+
+    use super::*;
+    use crate::core::{Author, ChannelId, CommunityId, Location, Platform, Role, ThreadId};
+
+    fn message(id: &str, text: &str, thread: Option<&str>, reply_to: Option<&str>) -> Message {
+        Message {
+            id: MessageId::new(id),
+            location: Location {
+                platform: Platform::Discord,
+                community: CommunityId::new("g"),
+                channel: ChannelId::new("help"),
+                thread: thread.map(ThreadId::new),
+            },
+            author: Author {
+                id: UserId::new("ana"),
+                display_name: "Ana".into(),
+                role: Role::Member,
+                is_bot: false,
+            },
+            text: text.into(),
+            created_at: SystemTime::now(),
+            reply_to: reply_to.map(MessageId::new),
+            mentions_bot: false,
+            replies_to_bot: false,
+        }
+    }
+
+    #[test]
+    fn which_posts_are_new_questions() {
+        let question = "How do I rotate the relay keys?";
+        let cases = [
+            (
+                "a top-level question",
+                message("1", question, None, None),
+                true,
+            ),
+            (
+                "a forum post",
+                message("7", question, Some("7"), None),
+                true,
+            ),
+            (
+                "in someone's thread",
+                message("8", question, Some("7"), None),
+                false,
+            ),
+            (
+                "a reply to a member",
+                message("9", question, None, Some("1")),
+                false,
+            ),
+            ("too short", message("10", "thanks all!", None, None), false),
+            (
+                "a command",
+                message("11", "/ask how does it work", None, None),
+                false,
+            ),
+            (
+                "chinese",
+                message("12", "如何轮换中继密钥？", None, None),
+                true,
+            ),
+        ];
+        for (name, message, expected) in cases {
+            assert_eq!(is_new_post(&message, "/"), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn threads_are_named_after_the_question() {
+        assert_eq!(
+            thread_name("  How do I pin a crate?\nMore text"),
+            "How do I pin a crate?"
+        );
+        let long = "word ".repeat(40);
+        let name = thread_name(&long);
+        assert!(name.ends_with("word…"), "{name}");
+        assert!(name.chars().count() <= THREAD_NAME_CHARS, "{name}");
+        let chinese = "问".repeat(100);
+        assert_eq!(thread_name(&chinese).chars().count(), THREAD_NAME_CHARS);
+    }
+
+    #[test]
+    fn opt_out_emoji() {
+        for emoji in [
+            "🙅",
+            "🙅\u{200D}\u{2642}\u{FE0F}",
+            "🙅🏽\u{200D}\u{2640}\u{FE0F}",
+            "❌",
+            ":no_good:",
+        ] {
+            assert!(is_opt_out(emoji), "{emoji}");
+        }
+        for emoji in ["👍", "✅", "🚩", "no"] {
+            assert!(!is_opt_out(emoji), "{emoji}");
+        }
+    }
+}
