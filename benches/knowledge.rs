@@ -4,8 +4,9 @@
 //! 1. corpus: 100,000 synthetic community messages (about a fifth Chinese, 8-40 words each),
 //!    generated from a fixed seed out of a vocabulary of technical chatter with a few thousand
 //!    made-up project names that occur in a handful of messages each, so questions have real
-//!    answers. Recorded messages are not a knowledge source yet, so each message is stored as
-//!    one passage of a document of 100 messages (`channel-N/day-M`), in a SQLite file in a
+//!    answers. Each message is stored as one passage of a document of 100 messages
+//!    (`channel-N/day-M`), not grouped into conversations as recorded messages are (that gives
+//!    the index its most passages, the worst case for search time), in a SQLite file in a
 //!    temporary directory (as the default store is a file);
 //! 2. lexical indexing: messages per second for the index terms and `Store::kb_store_document`
 //!    over the whole corpus;
@@ -124,7 +125,7 @@ async fn main() {
     summary.push((
         "corpus".into(),
         format!(
-            "{} synthetic messages ({:.0} % Chinese), one passage each (messages are not a source yet), SQLite file",
+            "{} synthetic messages ({:.0} % Chinese), one passage each (no conversation grouping: the most passages), SQLite file",
             thousands(count),
             percent(chinese, count)
         ),

@@ -146,6 +146,10 @@ enum EvalCommand {
         /// The documents (added to a scratch database, not the configured one).
         #[arg(long)]
         kb: PathBuf,
+        /// A community's history (JSON lines, e.g. tests/fixtures/kb/history.jsonl): recorded as
+        /// members' messages, its ✅ reactions applied, its conversations indexed.
+        #[arg(long)]
+        history: Option<PathBuf>,
         /// The cases (e.g. tests/fixtures/kb/cases.jsonl).
         #[arg(long)]
         cases: PathBuf,
@@ -282,6 +286,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             command:
                 EvalCommand::Ask {
                     kb,
+                    history,
                     cases,
                     retrieval_only,
                     json,
@@ -302,8 +307,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 None => None,
             };
             let out = file.as_mut().map(|f| f as &mut dyn std::io::Write);
-            let report =
-                app::eval_ask::evaluate(&config, &kb, &cases, retrieval_only, floor, out).await?;
+            let report = app::eval_ask::evaluate(
+                &config,
+                &kb,
+                history.as_deref(),
+                &cases,
+                retrieval_only,
+                floor,
+                out,
+            )
+            .await?;
             print!("{report}");
         }
         Command::Eval {

@@ -24,7 +24,7 @@ pub fn print_corpus(messages: &[Message], generated: Duration) {
     let characters: usize = chinese.iter().map(|m| m.text.chars().count()).sum();
     let bytes: usize = messages.iter().map(|m| m.text.len()).sum();
     table(
-        "1. Corpus (synthetic; recorded messages are not a knowledge source yet, so each message is stored as one passage of a document)",
+        "1. Corpus (synthetic; each message stored as one passage of a document: the worst case for the index, where conversations would merge replies into fewer passages)",
         &[
             (
                 "messages",

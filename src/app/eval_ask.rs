@@ -1,13 +1,17 @@
 //! `steward eval ask`: measures grounded answers on a knowledge directory and a case file
 //! (JSON lines: `{"id", "language": "en"|"zh", "question", "expect": [paths under the
 //! directory], "answer_keywords": [...]}`; an empty `expect` marks a question the documents do
-//! not answer). The directory is added to a scratch database; each question is retrieved and,
-//! unless `--retrieval-only`, answered as `ask` answers it (the configured model).
+//! not answer). The directory is added to a scratch database; with `--history`, a community's
+//! recorded messages are too, and their conversations indexed as the bot indexes them
+//! (`eval_ask/history.rs`; cases name a conversation by its document's path,
+//! `messages/console/<channel>/<root message id>`). Each question is retrieved and, unless
+//! `--retrieval-only`, answered as `ask` answers it (the configured model).
 //!
 //! Printed per language: hit@1 and hit@3 of the retrieved sources (answerable cases), the
 //! share of unanswerable cases answered "I don't know", the answers' keyword recall, the
 //! share of rendered citations that point at retrieved passages, answers with degenerate
-//! repetition, and the median time per answer.
+//! repetition, and the median time per answer; then the same retrieval figures for the cases
+//! about the history alone (ids `<language>-h<NN>`).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -15,6 +19,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::eval::EvalError;
@@ -27,13 +32,14 @@ use crate::core::{
 use crate::features::ask::{Ask, AskSettings};
 use crate::features::grounded::{self, Grounding, PASSAGES};
 use crate::features::{CommunitySettings, Context};
-use crate::knowledge::cite::source_label;
 use crate::knowledge::ingest::document_path;
 use crate::knowledge::retrieve::{Floor, Knowledge, KnowledgeBase};
 use crate::knowledge::{community_scope, ALL_COMMUNITIES};
 use crate::prompts::Prompts;
 use crate::store::Store;
 use crate::strings::Strings;
+
+mod history;
 
 /// One case of the file.
 #[derive(Debug, Clone, Deserialize)]
@@ -73,43 +79,54 @@ pub struct AskOutcome {
     pub seconds: f64,
 }
 
-/// Reads the case file.
-pub fn read_cases(path: &Path) -> Result<Vec<AskCase>, EvalError> {
+/// The JSON lines of `path` (blank lines skipped), each with its line number; at least one.
+fn json_lines<T: DeserializeOwned>(path: &Path) -> Result<Vec<(usize, T)>, EvalError> {
     let text = std::fs::read_to_string(path).map_err(|source| EvalError::Read {
         path: path.to_path_buf(),
         source,
     })?;
-    let mut cases = Vec::new();
+    let mut items = Vec::new();
     for (index, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        let case: AskCase = serde_json::from_str(line).map_err(|error| EvalError::Line {
+        let item = serde_json::from_str(line).map_err(|error| EvalError::Line {
             path: path.to_path_buf(),
             line: index + 1,
             message: error.to_string(),
         })?;
-        if !matches!(case.language.as_str(), "en" | "zh") {
-            return Err(EvalError::Line {
-                path: path.to_path_buf(),
-                line: index + 1,
-                message: format!("language {:?}: use \"en\" or \"zh\"", case.language),
-            });
-        }
-        cases.push(case);
+        items.push((index + 1, item));
     }
-    if cases.is_empty() {
+    if items.is_empty() {
         return Err(EvalError::Empty {
             path: path.to_path_buf(),
         });
     }
-    Ok(cases)
+    Ok(items)
 }
 
-/// Runs the evaluation; `json` receives one line per case.
+/// Reads the case file.
+pub fn read_cases(path: &Path) -> Result<Vec<AskCase>, EvalError> {
+    let cases: Vec<(usize, AskCase)> = json_lines(path)?;
+    if let Some((line, case)) = cases
+        .iter()
+        .find(|(_, case)| !matches!(case.language.as_str(), "en" | "zh"))
+    {
+        return Err(EvalError::Line {
+            path: path.to_path_buf(),
+            line: *line,
+            message: format!("language {:?}: use \"en\" or \"zh\"", case.language),
+        });
+    }
+    Ok(cases.into_iter().map(|(_, case)| case).collect())
+}
+
+/// Runs the evaluation on the documents in `kb_dir` and, when given, the community history
+/// in `history_file` (see `eval_ask/history.rs`); `json` receives one line per case.
 pub async fn evaluate(
     config: &Config,
     kb_dir: &Path,
+    history_file: Option<&Path>,
     cases_path: &Path,
     retrieval_only: bool,
     floor: Floor,
@@ -124,7 +141,38 @@ pub async fn evaluate(
         }
     })
     .await?;
-    // Semantic retrieval as the bot would have it with this config ([knowledge] embeddings).
+    // Where members talk and ask: the console in a community of its own.
+    let location = Location {
+        platform: Platform::Console,
+        community: CommunityId::new("eval"),
+        channel: ChannelId::new("general"),
+        thread: None,
+    };
+    let mut passages = added.passages as u64;
+    match history_file {
+        Some(path) => {
+            let (recorded, backfill) = history::record(config, &store, path, &location).await?;
+            eprint!("{backfill}");
+            eprintln!(
+                "history: {} messages and {} reactions recorded; {} conversations indexed ({} passages)",
+                recorded.messages, recorded.reactions, recorded.conversations, recorded.passages
+            );
+            passages += recorded.passages;
+        }
+        None => {
+            let about_history = cases
+                .iter()
+                .filter(|case| case.expect.iter().any(|path| path.starts_with("messages/")))
+                .count();
+            if about_history > 0 {
+                eprintln!(
+                    "{about_history} cases expect community conversations: pass --history FILE"
+                );
+            }
+        }
+    }
+    // Semantic retrieval as the bot would have it with this config ([knowledge] embeddings),
+    // over the documents and the history's conversations alike.
     let embedder = load_embedder(config, crate::metrics::Metrics::new()).await?;
     let retrieval_mode = match &embedder {
         Some(embedder) => {
@@ -154,13 +202,8 @@ pub async fn evaluate(
         Some(Ask::new(engine, Arc::new(Prompts::builtin()), settings).with_grounding(grounding))
     };
 
-    let location = Location {
-        platform: Platform::Console,
-        community: CommunityId::new("eval"),
-        channel: ChannelId::new("general"),
-        thread: None,
-    };
     let scope = community_scope(location.platform, &location.community);
+    let console = Arc::new(Capabilities::console());
     let mut outcomes = Vec::with_capacity(cases.len());
     for case in cases {
         let started = Instant::now();
@@ -180,6 +223,7 @@ pub async fn evaluate(
             }
         }
         let answerable = !case.expect.is_empty();
+        // Documents by their path under the directory, conversations by their own path.
         let hit = |k: usize| {
             retrieval
                 .passages
@@ -187,10 +231,11 @@ pub async fn evaluate(
                 .take(k)
                 .any(|p| case.expect.contains(&relative(&p.candidate.path)))
         };
+        // Each retrieved passage as an answer's sources line shows it on the console.
         let labels: Vec<String> = retrieval
             .passages
             .iter()
-            .map(|p| source_label(&p.candidate))
+            .map(|p| grounded::source_link(&console, &p.candidate))
             .collect();
         let mut outcome = AskOutcome {
             id: case.id.clone(),
@@ -224,7 +269,7 @@ pub async fn evaluate(
                 language,
                 strings: Strings::new(language),
                 settings: CommunitySettings::default(),
-                capabilities: Arc::new(Capabilities::console()),
+                capabilities: console.clone(),
             };
             let (text, failure) = match ask.answer(&ctx, &case.question).await {
                 Ok(stream) => stream.collect_text().await,
@@ -259,11 +304,13 @@ pub async fn evaluate(
         Some(_) => format!("answers by the configured model; {retrieval_mode}"),
         None => format!("retrieval only; {retrieval_mode}"),
     };
-    Ok(render(&outcomes, added.passages, &model))
+    Ok(render(&outcomes, passages, &model))
 }
 
-/// Citations in the sources line (`` [n] `label` `` entries separated by ` · ` after the
-/// header) and how many name a retrieved passage.
+/// Citations in the sources line (`` [n] `label` `` or `[n] link` entries separated by ` · `
+/// after the header) and how many name a retrieved passage; `labels` are the retrieved
+/// passages as the sources line shows them ([`grounded::source_link`]: a document's path and
+/// heading, a conversation's link or `#channel message id`).
 fn rendered_citations(text: &str, labels: &[String]) -> (usize, usize) {
     let mut total = 0;
     let mut valid = 0;
@@ -333,7 +380,7 @@ fn ratio(part: usize, whole: usize) -> String {
     }
 }
 
-fn render(outcomes: &[AskOutcome], passages: usize, mode: &str) -> String {
+fn render(outcomes: &[AskOutcome], passages: u64, mode: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -364,6 +411,29 @@ fn render(outcomes: &[AskOutcome], passages: usize, mode: &str) -> String {
             ratio(count(&unanswerable, |o| o.dont_know), unanswerable.len()),
             ratio(count(&answerable, |o| o.dont_know), answerable.len())
         );
+        // The cases about the community's history alone (their sources are conversations).
+        let in_history: Vec<&&AskOutcome> = answerable
+            .iter()
+            .copied()
+            .filter(|o| history::history_case(&o.id))
+            .collect();
+        let not_in_history: Vec<&&AskOutcome> = unanswerable
+            .iter()
+            .copied()
+            .filter(|o| history::history_case(&o.id))
+            .collect();
+        if !in_history.is_empty() || !not_in_history.is_empty() {
+            let _ = writeln!(
+                out,
+                "  history: hit@1 {}   hit@3 {}   unanswerable -> \"I don't know\": {}",
+                ratio(count(&in_history, |o| o.hit_at_1), in_history.len()),
+                ratio(count(&in_history, |o| o.hit_at_3), in_history.len()),
+                ratio(
+                    count(&not_in_history, |o| o.dont_know),
+                    not_in_history.len()
+                )
+            );
+        }
         if of.iter().any(|o| o.answer.is_some()) {
             let found: usize = answerable.iter().map(|o| o.keywords_found).sum();
             let keywords: usize = answerable.iter().map(|o| o.keywords).sum();
@@ -436,5 +506,89 @@ mod tests {
         ];
         let text = "Use docker [1].\n\nSources: [1] `en/install.md › Docker` · [2] `en/made-up.md` · [3] `en/config.md › [http]`";
         assert_eq!(rendered_citations(text, &labels), (3, 2));
+    }
+
+    fn outcome(id: &str, answerable: bool, hit: bool, dont_know: bool) -> AskOutcome {
+        AskOutcome {
+            id: id.into(),
+            language: id[..2].into(),
+            answerable,
+            retrieved: Vec::new(),
+            best: Vec::new(),
+            hit_at_1: hit,
+            hit_at_3: hit,
+            dont_know,
+            answer: None,
+            keywords_found: 0,
+            keywords: 0,
+            citations: 0,
+            valid_citations: 0,
+            degenerate: false,
+            seconds: 0.0,
+        }
+    }
+
+    #[test]
+    fn history_cases_get_a_line_of_their_own() {
+        let outcomes = [
+            outcome("en-01", true, true, false),
+            outcome("en-h01", true, true, false),
+            outcome("en-h02", true, false, false),
+            outcome("en-h03", false, false, true),
+            outcome("zh-01", true, true, false),
+        ];
+        let report = render(&outcomes, 10, "retrieval only");
+        assert!(
+            report.contains("[en]\n  hit@1 0.67 (2/3)   hit@3 0.67 (2/3)\n"),
+            "{report}"
+        );
+        assert!(
+            report.contains(
+                "  history: hit@1 0.50 (1/2)   hit@3 0.50 (1/2)   unanswerable -> \"I don't know\": 1.00 (1/1)\n"
+            ),
+            "{report}"
+        );
+        // Chinese has no history case: no history line.
+        assert_eq!(report.matches("history:").count(), 1, "{report}");
+    }
+
+    #[test]
+    fn citations_of_conversations_are_checked_as_the_console_shows_them() {
+        use crate::store::{Candidate, MessageSource};
+        let candidate = |path: &str, heading: &str, source| Candidate {
+            id: 1,
+            path: path.into(),
+            heading: heading.into(),
+            text: String::new(),
+            terms: Vec::new(),
+            source,
+        };
+        let location = Location {
+            platform: Platform::Console,
+            community: CommunityId::new("eval"),
+            channel: ChannelId::new("help"),
+            thread: None,
+        };
+        let source = MessageSource {
+            location,
+            message: crate::core::MessageId::new("en01-1"),
+            solved: true,
+            marked: false,
+        };
+        let conversation = candidate(
+            "messages/console/help/en01-1",
+            "lumen on windows?",
+            Some(source),
+        );
+        let document = candidate("en/install.md", "Docker", None);
+        let console = Capabilities::console();
+        let labels: Vec<String> = [&conversation, &document]
+            .into_iter()
+            .map(|candidate| grounded::source_link(&console, candidate))
+            .collect();
+        let text = "Run it in WSL2 [1], or Docker [2].\n\nSources: [1] `#help message en01-1` · [2] `en/install.md › Docker` · [3] `#help message en09-1`";
+        assert_eq!(rendered_citations(text, &labels), (3, 2));
+        let text = "在 WSL2 里跑 [1]。\n\n来源：[1] `#help message en01-1`";
+        assert_eq!(rendered_citations(text, &labels), (1, 1));
     }
 }

@@ -228,7 +228,7 @@ pub async fn backfill(
     }
     Ok(format!(
         "{} messages read, {} conversations: {} added, {} updated, {} unchanged, {} removed, \
-         {} not indexed (one member only, deleted or excluded) in {:.1} s\n",
+         {} not indexed (no answered question and no vouch, deleted or excluded) in {:.1} s\n",
         summary.messages,
         summary.conversations,
         summary.added,

@@ -29,6 +29,7 @@ use super::cite::shorten;
 use super::{community_scope, NewDocument, Stored};
 use crate::core::{ChannelId, CommunityId, Location, MessageId, Platform, UserId};
 use crate::store::{ConversationMessage, MessageLink, MessageSource, Store, StoreError};
+use crate::text::rough_words;
 
 /// Reply chains are followed at most this many levels, up to the root and down from it.
 pub const MAX_REPLY_DEPTH: u32 = 10;
@@ -199,6 +200,40 @@ pub fn conversations(links: &[MessageLink]) -> Vec<ConversationKey> {
     order
 }
 
+/// Words (roughly: see [`rough_words`]) another member's reply needs to count as an answer:
+/// "+1", "同问" or "me too" do not.
+pub const ANSWER_WORDS: usize = 3;
+
+/// Whether a conversation nobody vouched for is worth citing: its first message asks something
+/// (a question mark, or a Chinese question word) and a member other than the asker replied
+/// with at least [`ANSWER_WORDS`] words. Measured on the evaluation corpus: indexing every
+/// two-member conversation let chatter ("happy friday", "+1") match off-topic questions, and
+/// Steward answered them from it instead of saying it does not know.
+fn answered_question(kept: &[&ConversationMessage]) -> bool {
+    let Some(first) = kept.first() else {
+        return false;
+    };
+    let asks = first.text.contains('?')
+        || first.text.contains('？')
+        || [
+            "吗",
+            "怎么",
+            "如何",
+            "为什么",
+            "什么",
+            "哪",
+            "有没有",
+            "能不能",
+            "是否",
+        ]
+        .iter()
+        .any(|word| first.text.contains(word));
+    asks && kept
+        .iter()
+        .skip(1)
+        .any(|m| m.author != first.author && rough_words(&m.text) >= ANSWER_WORDS)
+}
+
 /// A conversation ready to store: what indexing would write.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Prepared {
@@ -228,7 +263,8 @@ fn kept(
 }
 
 /// The conversation `messages` (oldest first) make, if it qualifies: the messages that count
-/// ([`kept`]), written by at least two members, or by one when `solved` or `marked`.
+/// ([`kept`]), when `solved` or `marked`, or else when they look like a question another
+/// member answered ([`answered_question`]).
 pub fn prepare(
     messages: &[ConversationMessage],
     (solved, marked): (bool, bool),
@@ -236,8 +272,7 @@ pub fn prepare(
 ) -> Option<Prepared> {
     let kept = kept(messages, excluded);
     let first = kept.first()?;
-    let authors: HashSet<&UserId> = kept.iter().map(|m| &m.author).collect();
-    if authors.len() < 2 && !solved && !marked {
+    if !solved && !marked && !answered_question(&kept) {
         return None;
     }
     let title = first
@@ -308,7 +343,7 @@ pub struct Backfill {
     pub unchanged: usize,
     /// Stored before, no longer qualifying: removed.
     pub removed: usize,
-    /// Not qualifying (one member only, excluded, deleted): not indexed.
+    /// Not qualifying (no answered question and no vouch, excluded, deleted): not indexed.
     pub skipped: usize,
 }
 
@@ -611,10 +646,30 @@ mod tests {
         bot.author_is_bot = true;
         let third = message("c", "cy", "Or a lock file.", 4);
         let rest = [deleted, answer.clone(), bot, third.clone()];
-        let prepared = prepare(&rest, (false, false), none).expect("two members left");
+        // Without its question, two members' remarks are not worth citing unless vouched for.
+        assert_eq!(prepare(&rest, (false, false), none), None);
+        let prepared = prepare(&rest, (false, true), none).expect("marked");
         assert_eq!(prepared.source.message.as_str(), "a");
         assert!(!prepared.section.text.contains("pin a crate"));
         assert!(!prepared.section.text.contains("I don't know"));
+
+        // Chatter, a "+1" and an unanswered question are not indexed.
+        let chatter = [
+            message("f", "ivo", "happy friday folks 🎉", 1),
+            message("g", "jun", "deploying on a friday, what could go wrong", 2),
+        ];
+        assert_eq!(prepare(&chatter, (false, false), none), None);
+        let plus_one = [
+            message("h", "eli", "does it have shell completions?", 1),
+            message("i", "mo", "+1", 2),
+            message("j", "eli", "bump, anyone?", 3),
+        ];
+        assert_eq!(prepare(&plus_one, (false, false), none), None);
+        let chinese = [
+            message("k", "lin", "qnctl 有没有自动补全", 1),
+            message("l", "wei", "有的，运行 qnctl completion bash 就行", 2),
+        ];
+        assert!(prepare(&chinese, (false, false), none).is_some());
         let excluded = |l: &Location| l.channel.as_str() == "help";
         assert_eq!(prepare(&both, (false, true), excluded), None);
 

@@ -215,43 +215,58 @@ fn kb_add_list_remove_with_bad_files_skipped() {
     assert!(!ok && stderr.contains("platform:id"), "{stderr}");
 }
 
-/// Runs `steward eval ask --retrieval-only` on the corpus; returns the per-case JSON lines
-/// and the printed report.
-fn corpus_outcomes() -> (Vec<serde_json::Value>, String) {
+/// Runs `steward eval ask --retrieval-only` on the corpus: its documents and, with `history`,
+/// its community history. Returns the per-case JSON lines, the printed report and stderr.
+fn corpus_outcomes(history: bool) -> (Vec<serde_json::Value>, String, String) {
     let dir = tempfile::tempdir().unwrap();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let json = dir.path().join("cases.json");
-    let (stdout, stderr, ok) = steward(
-        dir.path(),
-        &[
-            "eval",
-            "ask",
-            "--kb",
-            root.join("tests/fixtures/kb/docs").to_str().unwrap(),
-            "--cases",
-            root.join("tests/fixtures/kb/cases.jsonl").to_str().unwrap(),
-            "--retrieval-only",
-            "--json",
-            json.to_str().unwrap(),
-        ],
-    );
+    let docs = root.join("tests/fixtures/kb/docs");
+    let cases = root.join("tests/fixtures/kb/cases.jsonl");
+    let history_file = root.join("tests/fixtures/kb/history.jsonl");
+    let mut args = vec![
+        "eval",
+        "ask",
+        "--kb",
+        docs.to_str().unwrap(),
+        "--cases",
+        cases.to_str().unwrap(),
+        "--retrieval-only",
+        "--json",
+        json.to_str().unwrap(),
+    ];
+    if history {
+        args.extend(["--history", history_file.to_str().unwrap()]);
+    }
+    let (stdout, stderr, ok) = steward(dir.path(), &args);
     assert!(ok, "{stdout}{stderr}");
     let outcomes: Vec<serde_json::Value> = std::fs::read_to_string(&json)
         .unwrap()
         .lines()
         .map(|line| serde_json::from_str(line).unwrap())
         .collect();
-    assert_eq!(outcomes.len(), 110);
-    (outcomes, stdout)
+    assert_eq!(outcomes.len(), 139);
+    (outcomes, stdout, stderr)
 }
 
-/// Per language: (hit@3 over answerable cases, share of unanswerable cases answered "I don't
-/// know").
-fn corpus_figures(outcomes: &[serde_json::Value], language: &str) -> (f64, f64) {
+/// A case about the community history (`en-h01`, `zh-h03`): its source is a conversation.
+fn about_history(outcome: &serde_json::Value) -> bool {
+    outcome["id"]
+        .as_str()
+        .is_some_and(|id| id.get(2..).is_some_and(|rest| rest.starts_with("-h")))
+}
+
+/// Per language, over the cases `pick` keeps: (hit@3 over answerable cases, share of
+/// unanswerable cases answered "I don't know").
+fn corpus_figures(
+    outcomes: &[serde_json::Value],
+    language: &str,
+    pick: impl Fn(&serde_json::Value) -> bool,
+) -> (f64, f64) {
     let of = |answerable: bool| -> Vec<&serde_json::Value> {
         outcomes
             .iter()
-            .filter(|o| o["language"] == language && o["answerable"] == answerable)
+            .filter(|o| o["language"] == language && o["answerable"] == answerable && pick(o))
             .collect()
     };
     let share = |cases: Vec<&serde_json::Value>, key: &str| {
@@ -261,14 +276,16 @@ fn corpus_figures(outcomes: &[serde_json::Value], language: &str) -> (f64, f64) 
     (share(of(true), "hit_at_3"), share(of(false), "dont_know"))
 }
 
-/// Lexical retrieval on our corpus, as measured when it landed (docs/knowledge.md): a drop
-/// means ranking or the floor got worse.
+/// Lexical retrieval on the corpus's documents alone (the history's cases left out), as
+/// measured when it landed (docs/knowledge.md): a drop means ranking or the floor got worse.
+/// The "I don't know" bar is the documents' own: indexed community chatter gives off-topic
+/// questions words to match (see the history's figures).
 #[test]
-fn retrieval_on_the_corpus_does_not_regress() {
-    let (outcomes, report) = corpus_outcomes();
+fn retrieval_on_the_documents_does_not_regress() {
+    let (outcomes, report, _) = corpus_outcomes(false);
     eprintln!("{report}");
     for language in ["en", "zh"] {
-        let (hit_at_3, dont_know) = corpus_figures(&outcomes, language);
+        let (hit_at_3, dont_know) = corpus_figures(&outcomes, language, |o| !about_history(o));
         assert!(hit_at_3 >= 0.9, "{language}: hit@3 {hit_at_3}\n{report}");
         assert!(
             dont_know >= 0.25,
@@ -277,15 +294,54 @@ fn retrieval_on_the_corpus_does_not_regress() {
     }
 }
 
-/// The issue's bar: hit@3 >= 0.9 and >= 90 % of unanswerable questions routed to "I don't
-/// know", per language. Lexical retrieval alone routes about a quarter of our unanswerable
-/// questions (they share the documents' words by design); semantic retrieval is still to come.
+/// Retrieval on the whole corpus, documents and community history: hit@3 >= 0.9 per language
+/// over every answerable case and over the history's alone; the history recorded, its
+/// reactions applied and its conversations indexed as the bot would (a question another member
+/// answered, or one whose asker reacted ✅: 26 of 32, the Friday chatter and a question
+/// answered only "同问" left out); a conversation of one member that nobody vouched for (no
+/// ✅, or someone else's) is never indexed, so never retrieved.
 #[test]
-#[ignore = "not reached yet: lexical retrieval routes ~27 % of unanswerable questions to \"I don't know\" (issue 10)"]
-fn retrieval_meets_the_issues_bar_on_the_corpus() {
-    let (outcomes, report) = corpus_outcomes();
+fn retrieval_on_the_corpus_does_not_regress() {
+    let (outcomes, report, stderr) = corpus_outcomes(true);
+    eprintln!("{report}");
+    assert!(
+        stderr
+            .contains("history: 115 messages and 26 reactions recorded; 26 conversations indexed"),
+        "{stderr}"
+    );
     for language in ["en", "zh"] {
-        let (hit_at_3, dont_know) = corpus_figures(&outcomes, language);
+        let (hit_at_3, _) = corpus_figures(&outcomes, language, |_| true);
+        assert!(hit_at_3 >= 0.9, "{language}: hit@3 {hit_at_3}\n{report}");
+        let (history_hit_at_3, _) = corpus_figures(&outcomes, language, about_history);
+        assert!(
+            history_hit_at_3 >= 0.9,
+            "{language}: history hit@3 {history_hit_at_3}\n{report}"
+        );
+    }
+    let unindexed = [
+        "messages/console/help/en09-1",
+        "messages/console/general/en16-1",
+        "messages/console/zh-help/zh09-1",
+        "messages/console/zh-chat/zh16-1",
+    ];
+    for outcome in &outcomes {
+        for best in outcome["best"].as_array().unwrap() {
+            let path = best[0].as_str().unwrap();
+            assert!(!unindexed.contains(&path), "{path} was indexed: {outcome}");
+        }
+    }
+}
+
+/// The issue's bar on the corpus with its community history: hit@3 >= 0.9 and >= 90 % of
+/// unanswerable questions routed to "I don't know", per language. Retrieval routes about a
+/// quarter of the documents' unanswerable questions (they share the documents' words by
+/// design), fewer with the history's conversations indexed.
+#[test]
+#[ignore = "not reached yet: the lexical floor routes well under half of the unanswerable questions to \"I don't know\" (issue 10)"]
+fn retrieval_meets_the_issues_bar_on_the_corpus() {
+    let (outcomes, report, _) = corpus_outcomes(true);
+    for language in ["en", "zh"] {
+        let (hit_at_3, dont_know) = corpus_figures(&outcomes, language, |_| true);
         assert!(hit_at_3 >= 0.9, "{language}: hit@3 {hit_at_3}\n{report}");
         assert!(
             dont_know >= 0.9,

@@ -362,11 +362,18 @@ async fn embeddings_keep_input_order_and_fail_over() {
     );
     assert_eq!(one.unwrap(), expected);
     assert_eq!(two.unwrap(), expected);
-    assert_eq!(failing.count(EMBEDDINGS), 1);
+    // The failing server takes the first call; the second goes to it too when the first has
+    // already failed over by the time it picks (the failing server is then the less loaded):
+    // either way every failure moved on, and the good server answered both.
+    let failed = failing.count(EMBEDDINGS);
+    assert!(
+        (1..=2).contains(&failed),
+        "{failed} calls reached the failing server"
+    );
     assert_eq!(slow_good.count(EMBEDDINGS), 2);
     assert_eq!(
         metrics.inference_outcome_count("emb-broken", "failed_over"),
-        1
+        failed as u64
     );
     assert_eq!(metrics.inference_outcome_count("emb-good", "ok"), 2);
 }
