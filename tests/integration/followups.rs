@@ -177,6 +177,25 @@ async fn a_message_in_a_thread_steward_answered_in_needs_no_mention() {
     let chatter = said(&elsewhere, "c1", member("cy"), "can I raise it?", None, 5);
     assert!(f.router.handle(posted(chatter)).await.is_empty());
     assert_eq!(f.engine.seen.lock().unwrap().len(), 2);
+
+    // Once members have talked among themselves for a while, the thread is theirs again: six
+    // messages after Steward's last one, a message without a mention is not answered.
+    for (i, id) in ["d1", "d2", "d3", "d4", "d5", "d6"].into_iter().enumerate() {
+        f.store
+            .record_message(&said(
+                &thread,
+                id,
+                member("bo"),
+                "still chatting about timeouts",
+                None,
+                10 + i as u64,
+            ))
+            .await
+            .unwrap();
+    }
+    let late = said(&thread, "q3", member("cy"), "anyone tried 120 s?", None, 20);
+    assert!(f.router.handle(posted(late)).await.is_empty());
+    assert_eq!(f.engine.seen.lock().unwrap().len(), 2);
 }
 
 /// `n` words starting with `first`.

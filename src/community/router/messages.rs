@@ -12,7 +12,7 @@ use crate::community::mention::strip_mention;
 use crate::core::settings::AnswerMode;
 use crate::core::{Action, Author, Location, Message, MessageId, Reaction, Role, UserId};
 use crate::features::{followup, help_channels, Context};
-use crate::llm::ChatMessage;
+use crate::llm::{ChatMessage, ChatRole};
 use crate::store::EditOutcome;
 
 /// A message the bot answers, and how.
@@ -25,6 +25,10 @@ struct Addressed {
     /// A help channel's new post: the answer opens a thread of this name.
     new_thread: Option<String>,
 }
+
+/// In a thread, a member's message needs no mention while one of the last this many messages
+/// before it is Steward's own.
+const FOLLOW_WITHIN: usize = 6;
 
 /// How often, and how long apart, an edit of a message not yet recorded is tried.
 const EDIT_WAITS: u32 = 10;
@@ -71,8 +75,15 @@ impl Router {
         } else {
             Vec::new()
         };
-        // In a thread, earlier turns are only found when the bot wrote in it: it follows it.
-        let follows = message.location.thread.is_some() && !earlier.is_empty();
+        // In a thread, earlier turns are only found when the bot wrote in it; it follows the
+        // thread while it is part of the conversation: one of the last few messages is its own.
+        // A summary posted in a busy thread does not make it answer everyone there for long.
+        let follows = message.location.thread.is_some()
+            && earlier
+                .iter()
+                .rev()
+                .take(FOLLOW_WITHIN)
+                .any(|turn| turn.role == ChatRole::Assistant);
         if direct || follows {
             return Some(Addressed {
                 question,
