@@ -59,11 +59,23 @@ enum Command {
             default_value = "Write a short paragraph about the history of Paris."
         )]
         question: String,
+        /// Instead: the side-by-side CPU benchmark's prompts (`scripts/bench/prompts.json`),
+        /// one JSON line of figures per prompt (`scripts/bench-cpu.sh` runs it).
+        #[arg(long)]
+        prompts: Option<PathBuf>,
+        /// With --prompts: new tokens per answer.
+        #[arg(long, default_value_t = 64)]
+        max_tokens: usize,
     },
     /// The knowledge base answers are grounded in: add documents, list, remove, gaps.
     Kb {
         #[command(subcommand)]
         command: KbCommand,
+    },
+    /// Members' data: forget a member, export their data, purge old data now.
+    Privacy {
+        #[command(subcommand)]
+        command: PrivacyCommand,
     },
     /// Measure a stage of Steward on a labelled set.
     Eval {
@@ -136,6 +148,43 @@ enum KbCommand {
         #[arg(long)]
         community: Option<String>,
     },
+}
+
+#[derive(Subcommand)]
+enum PrivacyCommand {
+    /// Delete everything stored about a member in a community and stop recording them there;
+    /// without --yes, only print what would be deleted (exit status 2).
+    Forget {
+        /// console, discord or matrix.
+        #[arg(long)]
+        platform: String,
+        /// The community's id (a Discord server id, a Matrix space or room id).
+        #[arg(long)]
+        community: String,
+        /// The member's id (a Discord user id, a Matrix user id).
+        #[arg(long)]
+        user: String,
+        /// Really delete.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Everything stored about a member (or, without --user, every member) of a community,
+    /// as JSON.
+    Export {
+        /// console, discord or matrix.
+        #[arg(long)]
+        platform: String,
+        #[arg(long)]
+        community: String,
+        #[arg(long)]
+        user: Option<String>,
+        /// Write to this file instead of stdout.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Purge message text and case excerpts older than the retention now (as `steward run`
+    /// does every hour) and print what was purged per community.
+    Purge,
 }
 
 #[derive(Subcommand)]
@@ -272,15 +321,35 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("{}", path.display());
             }
         }
-        Command::Bench { runs, question } => {
+        Command::Bench {
+            runs,
+            question,
+            prompts,
+            max_tokens,
+        } => {
             let config = load()?;
-            let options = app::bench::BenchOptions { runs, question };
-            print!("{}", app::bench::run(&config, &options).await?);
+            if let Some(prompts) = prompts {
+                print!(
+                    "{}",
+                    app::bench_prompts::run(&config, &prompts, runs, max_tokens).await?
+                );
+            } else {
+                let options = app::bench::BenchOptions { runs, question };
+                print!("{}", app::bench::run(&config, &options).await?);
+            }
         }
         Command::Kb { command } => {
             let config = load()?;
             let store = app::open_store(&config).await.map_err(AppError::from)?;
             run_kb(&config, &store, command).await?;
+        }
+        Command::Privacy { command } => {
+            let config = load()?;
+            let store = app::open_store(&config).await.map_err(AppError::from)?;
+            let store = std::sync::Arc::new(store);
+            let code = run_privacy(&config, &store, command).await;
+            store.close().await;
+            return code;
         }
         Command::Eval {
             command:
@@ -406,6 +475,62 @@ async fn run_kb(
         }
     }
     Ok(())
+}
+
+/// `steward privacy ...` on the configured store; forgetting without `--yes` exits with 2.
+async fn run_privacy(
+    config: &Config,
+    store: &std::sync::Arc<steward::store::Store>,
+    command: PrivacyCommand,
+) -> anyhow::Result<ExitCode> {
+    use app::privacy;
+    use steward::core::{CommunityId, UserId};
+    match command {
+        PrivacyCommand::Forget {
+            platform,
+            community,
+            user,
+            yes,
+        } => {
+            let member = privacy::Member {
+                platform: privacy::parse_platform(&platform)?,
+                community: CommunityId::new(community.trim()),
+                user: UserId::new(user.trim()),
+            };
+            if !yes {
+                print!("{}", privacy::forget_preview(config, store, &member).await?);
+                return Ok(ExitCode::from(2));
+            }
+            print!("{}", privacy::forget_member(config, store, &member).await?);
+        }
+        PrivacyCommand::Export {
+            platform,
+            community,
+            user,
+            output,
+        } => {
+            let platform = privacy::parse_platform(&platform)?;
+            let community = CommunityId::new(community.trim());
+            let user = user.map(|user| UserId::new(user.trim()));
+            let json = privacy::export_json(store, platform, &community, user.as_ref()).await?;
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, &json).map_err(|error| {
+                        anyhow::anyhow!("cannot write {}: {error}", path.display())
+                    })?;
+                    eprintln!("steward: wrote {}", path.display());
+                }
+                None => {
+                    use std::io::Write;
+                    let mut stdout = std::io::stdout().lock();
+                    stdout.write_all(&json)?;
+                    stdout.flush()?;
+                }
+            }
+        }
+        PrivacyCommand::Purge => print!("{}", privacy::purge_now(config, store).await?),
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Logs go to stderr so stdout carries only answers. `STEWARD_LOG` sets the filter.

@@ -12,8 +12,8 @@ use async_trait::async_trait;
 use futures::StreamExt;
 use steward::config::Config;
 use steward::core::{
-    Capabilities, ChannelId, CommunityId, Language, Location, Platform, Role, TextStreamItem,
-    UserId,
+    Capabilities, ChannelId, CommunityId, Language, Location, MessageId, Platform, Role,
+    TextStreamItem, UserId,
 };
 use steward::features::ask::{Ask, AskSettings};
 use steward::features::grounded::Grounding;
@@ -166,6 +166,7 @@ fn context() -> Context {
         strings: Strings::new(Language::English),
         settings: CommunitySettings::default(),
         capabilities: Arc::new(Capabilities::console()),
+        recorded: true,
     }
 }
 
@@ -241,8 +242,12 @@ impl KnowledgeBase for Timed {
         &self,
         platform: Platform,
         community: &CommunityId,
+        asker: &UserId,
+        message: Option<&MessageId>,
         question: &str,
     ) -> Result<(), StoreError> {
-        self.inner.record_gap(platform, community, question).await
+        self.inner
+            .record_gap(platform, community, asker, message, question)
+            .await
     }
 }

@@ -270,6 +270,7 @@ pub async fn evaluate(
                 strings: Strings::new(language),
                 settings: CommunitySettings::default(),
                 capabilities: console.clone(),
+                recorded: true,
             };
             let (text, failure) = match ask.answer(&ctx, &case.question).await {
                 Ok(stream) => stream.collect_text().await,

@@ -57,6 +57,10 @@ pub async fn run_bots(config: &Config) -> Result<(), AppError> {
             shutdown.clone(),
         ));
     }
+    workers.push(super::retention::spawn(
+        router.privacy().clone(),
+        shutdown.clone(),
+    ));
     if let Some(listener) = metrics_listener {
         tracing::info!(address = ?listener.local_addr().ok(), "serving metrics");
         tokio::spawn(crate::metrics::serve(metrics, listener, shutdown.clone()));

@@ -20,6 +20,7 @@ pub struct RawMatrix {
     pub moderator_power_level: Option<i64>,
     pub moderators_room: Option<String>,
     pub communities: Option<Vec<RawCommunity>>,
+    pub store_passphrase_env: Option<String>,
 }
 
 /// One `[[matrix.communities]]` entry as written: `{ space = "!id:server", rooms = [...] }`.
@@ -72,6 +73,11 @@ pub struct MatrixSettings {
     /// Communities mapped in the config, besides those the spaces themselves list.
     pub communities: Vec<MatrixCommunity>,
     pub auth: MatrixAuth,
+    /// `[matrix] store_passphrase_env`: the environment variable that holds the passphrase
+    /// encrypting matrix-sdk's stores (crypto keys, room state). `None`: unencrypted.
+    pub store_passphrase_env: Option<String>,
+    /// That variable's value, read at start; set exactly when `store_passphrase_env` is.
+    pub store_passphrase: Option<Secret<String>>,
 }
 
 impl MatrixSettings {
@@ -155,6 +161,8 @@ pub fn validate(
     let communities = validate_communities(raw.communities.unwrap_or_default(), invalid)?;
     // An empty variable counts as unset (a common leftover of `VAR= steward run`).
     let secret = |name: &str| env(name).filter(|value| !value.is_empty());
+    let (store_passphrase_env, store_passphrase) =
+        store_passphrase(raw.store_passphrase_env, &secret, invalid)?;
     let auth = match (
         secret("STEWARD_MATRIX_PASSWORD"),
         secret("STEWARD_MATRIX_ACCESS_TOKEN"),
@@ -175,7 +183,36 @@ pub fn validate(
         moderators_room: raw.moderators_room,
         communities,
         auth,
+        store_passphrase_env,
+        store_passphrase,
     })
+}
+
+/// `[matrix] store_passphrase_env` and the passphrase it names (`secret` reads a non-empty
+/// variable). Only the variable's name ever appears in an error, never its value.
+fn store_passphrase(
+    variable: Option<String>,
+    secret: &dyn Fn(&str) -> Option<String>,
+    invalid: &dyn Fn(&str, String) -> ConfigError,
+) -> Result<(Option<String>, Option<Secret<String>>), ConfigError> {
+    const KEY: &str = "matrix.store_passphrase_env";
+    let Some(variable) = variable else {
+        return Ok((None, None));
+    };
+    let variable = variable.trim().to_string();
+    if variable.is_empty() || variable.contains(|c: char| c.is_whitespace() || c == '=') {
+        return Err(invalid(
+            KEY,
+            format!("{variable:?} is not an environment variable name, like \"STEWARD_MATRIX_STORE_PASSPHRASE\""),
+        ));
+    }
+    match secret(&variable) {
+        Some(passphrase) => Ok((Some(variable), Some(Secret::new(passphrase)))),
+        None => Err(invalid(
+            KEY,
+            format!("the environment variable {variable} is not set (or empty); export it with the passphrase of the Matrix store, or remove this key to keep the store unencrypted"),
+        )),
+    }
 }
 
 /// Each entry names a space and its rooms by room id; a room belongs to one community only.
@@ -328,6 +365,44 @@ mod tests {
         for (raw, key) in cases {
             let error = check(raw, &[]).expect_err(key);
             assert!(error.contains(key), "{error}");
+        }
+    }
+
+    #[test]
+    fn the_store_passphrase_comes_from_the_named_variable() {
+        let plain = check(raw(), &[]).unwrap();
+        assert!(plain.store_passphrase_env.is_none() && plain.store_passphrase.is_none());
+
+        let named = |variable: &str| RawMatrix {
+            store_passphrase_env: Some(variable.into()),
+            ..raw()
+        };
+        let env = [("STEWARD_STORE_KEY", "correct horse battery staple")];
+        let encrypted = check(named(" STEWARD_STORE_KEY "), &env).unwrap();
+        assert_eq!(
+            encrypted.store_passphrase_env.as_deref(),
+            Some("STEWARD_STORE_KEY")
+        );
+        assert_eq!(
+            encrypted
+                .store_passphrase
+                .as_ref()
+                .map(|p| p.expose().as_str()),
+            Some("correct horse battery staple")
+        );
+        assert!(
+            !format!("{encrypted:?}").contains("horse"),
+            "the passphrase stays out of Debug"
+        );
+
+        let missing = check(named("STEWARD_STORE_KEY"), &[]).unwrap_err();
+        assert!(missing.contains("matrix.store_passphrase_env"), "{missing}");
+        assert!(missing.contains("STEWARD_STORE_KEY"), "{missing}");
+        let empty = check(named("STEWARD_STORE_KEY"), &[("STEWARD_STORE_KEY", "")]);
+        assert!(empty.is_err(), "an empty passphrase counts as unset");
+        for bad in ["", "  ", "A B", "A=B"] {
+            let error = check(named(bad), &env).unwrap_err();
+            assert!(error.contains("matrix.store_passphrase_env"), "{error}");
         }
     }
 

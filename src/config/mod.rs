@@ -10,6 +10,7 @@ mod knowledge;
 mod matrix;
 mod metrics;
 mod moderation;
+mod privacy;
 mod quotas;
 mod raw;
 mod secret;
@@ -23,6 +24,7 @@ pub use knowledge::{Embeddings, KnowledgeSettings};
 pub use matrix::{MatrixAuth, MatrixSettings};
 pub use metrics::MetricsSettings;
 pub use moderation::{FloodLimit, ModelReview, ModerationSettings};
+pub use privacy::{PrivacySettings, DEFAULT_RETAIN_CASES_DAYS, MAX_RETAIN_DAYS};
 pub use quotas::QuotaSettings;
 pub use raw::RawConfig;
 pub use secret::Secret;
@@ -159,6 +161,8 @@ pub struct Config {
     pub inference: InferenceSettings,
     /// `[knowledge]`: where the embeddings of semantic retrieval come from.
     pub knowledge: KnowledgeSettings,
+    /// `[privacy]`: how long message text and closed cases are kept.
+    pub privacy: PrivacySettings,
 }
 
 impl Config {

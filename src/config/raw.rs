@@ -27,6 +27,8 @@ pub struct RawConfig {
     pub inference: super::inference::RawInference,
     #[serde(default)]
     pub knowledge: super::knowledge::RawKnowledge,
+    #[serde(default)]
+    pub privacy: super::privacy::RawPrivacy,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -168,6 +168,7 @@ pub fn validate(
     let metrics = super::metrics::validate(raw.metrics, &invalid_dyn)?;
     let inference = super::inference::validate(raw.inference, env, &invalid_dyn)?;
     let knowledge = super::knowledge::validate(raw.knowledge, &inference, &invalid_dyn)?;
+    let privacy = super::privacy::validate(raw.privacy, &invalid_dyn)?;
     let languages = match model.languages {
         // The default 135M model repeats itself on grounded prompts (37 of 55 English answers
         // degenerate in `steward eval ask`) and writes no usable Chinese: it quotes instead.
@@ -233,5 +234,6 @@ pub fn validate(
         metrics,
         inference,
         knowledge,
+        privacy,
     })
 }

@@ -74,6 +74,16 @@ impl Body {
     }
 }
 
+/// A file sent with a message (a member's data export; later, a chart).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    /// The file's name as the member sees it (`steward-export-<community>.json`).
+    pub name: String,
+    /// Its media type (`application/json`).
+    pub mime: String,
+    pub bytes: Vec<u8>,
+}
+
 /// A message Steward sends into a channel or thread.
 #[derive(Debug)]
 pub struct Reply {
@@ -169,10 +179,11 @@ pub enum Action {
         case: Option<i64>,
         text: String,
     },
-    /// A private message to one user.
+    /// A private message to one user, optionally with a file (a data export).
     PrivateNotice {
         platform: Platform,
         user: UserId,
         text: String,
+        attachment: Option<Attachment>,
     },
 }

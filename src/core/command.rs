@@ -3,6 +3,7 @@
 //! [`Command`] values from their options directly.
 
 use super::case::CaseStatus;
+use super::privacy::PrivacyCommand;
 
 /// A command with typed arguments.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +45,9 @@ pub enum Command {
     /// marked, so answers cite it and rank it higher (`kb mark <message link>`). Moderators
     /// only.
     KbMark { message: String },
+    /// What Steward stores about members and what they (or moderators) can do about it:
+    /// `privacy ...` and `forget-me [confirm]` ([`PrivacyCommand`]).
+    Privacy(PrivacyCommand),
     /// A known command with arguments that do not fit; the reply shows its usage.
     BadArguments { command: &'static str },
 }
@@ -141,6 +145,7 @@ impl Command {
             | Command::KbGaps { .. }
             | Command::KbFeedback { .. }
             | Command::KbMark { .. }
+            | Command::Privacy(_)
             | Command::BadArguments { .. } => None,
         }
     }
@@ -161,6 +166,7 @@ impl Command {
             | Command::KbFeedback { .. }
             | Command::KbMark { .. }
             | Command::Rules { text: Some(_) } => true,
+            Command::Privacy(privacy) => privacy.requires_moderator(),
         }
     }
 
@@ -255,6 +261,16 @@ impl Command {
                     _ => Command::BadArguments { command: "kb" },
                 }
             }
+            "privacy" => match PrivacyCommand::parse(argument) {
+                Some(privacy) => Command::Privacy(privacy),
+                None => Command::BadArguments { command: "privacy" },
+            },
+            "forget-me" | "forgetme" => match PrivacyCommand::parse_forget_me(argument) {
+                Some(privacy) => Command::Privacy(privacy),
+                None => Command::BadArguments {
+                    command: "forget-me",
+                },
+            },
             _ => return None,
         })
     }
@@ -268,6 +284,7 @@ mod tests {
     fn parse_table() {
         let case = |id, decision| Some(Command::Case { id, decision });
         let bad = |command| Some(Command::BadArguments { command });
+        let privacy = |command| Some(Command::Privacy(command));
         let cases = [
             (
                 "ask",
@@ -380,6 +397,21 @@ mod tests {
             ),
             ("kb", "mark", bad("kb mark")),
             ("kb", "mark 1 2", bad("kb mark")),
+            ("privacy", "", privacy(PrivacyCommand::Notice)),
+            ("PRIVACY", " Opt-Out ", privacy(PrivacyCommand::OptOut)),
+            ("privacy", "forget", bad("privacy")),
+            ("privacy", "delete", bad("privacy")),
+            (
+                "forget-me",
+                "",
+                privacy(PrivacyCommand::ForgetMe { confirm: false }),
+            ),
+            (
+                "forget-me",
+                " CONFIRM ",
+                privacy(PrivacyCommand::ForgetMe { confirm: true }),
+            ),
+            ("forget-me", "now", bad("forget-me")),
             ("quit", "", None),
         ];
         for (name, argument, expected) in cases {
@@ -405,6 +437,25 @@ mod tests {
             message: "1".into()
         }
         .requires_moderator());
+        for (command, moderators) in [
+            (PrivacyCommand::Notice, false),
+            (PrivacyCommand::OptOut, false),
+            (PrivacyCommand::OptIn, false),
+            (PrivacyCommand::Export, false),
+            (PrivacyCommand::ForgetMe { confirm: true }, false),
+            (PrivacyCommand::Channel { recorded: false }, true),
+            (
+                PrivacyCommand::Forget {
+                    user: "1".into(),
+                    confirm: false,
+                },
+                true,
+            ),
+        ] {
+            let command = Command::Privacy(command);
+            assert_eq!(command.requires_moderator(), moderators, "{command:?}");
+            assert_eq!(command.text(), None, "{command:?}");
+        }
         assert!(!Command::Help.requires_moderator());
         assert!(!Command::BadArguments { command: "case" }.requires_moderator());
     }

@@ -10,9 +10,10 @@ mod case;
 mod command;
 mod event;
 mod ids;
+mod privacy;
 pub mod settings;
 
-pub use action::{Action, Body, Reply, TextStream, TextStreamItem};
+pub use action::{Action, Attachment, Body, Reply, TextStream, TextStreamItem};
 pub use capabilities::Capabilities;
 pub use case::{Automatic, CaseCategory, CaseSource, CaseStatus};
 pub use command::{
@@ -21,4 +22,5 @@ pub use command::{
 };
 pub use event::{Author, Event, EventKind, Message, Reaction};
 pub use ids::{ChannelId, CommunityId, Location, MessageId, Platform, Role, ThreadId, UserId};
+pub use privacy::PrivacyCommand;
 pub use settings::Language;

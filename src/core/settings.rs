@@ -81,6 +81,9 @@ pub const QUOTA_REPORTS: &str = "quota.reports";
 /// or `help` (every new question, in a thread) ([`AnswerMode`]). Per channel: stored under
 /// [`answer_mode_key`], for the channel the command was typed in.
 pub const ANSWER_MODE: &str = "answer_mode";
+/// How many days the community's message text is kept (`default` removes it). Only shorter
+/// than `[privacy] retain_messages_days`: `setting` refuses a longer one.
+pub const RETAIN_MESSAGES_DAYS: &str = "retain_messages_days";
 
 const BUDGET: Values = Values::Number {
     min: 1,
@@ -120,6 +123,13 @@ pub const KNOWN: &[Known] = &[
     Known {
         key: ANSWER_MODE,
         values: Values::OneOf(&["mention", "help"]),
+    },
+    Known {
+        key: RETAIN_MESSAGES_DAYS,
+        values: Values::Number {
+            min: 1,
+            max: 36_500,
+        },
     },
 ];
 
@@ -220,6 +230,10 @@ mod tests {
             (ANSWER_MODE, "help", true),
             (ANSWER_MODE, "mention", true),
             (ANSWER_MODE, "forum", false),
+            (RETAIN_MESSAGES_DAYS, "30", true),
+            (RETAIN_MESSAGES_DAYS, "0", false),
+            (RETAIN_MESSAGES_DAYS, "-7", false),
+            (RETAIN_MESSAGES_DAYS, "36501", false),
         ];
         for (key, value, allowed) in cases {
             assert_eq!(

@@ -62,6 +62,11 @@ pub struct Context {
     pub settings: CommunitySettings,
     /// The platform's facts, from its adapter.
     pub capabilities: Arc<Capabilities>,
+    /// Whether Steward records the actor here: false when they opted out or asked to be
+    /// forgotten, or the channel is not recorded (`privacy`). Then nothing of the event is
+    /// stored (no message, no unanswered question, no vote), and only what the actor
+    /// addresses to Steward goes to the model.
+    pub recorded: bool,
 }
 
 impl Context {

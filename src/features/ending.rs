@@ -14,7 +14,8 @@ use crate::text::last_sentence_end;
 pub const CUT_MARK: &str = "…";
 
 /// How many pieces before the cap text is held back to a sentence end: about two sentences of a
-/// small model's English, or half of a smaller cap.
+/// small model's English, or three quarters of a smaller cap (a sentence that starts before
+/// the stretch and runs past the cap is shown cut: a small cap's stretch must be long).
 pub const HOLD_TOKENS: usize = 64;
 
 /// Releases streamed text so that a cut answer never ends mid-sentence.
@@ -33,8 +34,8 @@ pub struct Ending {
 impl Ending {
     /// For a generation capped at `max_new_tokens`.
     pub fn new(max_new_tokens: usize) -> Self {
-        // A small cap holds back its second half only, so short answers still stream.
-        let hold = HOLD_TOKENS.min(max_new_tokens.div_ceil(2));
+        // A small cap streams its first quarter at once, then sentence by sentence.
+        let hold = HOLD_TOKENS.min((max_new_tokens * 3).div_ceil(4));
         Self {
             hold_from: max_new_tokens - hold,
             pieces: 0,
@@ -162,7 +163,7 @@ mod tests {
 
     #[test]
     fn text_before_the_last_stretch_streams_at_once() {
-        let mut ending = Ending::new(6);
+        let mut ending = Ending::new(12);
         assert_eq!(ending.push("No "), Some("No ".to_string()));
         assert_eq!(ending.push("period "), Some("period ".to_string()));
         assert_eq!(ending.push("yet "), Some("yet ".to_string()));

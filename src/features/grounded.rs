@@ -125,12 +125,18 @@ impl Grounding {
         }
         let strings = Strings::new(language);
         if retrieval.passages.is_empty() {
-            let recorded = self
-                .knowledge
-                .record_gap(ctx.location.platform, &ctx.location.community, question)
-                .await;
-            if let Err(error) = recorded {
-                tracing::warn!(%error, "recording a knowledge gap failed");
+            // Nothing is stored about a member who is not recorded here (`privacy`). The
+            // question's message id is not known here (`Context` has none): the store matches
+            // such a gap to its message by asker and text when the message is deleted.
+            if ctx.recorded {
+                let (platform, community) = (ctx.location.platform, &ctx.location.community);
+                let recorded = self
+                    .knowledge
+                    .record_gap(platform, community, &ctx.actor, None, question)
+                    .await;
+                if let Err(error) = recorded {
+                    tracing::warn!(%error, "recording a knowledge gap failed");
+                }
             }
             return Grounded::Text(strings.dont_know().to_string());
         }

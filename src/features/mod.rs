@@ -13,6 +13,7 @@ pub mod help;
 pub mod help_channels;
 pub mod hygiene;
 pub mod moderation;
+pub mod privacy;
 pub mod settings;
 pub mod summarize;
 

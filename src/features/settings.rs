@@ -6,12 +6,15 @@
 //! it), and `mod-log off` removes it. `answer_mode help|mention` is per channel: it sets the
 //! mode of the channel the command was typed in (a thread's parent channel: in a Discord forum
 //! post it sets the forum's), stored as `answer_mode:<channel id>`; `mention`, the default,
-//! removes the key. This module also reads the settings it owns out of a community's
-//! [`CommunitySettings`], so every feature parses them the same way.
+//! removes the key. `retain_messages_days <days>|default` may only shorten the configured
+//! retention (`[privacy] retain_messages_days`; none configured: any number of days), never
+//! lengthen it: members were told the configured time. This module also reads the settings it
+//! owns out of a community's [`CommunitySettings`], so every feature parses them the same way.
 
+use crate::config::MAX_RETAIN_DAYS;
 use crate::core::settings::{
     answer_mode_key, known, AnswerMode, ModerationMode, ANSWER_MODE, KNOWN, MODERATION, MOD_LOG,
-    RULES,
+    RETAIN_MESSAGES_DAYS, RULES,
 };
 use crate::core::ChannelId;
 use crate::features::moderation::community_rules;
@@ -19,13 +22,16 @@ use crate::features::{CommunitySettings, Context};
 use crate::store::{Store, StoreError};
 
 /// Handles `setting [key [value]]`; the router has checked the invoker is a moderator.
+/// `retention` is the configured `[privacy] retain_messages_days`, which the community's own
+/// may only shorten.
 pub async fn setting(
     store: &Store,
     ctx: &Context,
     key: Option<String>,
     value: Option<String>,
+    retention: Option<u32>,
 ) -> String {
-    match run(store, ctx, key, value).await {
+    match run(store, ctx, key, value, retention).await {
         Ok(text) => text,
         Err(error) => {
             tracing::error!(label = error.label(), %error, "setting command failed");
@@ -39,6 +45,7 @@ async fn run(
     ctx: &Context,
     key: Option<String>,
     value: Option<String>,
+    retention: Option<u32>,
 ) -> Result<String, StoreError> {
     let strings = ctx.strings;
     let (platform, community) = (ctx.location.platform, &ctx.location.community);
@@ -60,6 +67,9 @@ async fn run(
             Ok(strings.answer_mode_value(ctx.settings.answer_mode(channel)))
         }
         None => Ok(strings.setting_value(&key, ctx.settings.get(&key))),
+        Some(value) if key == RETAIN_MESSAGES_DAYS => {
+            retain_messages_days(store, ctx, &value, retention).await
+        }
         Some(value) if !setting.values.allows(&value) => {
             Ok(strings.bad_setting_value(&key, &value, &setting.values))
         }
@@ -99,6 +109,66 @@ async fn run(
     }
 }
 
+/// What a community's `retain_messages_days` may be: a whole number of days from 1 to
+/// [`MAX_RETAIN_DAYS`], no longer than the configured retention.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retention {
+    /// Back to the configured retention.
+    Default,
+    Days(u32),
+    /// Not a whole number of days in range (0, negative, a word, too large).
+    Invalid,
+    /// Longer than the configured retention (the number of days configured).
+    Longer(u32),
+}
+
+impl Retention {
+    /// Reads `value` against the configured retention (`None`: message text is kept).
+    pub fn parse(value: &str, configured: Option<u32>) -> Self {
+        let value = value.trim();
+        if value.eq_ignore_ascii_case("default") {
+            return Retention::Default;
+        }
+        match value.parse::<i64>() {
+            Ok(days) if (1..=i64::from(MAX_RETAIN_DAYS)).contains(&days) => {
+                let days = days as u32;
+                match configured {
+                    Some(limit) if days > limit => Retention::Longer(limit),
+                    _ => Retention::Days(days),
+                }
+            }
+            _ => Retention::Invalid,
+        }
+    }
+}
+
+/// `setting retain_messages_days <days>|default`.
+async fn retain_messages_days(
+    store: &Store,
+    ctx: &Context,
+    value: &str,
+    configured: Option<u32>,
+) -> Result<String, StoreError> {
+    let strings = ctx.strings;
+    let (platform, community) = (ctx.location.platform, &ctx.location.community);
+    Ok(match Retention::parse(value, configured) {
+        Retention::Default => {
+            store
+                .delete_setting(platform, community, RETAIN_MESSAGES_DAYS)
+                .await?;
+            strings.retention_default(configured)
+        }
+        Retention::Days(days) => {
+            store
+                .set_setting(platform, community, RETAIN_MESSAGES_DAYS, &days.to_string())
+                .await?;
+            strings.retention_changed(days)
+        }
+        Retention::Invalid => strings.retention_invalid(value, MAX_RETAIN_DAYS),
+        Retention::Longer(limit) => strings.retention_longer(value, limit),
+    })
+}
+
 /// The settings this feature owns, parsed the one way every feature reads them.
 impl CommunitySettings {
     /// How moderation runs in the community: its `moderation` setting, else `default` (the
@@ -123,6 +193,12 @@ impl CommunitySettings {
         self.get(&answer_mode_key(channel))
             .and_then(AnswerMode::parse)
             .unwrap_or_default()
+    }
+
+    /// The community's own message retention in days (`setting retain_messages_days`), if
+    /// moderators chose one.
+    pub fn retain_messages_days(&self) -> Option<u32> {
+        self.number(RETAIN_MESSAGES_DAYS)
     }
 
     /// The community's own rules, rule 1 first (empty if none were set).
@@ -190,6 +266,39 @@ mod tests {
         let empty = with(&[]);
         assert_eq!(empty.mod_log(), None);
         assert!(empty.rules().is_empty());
+    }
+
+    #[test]
+    fn retention_is_shorter_only() {
+        let cases = [
+            ("30", Some(365), Retention::Days(30)),
+            ("365", Some(365), Retention::Days(365)),
+            ("366", Some(365), Retention::Longer(365)),
+            ("36500", None, Retention::Days(36_500)),
+            ("default", Some(30), Retention::Default),
+            ("DEFAULT", None, Retention::Default),
+            ("0", None, Retention::Invalid),
+            ("-5", Some(30), Retention::Invalid),
+            ("36501", None, Retention::Invalid),
+            ("ten", None, Retention::Invalid),
+            ("1.5", None, Retention::Invalid),
+            ("99999999999999999999", None, Retention::Invalid),
+        ];
+        for (value, configured, expected) in cases {
+            assert_eq!(
+                Retention::parse(value, configured),
+                expected,
+                "{value} {configured:?}"
+            );
+        }
+        assert_eq!(
+            with(&[(RETAIN_MESSAGES_DAYS, "30")]).retain_messages_days(),
+            Some(30)
+        );
+        assert_eq!(
+            with(&[(RETAIN_MESSAGES_DAYS, "0")]).retain_messages_days(),
+            None
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use super::rank::{self, Ranked};
 use super::terms;
 use super::vectors::VectorIndex;
-use crate::core::{CommunityId, Platform};
+use crate::core::{CommunityId, MessageId, Platform, UserId};
 use crate::llm::Embedder;
 use crate::store::{Store, StoreError};
 
@@ -78,11 +78,14 @@ pub trait KnowledgeBase: Send + Sync {
         floor: Floor,
     ) -> Result<Retrieval, StoreError>;
 
-    /// Records a question nobody could answer (for `kb gaps`).
+    /// Records a question nobody could answer (for `kb gaps`), with who asked and in which
+    /// message when known (deleting the message or forgetting the member deletes it).
     async fn record_gap(
         &self,
         platform: Platform,
         community: &CommunityId,
+        asker: &UserId,
+        message: Option<&MessageId>,
         question: &str,
     ) -> Result<(), StoreError>;
 }
@@ -103,10 +106,13 @@ impl KnowledgeBase for Store {
         &self,
         platform: Platform,
         community: &CommunityId,
+        asker: &UserId,
+        message: Option<&MessageId>,
         question: &str,
     ) -> Result<(), StoreError> {
         let query = terms::query_terms(question);
-        self.kb_record_gap(platform, community, question, &query, SystemTime::now())
+        let now = SystemTime::now();
+        self.kb_record_gap(platform, community, asker, message, question, &query, now)
             .await
     }
 }
@@ -164,9 +170,13 @@ impl KnowledgeBase for Knowledge {
         &self,
         platform: Platform,
         community: &CommunityId,
+        asker: &UserId,
+        message: Option<&MessageId>,
         question: &str,
     ) -> Result<(), StoreError> {
-        self.store.record_gap(platform, community, question).await
+        self.store
+            .record_gap(platform, community, asker, message, question)
+            .await
     }
 }
 

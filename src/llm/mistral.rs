@@ -48,6 +48,9 @@ pub struct MistralSettings {
     pub max_concurrent: usize,
     /// Run on the CPU even when a GPU build finds a GPU.
     pub force_cpu: bool,
+    /// Where copies of local GGUF files repacked for the CPU's fast kernels are kept
+    /// ([`super::repack`]); `None`: load files as they are.
+    pub cpu_repack_dir: Option<PathBuf>,
 }
 
 impl MistralSettings {
@@ -57,6 +60,7 @@ impl MistralSettings {
             location: ModelLocation::LocalGguf { path: path.into() },
             max_concurrent: 2,
             force_cpu: false,
+            cpu_repack_dir: None,
         }
     }
 }
@@ -74,6 +78,8 @@ impl MistralBackend {
     /// mistral.rs come back as [`LlmError::LoadFailed`].
     pub async fn load(settings: MistralSettings) -> Result<Self, LlmError> {
         let described = settings.location.describe();
+        let original = settings.location.clone();
+        let settings = repacked_for_cpu(settings).await?;
         let builder = builder_for(&settings)?;
         // mistral.rs may panic on malformed files; a spawned task turns that into a JoinError.
         let loaded = tokio::spawn(async move { builder.build().await }).await;
@@ -98,7 +104,7 @@ impl MistralBackend {
             }
         };
         let context_tokens = model.max_sequence_length().ok().flatten();
-        let model_name = match &settings.location {
+        let model_name = match &original {
             ModelLocation::LocalGguf { path } => path
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
@@ -138,6 +144,40 @@ impl Backend for MistralBackend {
             .map_err(|e| LlmError::Generation(format!("tokenizer: {e}")))?;
         Ok(tokens.len())
     }
+}
+
+/// `settings` with a local GGUF file replaced by its copy repacked for the CPU's fast kernels,
+/// when the model runs on the CPU and a repack directory is set. The model keeps its name.
+async fn repacked_for_cpu(settings: MistralSettings) -> Result<MistralSettings, LlmError> {
+    let (ModelLocation::LocalGguf { path }, Some(dir)) =
+        (&settings.location, &settings.cpu_repack_dir)
+    else {
+        return Ok(settings);
+    };
+    let on_cpu = !matches!(mistralrs::best_device(settings.force_cpu), Ok(device) if device.is_cuda() || device.is_metal());
+    if !on_cpu || !path.is_file() {
+        return Ok(settings);
+    }
+    // A file that is not GGUF at all gets the header check's clear error first.
+    super::check_gguf(path).map_err(|problem| LlmError::LoadFailed {
+        path: path.display().to_string(),
+        reason: problem.to_string(),
+    })?;
+    let (source, dir) = (path.clone(), dir.clone());
+    let repacked = tokio::task::spawn_blocking(move || super::repack::for_cpu(&source, &dir))
+        .await
+        .map_err(|error| LlmError::LoadFailed {
+            path: path.display().to_string(),
+            reason: format!("repacking stopped: {error}"),
+        })?
+        .map_err(|error| LlmError::LoadFailed {
+            path: path.display().to_string(),
+            reason: error.to_string(),
+        })?;
+    Ok(MistralSettings {
+        location: ModelLocation::LocalGguf { path: repacked },
+        ..settings
+    })
 }
 
 fn builder_for(settings: &MistralSettings) -> Result<GgufModelBuilder, LlmError> {

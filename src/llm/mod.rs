@@ -23,6 +23,7 @@ pub mod bert;
 mod gguf_check;
 mod mistral;
 pub mod remote;
+mod repack;
 mod request;
 mod scheduler;
 mod stream;

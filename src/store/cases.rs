@@ -11,10 +11,10 @@ use std::time::SystemTime;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::{from_millis, to_millis, Store, StoreError};
+use super::{from_millis, location_from_row, to_millis, Store, StoreError};
 use crate::core::{
-    Automatic, CaseCategory, CaseSource, CaseStatus, ChannelId, CommunityId, Location, MessageId,
-    Platform, ThreadId, UserId,
+    Automatic, CaseCategory, CaseSource, CaseStatus, CommunityId, Location, MessageId, Platform,
+    UserId,
 };
 
 /// The status of a case nobody has decided yet, as stored.
@@ -94,14 +94,7 @@ impl Case {
             id,
             // Every row has a number since migration 0005; a missing one reads as the id.
             number: row.try_get::<Option<i64>, _>("number")?.unwrap_or(id),
-            location: Location {
-                platform,
-                community: CommunityId::new(row.try_get::<String, _>("community_id")?),
-                channel: ChannelId::new(row.try_get::<String, _>("channel_id")?),
-                thread: row
-                    .try_get::<Option<String>, _>("thread_id")?
-                    .map(ThreadId::new),
-            },
+            location: location_from_row(platform, row)?,
             message: row
                 .try_get::<Option<String>, _>("message_id")?
                 .map(MessageId::new),

@@ -10,8 +10,8 @@ use std::time::SystemTime;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::{to_millis, Store, StoreError};
-use crate::core::{ChannelId, CommunityId, Location, MessageId, Platform, ThreadId, UserId};
+use super::{location_from_row, to_millis, Store, StoreError};
+use crate::core::{CommunityId, Location, MessageId, Platform, UserId};
 
 /// A member's vote on one of Steward's answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,7 +45,7 @@ pub struct RatedAnswer {
     pub text: String,
     pub up: u64,
     pub down: u64,
-    /// The answer was deleted on its platform since (its text is kept).
+    /// The answer was deleted on its platform since (its text is then empty).
     pub deleted: bool,
 }
 
@@ -223,14 +223,7 @@ fn count(row: &AnyRow, column: &str) -> Result<u64, sqlx::Error> {
 fn rated_answer(platform: Platform, row: &AnyRow) -> Result<RatedAnswer, sqlx::Error> {
     Ok(RatedAnswer {
         message: MessageId::new(row.try_get::<String, _>("id")?),
-        location: Location {
-            platform,
-            community: CommunityId::new(row.try_get::<String, _>("community_id")?),
-            channel: ChannelId::new(row.try_get::<String, _>("channel_id")?),
-            thread: row
-                .try_get::<Option<String>, _>("thread_id")?
-                .map(ThreadId::new),
-        },
+        location: location_from_row(platform, row)?,
         text: row.try_get("text")?,
         up: count(row, "up")?,
         down: count(row, "down")?,

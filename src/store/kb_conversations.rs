@@ -14,7 +14,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::knowledge::{remove_document, store_document, NewDocument, Stored};
-use super::{from_millis, to_millis, Store, StoreError};
+use super::{from_millis, location_from_row, to_millis, Backend, Store, StoreError};
 use crate::core::{ChannelId, CommunityId, Location, MessageId, Platform, ThreadId, UserId};
 
 /// Where a passage of a community conversation was said: citations link to `message`.
@@ -37,7 +37,8 @@ impl MessageSource {
     }
 }
 
-/// A recorded message of a conversation, deleted or not, as indexing reads it.
+/// A recorded message of a conversation, as indexing reads it: one that still has its text
+/// (deleted on its platform before its text was emptied, by an older version, it says so).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConversationMessage {
     pub id: MessageId,
@@ -66,7 +67,8 @@ pub struct MessageLink {
 /// A conversation's messages: its root (`$2`) and the replies to it, level by level, at most
 /// `$4` levels deep, in its channel (`$3`) outside threads; and every message of the thread
 /// whose id is the root. The root itself may be unrecorded (it predates the bot), so the
-/// recursion starts from its id, not its row. Oldest first.
+/// recursion starts from its id, not its row. Messages without text (deleted, or purged by
+/// retention) are not read, though replies are followed through them. Oldest first.
 const CONVERSATION_MESSAGES: &str = "WITH RECURSIVE replies (id, depth) AS ( \
      SELECT CAST($2 AS TEXT), 0 \
      UNION ALL \
@@ -77,7 +79,7 @@ const CONVERSATION_MESSAGES: &str = "WITH RECURSIVE replies (id, depth) AS ( \
      SELECT m.id, m.community_id, m.channel_id, m.thread_id, m.author_id, u.display_name, \
      u.is_bot, m.text, m.reply_to, m.created_at, m.deleted_at \
      FROM messages AS m JOIN users AS u ON u.platform = m.platform AND u.id = m.author_id \
-     WHERE m.platform = $1 AND m.channel_id = $3 \
+     WHERE m.platform = $1 AND m.channel_id = $3 AND m.text <> '' \
      AND (m.id IN (SELECT id FROM replies) OR m.thread_id = $2) \
      ORDER BY m.created_at, m.id";
 
@@ -125,10 +127,11 @@ const STORE_CONVERSATION: &str = upsert_conversation!(
 );
 
 impl Store {
-    /// The recorded messages of the conversation rooted at `root` in `channel` (deleted ones
-    /// and bots' included; the caller decides what counts), oldest first: the root, the
-    /// replies to it outside threads down to `max_depth` levels, and the messages of the
-    /// thread `root` (a thread's id is its root's).
+    /// The recorded messages of the conversation rooted at `root` in `channel` that still have
+    /// their text (bots' included; the caller decides what counts), oldest first: the root,
+    /// the replies to it outside threads down to `max_depth` levels, and the messages of the
+    /// thread `root` (a thread's id is its root's). Deleted and purged messages, whose text
+    /// is empty, are left out.
     pub async fn conversation_messages(
         &self,
         platform: Platform,
@@ -209,22 +212,21 @@ impl Store {
         source: &MessageSource,
         now: SystemTime,
     ) -> Result<(), StoreError> {
-        const OPERATION: &str = "vouch for a conversation";
-        let mut conn = self
-            .pool
-            .acquire()
+        let result = async {
+            let mut conn = self.pool.acquire().await?;
+            upsert_source(
+                &mut conn,
+                VOUCH_CONVERSATION,
+                (scope, path),
+                root,
+                source,
+                now,
+            )
             .await
-            .map_err(StoreError::query(OPERATION))?;
-        upsert_source(
-            &mut conn,
-            VOUCH_CONVERSATION,
-            (scope, path),
-            root,
-            source,
-            now,
-        )
-        .await
-        .map_err(StoreError::query(OPERATION))
+        };
+        result
+            .await
+            .map_err(StoreError::query("vouch for a conversation"))
     }
 
     /// Stores a conversation's document (as [`Store::kb_store_document`]: an unchanged text
@@ -238,21 +240,17 @@ impl Store {
         source: &MessageSource,
         now: SystemTime,
     ) -> Result<Stored, StoreError> {
-        const OPERATION: &str = "store a conversation";
-        let mut tx = self
-            .pool
-            .begin()
+        let result = async {
+            let mut tx = self.pool.begin().await?;
+            let stored = store_document(&mut tx, self.backend, document, now).await?;
+            let key = (document.scope.as_str(), document.path.as_str());
+            upsert_source(&mut tx, STORE_CONVERSATION, key, root, source, now).await?;
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(stored)
+        };
+        result
             .await
-            .map_err(StoreError::query(OPERATION))?;
-        let stored = store_document(&mut tx, self.backend, document, now)
-            .await
-            .map_err(StoreError::query(OPERATION))?;
-        let key = (document.scope.as_str(), document.path.as_str());
-        upsert_source(&mut tx, STORE_CONVERSATION, key, root, source, now)
-            .await
-            .map_err(StoreError::query(OPERATION))?;
-        tx.commit().await.map_err(StoreError::query(OPERATION))?;
-        Ok(stored)
+            .map_err(StoreError::query("store a conversation"))
     }
 
     /// Removes a conversation's document (with its passages, index rows, frequencies and
@@ -262,24 +260,33 @@ impl Store {
         scope: &str,
         path: &str,
     ) -> Result<bool, StoreError> {
-        const OPERATION: &str = "remove a conversation";
-        let mut tx = self
-            .pool
-            .begin()
+        let result = async {
+            let mut tx = self.pool.begin().await?;
+            let removed = remove_conversation(&mut tx, self.backend, scope, path).await?;
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(removed)
+        };
+        result
             .await
-            .map_err(StoreError::query(OPERATION))?;
-        let removed = remove_document(&mut tx, self.backend, scope, path)
-            .await
-            .map_err(StoreError::query(OPERATION))?;
-        sqlx::query("DELETE FROM kb_conversations WHERE scope = $1 AND path = $2")
-            .bind(scope)
-            .bind(path)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::query(OPERATION))?;
-        tx.commit().await.map_err(StoreError::query(OPERATION))?;
-        Ok(removed)
+            .map_err(StoreError::query("remove a conversation"))
     }
+}
+
+/// [`Store::kb_remove_conversation`] inside the caller's transaction (forgetting a member
+/// removes the conversations holding their words in its own).
+pub(super) async fn remove_conversation(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    scope: &str,
+    path: &str,
+) -> Result<bool, sqlx::Error> {
+    let removed = remove_document(&mut *conn, backend, scope, path).await?;
+    sqlx::query("DELETE FROM kb_conversations WHERE scope = $1 AND path = $2")
+        .bind(scope)
+        .bind(path)
+        .execute(&mut *conn)
+        .await?;
+    Ok(removed)
 }
 
 /// Writes a conversation's source row with `sql` ([`VOUCH_CONVERSATION`] or
@@ -317,14 +324,7 @@ fn source_row(row: &AnyRow) -> Result<Option<MessageSource>, sqlx::Error> {
         return Ok(None);
     };
     Ok(Some(MessageSource {
-        location: Location {
-            platform,
-            community: CommunityId::new(row.try_get::<String, _>("community_id")?),
-            channel: ChannelId::new(row.try_get::<String, _>("channel_id")?),
-            thread: row
-                .try_get::<Option<String>, _>("thread_id")?
-                .map(ThreadId::new),
-        },
+        location: location_from_row(platform, row)?,
         message: MessageId::new(row.try_get::<String, _>("message_id")?),
         solved: row.try_get::<i64, _>("solved")? != 0,
         marked: row.try_get::<i64, _>("marked")? != 0,
@@ -338,14 +338,7 @@ fn conversation_message(
 ) -> Result<ConversationMessage, sqlx::Error> {
     Ok(ConversationMessage {
         id: MessageId::new(row.try_get::<String, _>("id")?),
-        location: Location {
-            platform,
-            community: CommunityId::new(row.try_get::<String, _>("community_id")?),
-            channel: ChannelId::new(row.try_get::<String, _>("channel_id")?),
-            thread: row
-                .try_get::<Option<String>, _>("thread_id")?
-                .map(ThreadId::new),
-        },
+        location: location_from_row(platform, row)?,
         author: UserId::new(row.try_get::<String, _>("author_id")?),
         author_name: row.try_get("display_name")?,
         author_is_bot: row.try_get::<i64, _>("is_bot")? != 0,
@@ -368,14 +361,7 @@ fn message_link(row: &AnyRow) -> Result<Option<MessageLink>, sqlx::Error> {
     let bot = row.try_get::<i64, _>("is_bot")? != 0;
     Ok(Some(MessageLink {
         id: MessageId::new(row.try_get::<String, _>("id")?),
-        location: Location {
-            platform,
-            community: CommunityId::new(row.try_get::<String, _>("community_id")?),
-            channel: ChannelId::new(row.try_get::<String, _>("channel_id")?),
-            thread: row
-                .try_get::<Option<String>, _>("thread_id")?
-                .map(ThreadId::new),
-        },
+        location: location_from_row(platform, row)?,
         reply_to: row
             .try_get::<Option<String>, _>("reply_to")?
             .map(MessageId::new),

@@ -13,7 +13,7 @@ use sqlx::Row;
 use super::kb_conversations::MessageSource;
 use super::knowledge::{Candidate, Gap, TermStats, ALL_COMMUNITIES, MAX_TERM_BYTES};
 use super::{from_millis, to_millis, Backend, Store, StoreError};
-use crate::core::{ChannelId, CommunityId, Location, MessageId, Platform, ThreadId};
+use crate::core::{ChannelId, CommunityId, Location, MessageId, Platform, ThreadId, UserId};
 
 /// The most gaps [`Store::kb_gaps`] returns.
 const MAX_GAPS: i64 = 1000;
@@ -169,11 +169,16 @@ impl Store {
         })
     }
 
-    /// Records a question of `community` that Steward could not answer, with its query terms.
+    /// Records a question of `community` that Steward could not answer, with its query terms,
+    /// who asked and in which message (when the caller knows it): deleting the message or
+    /// forgetting the member deletes the question too.
+    #[allow(clippy::too_many_arguments)]
     pub async fn kb_record_gap(
         &self,
         platform: Platform,
         community: &CommunityId,
+        asker: &UserId,
+        message: Option<&MessageId>,
         question: &str,
         terms: &[String],
         now: SystemTime,
@@ -184,11 +189,13 @@ impl Store {
             .collect::<Vec<_>>()
             .join(" ");
         sqlx::query(
-            "INSERT INTO kb_gaps (platform, community, question, terms, asked_at) \
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO kb_gaps (platform, community, user_id, message_id, question, terms, \
+             asked_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(platform.as_str())
         .bind(community.as_str())
+        .bind(asker.as_str())
+        .bind(message.map(MessageId::as_str))
         .bind(question)
         .bind(terms)
         .bind(to_millis(now))

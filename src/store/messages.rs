@@ -1,4 +1,4 @@
-//! Messages: recording what was said, edits, soft deletes, and reading recent history.
+//! Messages: recording what was said, edits, deletes, and reading recent history.
 //!
 //! Times are stored as milliseconds since the Unix epoch, so a [`StoredMessage`] carries its
 //! times truncated to whole milliseconds.
@@ -6,20 +6,20 @@
 use std::time::SystemTime;
 
 use sqlx::any::AnyRow;
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
+use super::privacy::cleanup::{delete_finished_jobs, delete_gaps_quoting, JobField};
 use super::records::{ensure_channel, ensure_community, upsert_user};
-use super::{from_millis, to_millis, Store, StoreError};
-use crate::core::{
-    ChannelId, CommunityId, Location, Message, MessageId, Platform, ThreadId, UserId,
-};
+use super::{from_millis, location_from_row, to_millis, Store, StoreError};
+use crate::core::{CommunityId, Location, Message, MessageId, Platform, ThreadId, UserId};
 
 /// What became of an edit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EditOutcome {
     /// The text changed; the old text is in the edit history.
     Applied,
-    /// The same text again (Discord sends updates for embeds): nothing changed.
+    /// The same text again (Discord sends updates for embeds), or the message was deleted
+    /// (its text stays gone): nothing changed.
     Unchanged,
     /// Someone other than the author sent it: ignored.
     NotTheAuthor,
@@ -36,7 +36,8 @@ pub struct StoredMessage {
     pub author: UserId,
     /// The author's display name as last seen (not necessarily when this message was posted).
     pub author_name: String,
-    /// The current text (after the last edit). Deleting a message keeps its text.
+    /// The current text (after the last edit); empty once the message was deleted on its
+    /// platform or purged by retention.
     pub text: String,
     pub reply_to: Option<MessageId>,
     pub created_at: SystemTime,
@@ -56,14 +57,7 @@ impl StoredMessage {
         };
         Ok(StoredMessage {
             id: MessageId::new(row.try_get::<String, _>("id")?),
-            location: Location {
-                platform,
-                community: CommunityId::new(row.try_get::<String, _>("community_id")?),
-                channel: ChannelId::new(row.try_get::<String, _>("channel_id")?),
-                thread: row
-                    .try_get::<Option<String>, _>("thread_id")?
-                    .map(ThreadId::new),
-            },
+            location: location_from_row(platform, row)?,
             author: UserId::new(row.try_get::<String, _>("author_id")?),
             author_name: row.try_get("display_name")?,
             text: row.try_get("text")?,
@@ -145,8 +139,9 @@ impl Store {
     }
 
     /// Applies an edit of a stored message by `editor`: only the message's author may change
-    /// it (Matrix lets anyone send an `m.replace` for any event). The text it replaces is kept
-    /// in the message's edit history. Returns what happened.
+    /// it (Matrix lets anyone send an `m.replace` for any event), and a deleted message stays
+    /// without text. The text it replaces is kept in the message's edit history. Returns what
+    /// happened.
     pub async fn edit_message(
         &self,
         platform: Platform,
@@ -161,13 +156,14 @@ impl Store {
             .begin()
             .await
             .map_err(StoreError::query(OPERATION))?;
-        let row =
-            sqlx::query("SELECT author_id, text FROM messages WHERE platform = $1 AND id = $2")
-                .bind(platform.as_str())
-                .bind(message.as_str())
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(StoreError::query(OPERATION))?;
+        let row = sqlx::query(
+            "SELECT author_id, text, deleted_at FROM messages WHERE platform = $1 AND id = $2",
+        )
+        .bind(platform.as_str())
+        .bind(message.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(StoreError::query(OPERATION))?;
         let Some(row) = row else {
             return Ok(EditOutcome::Unknown);
         };
@@ -178,7 +174,11 @@ impl Store {
             return Ok(EditOutcome::NotTheAuthor);
         }
         let previous: String = row.try_get("text").map_err(StoreError::query(OPERATION))?;
-        if previous == new_text {
+        let deleted: Option<i64> = row
+            .try_get("deleted_at")
+            .map_err(StoreError::query(OPERATION))?;
+        // An edit arriving after the deletion (events race) must not bring the text back.
+        if previous == new_text || deleted.is_some() {
             return Ok(EditOutcome::Unchanged);
         }
         sqlx::query(
@@ -232,7 +232,12 @@ impl Store {
             .map_err(StoreError::query("read a message's edits"))
     }
 
-    /// Marks a message deleted (keeping its text). A second delete keeps the first time.
+    /// Marks a message deleted and forgets what it said, in one transaction: the row keeps
+    /// its ids and times (for counts; a second delete keeps the first time) but its text
+    /// becomes empty, its edit history is deleted, and so are the unanswered question it asked
+    /// (its knowledge gap) and finished jobs whose payload names it (a review job carries the
+    /// text). Pending and running jobs are left to finish. Moderation cases keep their
+    /// excerpt. Re-indexing its conversation is the caller's (`Conversations::deleted`).
     /// Returns false if the message is unknown.
     pub async fn delete_message(
         &self,
@@ -240,17 +245,17 @@ impl Store {
         message: &MessageId,
         at: SystemTime,
     ) -> Result<bool, StoreError> {
-        let result = sqlx::query(
-            "UPDATE messages SET deleted_at = COALESCE(deleted_at, $1) \
-             WHERE platform = $2 AND id = $3",
-        )
-        .bind(to_millis(at))
-        .bind(platform.as_str())
-        .bind(message.as_str())
-        .execute(&self.pool)
-        .await
-        .map_err(StoreError::query("delete a message"))?;
-        Ok(result.rows_affected() > 0)
+        const OPERATION: &str = "delete a message";
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(StoreError::query(OPERATION))?;
+        let known = forget_message(&mut tx, platform, message, at)
+            .await
+            .map_err(StoreError::query(OPERATION))?;
+        tx.commit().await.map_err(StoreError::query(OPERATION))?;
+        Ok(known)
     }
 
     /// One stored message, deleted or not.
@@ -302,4 +307,64 @@ impl Store {
         messages.reverse();
         Ok(messages)
     }
+}
+
+/// [`Store::delete_message`] inside the caller's transaction; false if the message is unknown.
+async fn forget_message(
+    conn: &mut AnyConnection,
+    platform: Platform,
+    message: &MessageId,
+    at: SystemTime,
+) -> Result<bool, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT community_id, author_id, text FROM messages WHERE platform = $1 AND id = $2",
+    )
+    .bind(platform.as_str())
+    .bind(message.as_str())
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else {
+        return Ok(false);
+    };
+    let community = CommunityId::new(row.try_get::<String, _>("community_id")?);
+    let author = UserId::new(row.try_get::<String, _>("author_id")?);
+    // Every text it had, for the questions recorded without a message id.
+    let mut texts = vec![row.try_get::<String, _>("text")?];
+    let edits = sqlx::query(
+        "SELECT previous_text FROM message_edits WHERE platform = $1 AND message_id = $2",
+    )
+    .bind(platform.as_str())
+    .bind(message.as_str())
+    .fetch_all(&mut *conn)
+    .await?;
+    for edit in &edits {
+        texts.push(edit.try_get(0)?);
+    }
+
+    sqlx::query(
+        "UPDATE messages SET deleted_at = COALESCE(deleted_at, $1), text = '' \
+         WHERE platform = $2 AND id = $3",
+    )
+    .bind(to_millis(at))
+    .bind(platform.as_str())
+    .bind(message.as_str())
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("DELETE FROM message_edits WHERE platform = $1 AND message_id = $2")
+        .bind(platform.as_str())
+        .bind(message.as_str())
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM kb_gaps WHERE platform = $1 AND message_id = $2")
+        .bind(platform.as_str())
+        .bind(message.as_str())
+        .execute(&mut *conn)
+        .await?;
+    delete_gaps_quoting(&mut *conn, platform, &community, &author, &texts).await?;
+    let fields = [
+        JobField::new("message", message.as_str()),
+        JobField::new("platform", platform.as_str()),
+    ];
+    delete_finished_jobs(&mut *conn, &fields, None).await?;
+    Ok(true)
 }

@@ -7,8 +7,10 @@
 //! `BIGINT` 0/1 for booleans. Each backend has its own migrations directory
 //! (`migrations/sqlite`, `migrations/postgres`, embedded at build time), applied at open.
 //!
-//! Nothing is lost: recording a message twice keeps the first copy, and deleting a message only
-//! marks it deleted.
+//! Recording a message twice keeps the first copy. Deleting a message keeps its row (ids and
+//! times, for counts) but not its words: its text becomes empty and its edit history, the
+//! unanswered question it asked and finished jobs naming it are deleted. Members' own data
+//! (forgetting, export, exclusions, retention) is in the `privacy` module.
 
 mod appeals;
 mod cases;
@@ -27,6 +29,11 @@ pub use knowledge::{
 };
 mod members;
 mod messages;
+mod privacy;
+pub use privacy::{
+    member_hash, rfc3339_utc, ExclusionReason, ExportedAppeal, ExportedCase, ExportedEdit,
+    ExportedGap, ExportedMessage, ExportedVote, Forgotten, MemberExport, Purged, Subject,
+};
 mod records;
 mod settings;
 mod url;
@@ -36,7 +43,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
 use sqlx::{AnyPool, ConnectOptions, Connection, Executor, Row};
@@ -49,6 +56,8 @@ pub use messages::{EditOutcome, StoredMessage};
 pub use url::{postgres_target, redact_url};
 
 use url::Target;
+
+use crate::core::{ChannelId, CommunityId, Location, Platform, ThreadId};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -236,8 +245,10 @@ async fn open_sqlite_memory() -> Result<Store, StoreError> {
     })
 }
 
-/// Pool options for SQLite: every connection enforces foreign keys and waits for writers.
-/// (sqlx sets both by default; they are repeated here because the schema relies on them.)
+/// Pool options for SQLite: every connection enforces foreign keys and waits for writers
+/// (sqlx sets both by default; they are repeated here because the schema relies on them), and
+/// overwrites deleted content with zeros, so a deleted or purged message's text does not stay
+/// readable in the file's free pages.
 fn sqlite_pool_options(max_connections: u32) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(max_connections)
@@ -245,6 +256,7 @@ fn sqlite_pool_options(max_connections: u32) -> AnyPoolOptions {
             Box::pin(async move {
                 conn.execute("PRAGMA foreign_keys = ON").await?;
                 conn.execute("PRAGMA busy_timeout = 5000").await?;
+                conn.execute("PRAGMA secure_delete = ON").await?;
                 Ok(())
             })
         })
@@ -282,6 +294,19 @@ async fn open_postgres(url: &str) -> Result<Store, StoreError> {
         pool,
         backend: Backend::Postgres,
         database: target.into(),
+    })
+}
+
+/// The place a row's `community_id`, `channel_id` and `thread_id` columns name, on
+/// `platform` (messages, cases, votes and conversation sources all store a place so).
+pub(crate) fn location_from_row(platform: Platform, row: &AnyRow) -> Result<Location, sqlx::Error> {
+    Ok(Location {
+        platform,
+        community: CommunityId::new(row.try_get::<String, _>("community_id")?),
+        channel: ChannelId::new(row.try_get::<String, _>("channel_id")?),
+        thread: row
+            .try_get::<Option<String>, _>("thread_id")?
+            .map(ThreadId::new),
     })
 }
 

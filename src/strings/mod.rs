@@ -6,8 +6,11 @@ mod kb_reports;
 mod kb_sources;
 mod knowledge;
 mod moderation;
+mod privacy;
 mod quotas;
 mod settings;
+
+pub use privacy::{NoticeFacts, RecordingStatus};
 
 use crate::core::Language;
 
@@ -59,6 +62,11 @@ impl Strings {
                  👍/👎 on my answers (moderators)\n\
                  - {prefix}kb mark <message link>: add that conversation to what I answer from \
                  (moderators)\n\
+                 - {prefix}privacy: what I store about you and for how long; \
+                 {prefix}privacy opt-out|opt-in|export\n\
+                 - {prefix}forget-me: delete everything I store about you here (asks to confirm)\n\
+                 - {prefix}privacy channel off|on, {prefix}privacy forget <user>: stop recording \
+                 this channel, forget a member who left (moderators)\n\
                  You can also mention @{bot_name} with your question, and follow up by replying \
                  to my answer or writing in my thread. React with 👍 or 👎 to an answer to rate \
                  it, with 🙅 to my answer to your own message to remove it, and with ✅ to your \
@@ -79,6 +87,11 @@ impl Strings {
                  查看或处理案例，或答复申诉（管理员）\n\
                  - {prefix}kb gaps|feedback [天数]：我未能回答的问题，或成员对我的回答的 👍/👎（管理员）\n\
                  - {prefix}kb mark <消息链接>：把这段对话加入我回答时参考的知识库（管理员）\n\
+                 - {prefix}privacy：我保存了你的哪些数据、保存多久；\
+                 {prefix}privacy opt-out|opt-in|export\n\
+                 - {prefix}forget-me：删除我在这里保存的关于你的全部数据（需确认）\n\
+                 - {prefix}privacy channel off|on，{prefix}privacy forget <用户>：停止记录本频道，\
+                 遗忘已离开的成员（管理员）\n\
                  也可以 @{bot_name} 并附上你的问题；回复我的回答或在我的话题中发言即可追问。\
                  给回答点 👍 或 👎 即可评价；对我回答你的消息点 🙅 即可删除该回答；问题解决后，\
                  给自己的提问点 ✅。{report}"
@@ -138,13 +151,15 @@ impl Strings {
                 "Hello! I'm {bot_name}, a bot that answers questions with a local language model.\n\
                  Enabled: answers to {prefix}ask and to mentions of @{bot_name}.\n\
                  Moderators can change settings with {prefix}setting (for example \
-                 `{prefix}setting language zh` for Chinese). {prefix}help lists every command."
+                 `{prefix}setting language zh` for Chinese). {prefix}help lists every command.\n\
+                 What I store about members, for how long, and how to opt out: {prefix}privacy."
             ),
             Language::Chinese => format!(
                 "你好！我是 {bot_name}，使用本地语言模型回答问题。\n\
                  已启用：{prefix}ask 以及 @{bot_name} 提问。\n\
                  管理员可用 {prefix}setting 修改设置（例如 `{prefix}setting language en` 切换为英文）。\
-                 {prefix}help 查看全部命令。"
+                 {prefix}help 查看全部命令。\n\
+                 我保存成员的哪些数据、保存多久以及如何退出：{prefix}privacy。"
             ),
         }
     }
@@ -202,6 +217,18 @@ impl Strings {
                 format!("{prefix}kb gaps|feedback [days]"),
                 "days: a whole number from 1 to 365, default 30; moderators only",
                 "天数为 1 到 365 之间的整数，默认 30；仅限管理员",
+            ),
+            "privacy" => (
+                format!(
+                    "{prefix}privacy [opt-out|opt-in|export|channel off|channel on|forget <user> [confirm]]"
+                ),
+                "channel and forget are for moderators",
+                "channel 和 forget 仅限管理员",
+            ),
+            "forget-me" => (
+                format!("{prefix}forget-me [confirm]"),
+                "first without confirm: it says what will be deleted",
+                "先不带 confirm 输入：会说明将删除哪些内容",
             ),
             "appeal" => (
                 format!("{prefix}appeal <case number> <why>"),

@@ -328,11 +328,19 @@ fn example_platform_sections_are_valid_when_uncommented() {
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = write(dir.path(), &uncommented_platform_sections(&example));
-    let env = |name: &str| (name == "STEWARD_DISCORD_TOKEN").then(|| "token".to_string());
+    let env = |name: &str| match name {
+        "STEWARD_DISCORD_TOKEN" => Some("token".to_string()),
+        "STEWARD_MATRIX_STORE_PASSPHRASE" => Some("a long passphrase".to_string()),
+        _ => None,
+    };
     let config = Config::load_with_env(Some(&path), &env).expect("uncommented examples are valid");
     let matrix = config.matrix.expect("[matrix] example");
     assert_eq!(matrix.user_id, "@steward:example.org");
     assert_eq!(matrix.moderator_power_level, 50);
+    assert_eq!(
+        matrix.store_passphrase_env.as_deref(),
+        Some("STEWARD_MATRIX_STORE_PASSPHRASE")
+    );
     let discord = config.discord.expect("[discord] example");
     assert_eq!(discord.shard_total, 1);
     assert!(discord.token.is_some());

@@ -179,7 +179,9 @@ async fn discord_connects_and_sees_its_guild() {
             "rules",
             "appeal",
             "kb",
-            "Add to knowledge base"
+            "Add to knowledge base",
+            "privacy",
+            "forget-me"
         ]
     );
     // The last is a message context-menu command (type 3): no description, no options.

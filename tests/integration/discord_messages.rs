@@ -172,6 +172,7 @@ async fn discord_actions_become_rest_calls() {
             platform: Platform::Discord,
             user: UserId::new(OWNER.to_string()),
             text: "Hello, owner.".into(),
+            attachment: None,
         },
         Action::RemoveMember {
             platform: Platform::Discord,

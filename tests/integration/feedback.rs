@@ -195,6 +195,8 @@ async fn moderators_get_kb_gaps_in_chat() {
             .kb_record_gap(
                 Platform::Console,
                 &community,
+                &UserId::new("ana"),
+                None,
                 question,
                 &terms(words),
                 SystemTime::now(),
@@ -227,6 +229,8 @@ async fn members_cannot_run_kb_gaps_or_kb_feedback() {
         .kb_record_gap(
             Platform::Console,
             &CommunityId::new("c"),
+            &UserId::new("ana"),
+            None,
             "how do I frobnicate?",
             &["frobnic".to_string()],
             SystemTime::now(),

@@ -99,6 +99,8 @@ pub fn bot_settings(synapse: &Synapse, store_dir: &Path, allowlist: &[&str]) -> 
         moderators_room: None,
         communities: Vec::new(),
         auth: MatrixAuth::Password(Secret::new(PASSWORD.into())),
+        store_passphrase_env: None,
+        store_passphrase: None,
     }
 }
 

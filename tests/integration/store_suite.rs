@@ -19,13 +19,13 @@ use steward::store::{
 use steward::store::{Job, JobCounts, JobState, NewJob};
 
 // ---------------------------------------------------------------------------------------------
-// Builders
+// Builders (shared with the other store-suite files)
 
-fn at(millis: u64) -> SystemTime {
+pub(crate) fn at(millis: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_millis(1_700_000_000_000 + millis)
 }
 
-fn location(case: &str, channel: &str) -> Location {
+pub(crate) fn location(case: &str, channel: &str) -> Location {
     Location {
         platform: Platform::Discord,
         community: CommunityId::new(format!("{case}-community")),
@@ -34,7 +34,7 @@ fn location(case: &str, channel: &str) -> Location {
     }
 }
 
-fn author(id: &str, name: &str) -> Author {
+pub(crate) fn author(id: &str, name: &str) -> Author {
     Author {
         id: UserId::new(id),
         display_name: name.into(),
@@ -43,7 +43,7 @@ fn author(id: &str, name: &str) -> Author {
     }
 }
 
-fn message(id: &str, location: &Location, text: &str, created_ms: u64) -> Message {
+pub(crate) fn message(id: &str, location: &Location, text: &str, created_ms: u64) -> Message {
     Message {
         id: MessageId::new(id),
         location: location.clone(),
@@ -105,6 +105,36 @@ pub async fn run_suite(store: &Store) {
     case(
         "kb_conversations",
         crate::store_conversations::kb_conversations(store),
+    )
+    .await;
+    case(
+        "privacy_delete_leaves_no_text",
+        crate::store_privacy::delete_leaves_no_text(store),
+    )
+    .await;
+    case(
+        "privacy_retention_purge",
+        crate::store_privacy::retention_purge(store),
+    )
+    .await;
+    case(
+        "privacy_forget_member",
+        crate::store_privacy_members::forget_member(store),
+    )
+    .await;
+    case(
+        "privacy_forget_keeps_open_cases",
+        crate::store_privacy_members::forget_keeps_open_cases(store),
+    )
+    .await;
+    case(
+        "privacy_exclusions",
+        crate::store_privacy_members::exclusions(store),
+    )
+    .await;
+    case(
+        "privacy_export",
+        crate::store_privacy_members::export(store),
     )
     .await;
 }
@@ -276,9 +306,16 @@ async fn soft_delete(store: &Store) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(stored.text, "gone", "a deleted message keeps its text");
+    assert_eq!(
+        stored.text, "",
+        "a deleted message keeps its row, not its text"
+    );
     assert_eq!(stored.deleted_at, Some(at(100)));
     assert!(stored.is_deleted());
+    // An edit arriving after the deletion does not bring the text back.
+    let alice = UserId::new("alice");
+    let late = store.edit_message(Platform::Discord, &id, &alice, "back", at(150));
+    assert_eq!(late.await.unwrap(), EditOutcome::Unchanged);
 
     // Deleting again keeps the first time; unknown messages report false.
     assert!(store
@@ -1056,7 +1093,7 @@ async fn jobs_fail_counts_prune(store: &Store) {
 // ---------------------------------------------------------------------------------------------
 // Knowledge
 
-fn kb_terms(terms: &[&str]) -> Vec<String> {
+pub(crate) fn kb_terms(terms: &[&str]) -> Vec<String> {
     terms.iter().map(|term| term.to_string()).collect()
 }
 
@@ -1462,6 +1499,7 @@ async fn kb_candidates_and_stats(store: &Store) {
 
 async fn kb_gaps_round_trip(store: &Store) {
     let community = CommunityId::new("gaps-community");
+    let asker = UserId::new("gaps-asker");
     let gap = |question: &str, terms: &[&str], asked: u64| Gap {
         question: question.into(),
         terms: kb_terms(terms),
@@ -1469,13 +1507,23 @@ async fn kb_gaps_round_trip(store: &Store) {
     };
     let discord = Platform::Discord;
     store
-        .kb_record_gap(discord, &community, "Too old", &kb_terms(&["old"]), at(1))
+        .kb_record_gap(
+            discord,
+            &community,
+            &asker,
+            None,
+            "Too old",
+            &kb_terms(&["old"]),
+            at(1),
+        )
         .await
         .unwrap();
     store
         .kb_record_gap(
             discord,
             &community,
+            &asker,
+            None,
             "How do I install on BSD?",
             &kb_terms(&["instal", "bsd"]),
             at(10),
@@ -1486,6 +1534,8 @@ async fn kb_gaps_round_trip(store: &Store) {
         .kb_record_gap(
             discord,
             &community,
+            &asker,
+            None,
             "怎么安装?",
             &kb_terms(&["怎么", "么安", "安装"]),
             at(20),
@@ -1493,13 +1543,15 @@ async fn kb_gaps_round_trip(store: &Store) {
         .await
         .unwrap();
     store
-        .kb_record_gap(discord, &community, "???", &[], at(20))
+        .kb_record_gap(discord, &community, &asker, None, "???", &[], at(20))
         .await
         .unwrap();
     store
         .kb_record_gap(
             Platform::Matrix,
             &community,
+            &asker,
+            None,
             "Another platform",
             &kb_terms(&["platform"]),
             at(15),
@@ -1510,6 +1562,8 @@ async fn kb_gaps_round_trip(store: &Store) {
         .kb_record_gap(
             discord,
             &CommunityId::new("gaps-elsewhere"),
+            &asker,
+            None,
             "Another community",
             &kb_terms(&["communiti"]),
             at(15),

@@ -137,8 +137,9 @@ pub async fn record(
             .await?;
     }
     let mut workers = Vec::new();
+    let index = super::super::conversation_index(config, store);
     let conversations = super::super::community_conversations(
-        config,
+        &index,
         store,
         &crate::metrics::Metrics::new(),
         &[community.platform],

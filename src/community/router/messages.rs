@@ -4,6 +4,13 @@
 //! caught up after downtime) with the conversation's earlier turns, edits (only the author's,
 //! screened again), reports (weighed by the reported author's role), and the asker taking an
 //! answer back.
+//!
+//! A member who opted out or asked to be forgotten, and every message in a channel whose
+//! recording moderators switched off, leave no trace: their messages, edits, roles and votes
+//! are not stored and their conversations not indexed; the rules still screen them (opting
+//! out must not switch off anti-spam), and only a message addressed to Steward directly (a
+//! mention, a reply to it) is answered, without earlier turns, live only (nothing records
+//! that it was answered, so a catch-up after downtime does not answer it).
 
 use std::time::{Duration, SystemTime};
 
@@ -36,19 +43,32 @@ const EDIT_WAIT: Duration = Duration::from_millis(200);
 
 impl Router {
     pub(super) async fn message_posted(&self, message: Message) -> Vec<Action> {
-        log_store_error(
-            "record_message",
-            self.store.record_message(&message).await.map(|_| ()),
-        );
+        let recorded = self.recorded(&message.location, &message.author.id).await;
+        if recorded {
+            log_store_error(
+                "record_message",
+                self.store.record_message(&message).await.map(|_| ()),
+            );
+        }
         // Never another bot, never Steward itself.
         if message.author.is_bot || self.is_self(message.location.platform, &message.author.id) {
             return Vec::new();
         }
-        self.record_role(&message.location, &message.author).await;
-        let ctx = self.context(&message.location, &message.author).await;
+        if recorded {
+            self.record_role(&message.location, &message.author).await;
+        }
+        let ctx = self
+            .context_with(&message.location, &message.author, recorded)
+            .await;
         let screened = self.features.moderation.screen(&ctx, &message).await;
         let mut actions = screened.actions;
         if screened.removed {
+            return actions;
+        }
+        if !recorded {
+            if let Some(addressed) = self.addressed_directly(&message) {
+                actions.extend(self.answer_addressed(&ctx, &message, addressed).await);
+            }
             return actions;
         }
         // Its conversation is (re)indexed in the background.
@@ -103,6 +123,18 @@ impl Router {
             });
         }
         None
+    }
+
+    /// A message of someone Steward does not record, if it is addressed to Steward directly
+    /// (a mention, a reply to it): only that question, no earlier turns, no help channel.
+    fn addressed_directly(&self, message: &Message) -> Option<Addressed> {
+        let (mentioned, question) = strip_mention(&message.text, &self.settings.bot_name);
+        let direct = mentioned || message.mentions_bot || message.replies_to_bot;
+        direct.then(|| Addressed {
+            question: question.into_owned(),
+            earlier: Vec::new(),
+            new_thread: None,
+        })
     }
 
     /// The earlier turns of the conversation `message` continues, if the bot took part in it
@@ -162,6 +194,9 @@ impl Router {
     /// is not screened: the flood rule would read a burst of catch-up deliveries as flooding,
     /// and moderators see reports.
     pub(super) async fn missed_message(&self, message: Message, now: SystemTime) -> Vec<Action> {
+        if !self.recorded(&message.location, &message.author.id).await {
+            return Vec::new();
+        }
         log_store_error(
             "record_message",
             self.store.record_message(&message).await.map(|_| ()),
@@ -199,6 +234,11 @@ impl Router {
         new_text: String,
         at: SystemTime,
     ) -> Vec<Action> {
+        if !self.recorded(&location, &editor).await {
+            return self
+                .unrecorded_edit(location, message, editor, new_text, at)
+                .await;
+        }
         // Adapters handle events concurrently (serenity does; the Matrix worker runs several at
         // once), so an edit sent right after its message can arrive first: wait a little for
         // the message to be recorded before giving up on the edit.
@@ -236,6 +276,52 @@ impl Router {
             .conversations
             .edited(location.platform, &message)
             .await;
+        self.screen_edit(location, message, editor, new_text, at, true)
+            .await
+    }
+
+    /// An edit by someone Steward does not record (or in a channel it does not record): not
+    /// applied, still screened by the rules. Its message is usually not stored, so nothing
+    /// proves the editor wrote it (Matrix lets anyone send an edit of any event): the
+    /// screening may open a case and time the editor out, but never deletes the message.
+    async fn unrecorded_edit(
+        &self,
+        location: Location,
+        message: MessageId,
+        editor: UserId,
+        new_text: String,
+        at: SystemTime,
+    ) -> Vec<Action> {
+        if self.is_self(location.platform, &editor) {
+            return Vec::new();
+        }
+        match self.store.message(location.platform, &message).await {
+            Ok(Some(stored)) if stored.author != editor => {
+                tracing::warn!(%message, editor = %editor, "an edit by someone other than the author was ignored");
+                return Vec::new();
+            }
+            Ok(_) => {}
+            Err(error) => log_store_error("message", Err(error)),
+        }
+        let mut actions = self
+            .screen_edit(location, message.clone(), editor, new_text, at, false)
+            .await;
+        actions.retain(|action| {
+            !matches!(action, Action::DeleteMessage { message: target, .. } if *target == message)
+        });
+        actions
+    }
+
+    /// Screens an edit like a new message from its author (their role as last seen).
+    async fn screen_edit(
+        &self,
+        location: Location,
+        message: MessageId,
+        editor: UserId,
+        new_text: String,
+        at: SystemTime,
+        recorded: bool,
+    ) -> Vec<Action> {
         let role = self.known_role(&location, &editor).await;
         let author = Author {
             id: editor,
@@ -253,7 +339,9 @@ impl Router {
             mentions_bot: false,
             replies_to_bot: false,
         };
-        let ctx = self.context(&edited.location, &edited.author).await;
+        let ctx = self
+            .context_with(&edited.location, &edited.author, recorded)
+            .await;
         self.features.moderation.screen(&ctx, &edited).await.actions
     }
 
@@ -289,10 +377,13 @@ impl Router {
     }
 
     pub(super) async fn reaction_added(&self, reaction: Reaction) -> Vec<Action> {
-        // A 👍/👎 on one of Steward's answers is feedback; any other reaction is left alone.
-        self.feedback_reaction(&reaction, true).await;
-        // A ✅ by the member who asked marks their conversation solved.
-        self.features.conversations.reaction(&reaction).await;
+        // Nothing of a member Steward does not record is stored: no vote, no ✅.
+        if self.recorded(&reaction.location, &reaction.user).await {
+            // A 👍/👎 on one of Steward's answers is feedback; any other reaction is left alone.
+            self.feedback_reaction(&reaction, true).await;
+            // A ✅ by the member who asked marks their conversation solved.
+            self.features.conversations.reaction(&reaction).await;
+        }
         // A 🙅 by the member who asked takes Steward's answer back.
         let own = self.own_user(reaction.location.platform);
         match help_channels::opt_out(&self.store, own.as_ref(), &reaction).await {

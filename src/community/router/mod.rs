@@ -1,13 +1,14 @@
-//! The router: records what happened (`messages`: members' messages, edits, reports), builds
-//! one [`Context`] per event, applies the limits every feature shares (question length,
-//! quotas, one notice per window: `limits`), hands the event to the feature that decides, and
-//! returns the actions for the adapter to execute, counting events and actions in the metrics
-//! (`labels`).
+//! The router: records what happened (`messages`: members' messages, edits, reports), unless
+//! the author or the channel is excluded from recording (`privacy`), builds one [`Context`]
+//! per event, applies the limits every feature shares (question length, quotas, one notice
+//! per window: `limits`), hands the event to the feature that decides, and returns the
+//! actions for the adapter to execute, counting events and actions in the metrics (`labels`).
 
 mod feedback;
 mod labels;
 mod limits;
 mod messages;
+mod privacy;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -28,6 +29,7 @@ use crate::features::ask::Ask;
 use crate::features::conversations::Conversations;
 use crate::features::help::help;
 use crate::features::moderation::{self, Moderation};
+use crate::features::privacy::Privacy;
 use crate::features::settings::setting;
 use crate::features::summarize::Summarize;
 use crate::features::{feedback as answer_feedback, gaps};
@@ -71,6 +73,8 @@ pub struct Features {
     pub summarize: Summarize,
     /// Community conversations in the knowledge base (indexing, ✅, `kb mark`).
     pub conversations: Conversations,
+    /// Members' data: the `privacy` commands, forgetting, exports, retention.
+    pub privacy: Arc<Privacy>,
 }
 
 /// What runs beside event handling: the workers of durable background jobs, and the outbox
@@ -218,12 +222,16 @@ impl Router {
                 Vec::new()
             }
             EventKind::MemberJoined {
-                platform, member, ..
+                platform,
+                community,
+                member,
             } => {
-                log_store_error(
-                    "upsert_user",
-                    self.store.upsert_user(platform, &member).await,
-                );
+                if self.member_recorded(platform, &community, &member.id).await {
+                    log_store_error(
+                        "upsert_user",
+                        self.store.upsert_user(platform, &member).await,
+                    );
+                }
                 Vec::new()
             }
             EventKind::BotAdded {
@@ -249,9 +257,15 @@ impl Router {
         }
     }
 
-    /// The context of an event by `actor` at `location`: the community's settings are read
-    /// here, once.
+    /// The context of an event by `actor` at `location`: the community's settings, and
+    /// whether the actor is recorded there, are read here, once.
     async fn context(&self, location: &Location, actor: &Author) -> Context {
+        let recorded = self.recorded(location, &actor.id).await;
+        self.context_with(location, actor, recorded).await
+    }
+
+    /// [`Router::context`] when whether the actor is recorded is known already.
+    async fn context_with(&self, location: &Location, actor: &Author, recorded: bool) -> Context {
         let settings = match self
             .store
             .settings(location.platform, &location.community)
@@ -272,6 +286,7 @@ impl Router {
             strings: Strings::new(language),
             settings,
             capabilities: self.capabilities(location.platform),
+            recorded,
         }
     }
 
@@ -286,7 +301,9 @@ impl Router {
             let text = ctx.strings.moderators_only().to_string();
             return vec![reply(ctx, message, text, true)];
         }
-        self.record_role(&ctx.location, invoker).await;
+        if ctx.recorded {
+            self.record_role(&ctx.location, invoker).await;
+        }
         // Commands count toward the flood rule like messages, and their text is screened by
         // the same rules (`/ask free nitro` is spam too).
         let screened = self
@@ -324,7 +341,8 @@ impl Router {
                 self.summarize(ctx, count, message).await
             }
             Command::Setting { key, value } => {
-                let text = setting(&self.store, ctx, key, value).await;
+                let retention = self.features.privacy.settings().retain_messages_days;
+                let text = setting(&self.store, ctx, key, value, retention).await;
                 vec![reply(ctx, message, text, true)]
             }
             Command::Cases => {
@@ -363,6 +381,7 @@ impl Router {
                 let text = self.features.conversations.mark(ctx, &target).await;
                 vec![reply(ctx, message, text, true)]
             }
+            Command::Privacy(command) => self.privacy_command(ctx, command, message).await,
             Command::BadArguments { command } => {
                 vec![reply(
                     ctx,
@@ -473,6 +492,7 @@ impl Router {
                 platform,
                 user,
                 text,
+                attachment: None,
             }],
             (None, None) => Vec::new(),
         }

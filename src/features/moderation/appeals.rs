@@ -162,6 +162,7 @@ pub(crate) async fn answer(
         platform,
         user: case.user.clone(),
         text: strings.appeal_answer_to_member(number, outcome, lifted),
+        attachment: None,
     });
     let log = strings.appeal_answered(number, outcome, Some(moderator), lifted);
     actions.push(mod_log(ctx, number, log));
@@ -215,6 +216,7 @@ mod tests {
                 platform: Platform::Discord,
                 ..Capabilities::console()
             }),
+            recorded: true,
         }
     }
 

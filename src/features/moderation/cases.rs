@@ -105,6 +105,7 @@ async fn run(
             platform,
             user: case.user.clone(),
             text: strings.member_notice_decision(number, decision, ctx.prefix()),
+            attachment: None,
         });
     }
     let log = strings.case_decided_log(number, decision, moderator);
@@ -205,6 +206,7 @@ mod tests {
                 longest_timeout,
                 ..Capabilities::console()
             }),
+            recorded: true,
         }
     }
 

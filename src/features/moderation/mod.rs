@@ -114,7 +114,9 @@ impl Moderation {
         self.mode_in(ctx) != crate::core::settings::ModerationMode::Off
     }
 
-    /// Screens a member's message: rules first, then (with `model_review = "all"`) the model.
+    /// Screens a member's message: rules first, then (with `model_review = "all"`) the model,
+    /// except for a message Steward does not record (`ctx.recorded` false: its author opted
+    /// out or its channel is off): the model never sees those, the rules still screen them.
     pub async fn screen(&self, ctx: &Context, message: &Message) -> Screened {
         if message.author.is_bot || message.author.role.can_moderate() || !self.enabled_in(ctx) {
             return Screened::default();
@@ -122,7 +124,7 @@ impl Moderation {
         let finding = match self.rules.check(message) {
             Some(hit) => Finding::Rule(hit),
             None => {
-                if self.settings.model_review == ModelReview::All {
+                if self.settings.model_review == ModelReview::All && ctx.recorded {
                     // The review runs in the background; a flagged message opens its case then.
                     let job = ReviewJob::of_message(ctx, message, None);
                     self.queue_review(job).await;

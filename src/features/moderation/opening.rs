@@ -175,6 +175,7 @@ pub(crate) async fn open_case(
             platform: location.platform,
             user: subject.author.clone(),
             text: strings.member_notice_automatic(number, automatic, done.timeout, &venue.prefix),
+            attachment: None,
         });
     }
     (number, actions)

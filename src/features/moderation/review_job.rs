@@ -268,6 +268,7 @@ impl ReviewJobs {
                     None,
                     &venue.prefix,
                 ),
+                attachment: None,
             });
         }
         let text = strings.case_reviewed(

@@ -1,8 +1,10 @@
 //! The console adapter: a terminal chat that acts as one channel of one community.
 //!
 //! Plain lines are member messages; lines starting with `/` are commands (`/ask`, `/help`,
-//! `/quit`). It reads any async line source, so piped input works and ends at EOF.
+//! `/quit`). It reads any async line source, so piped input works and ends at EOF. A file sent
+//! privately (a data export) is written to a directory of its own (`files`) and its path shown.
 
+mod files;
 mod parse;
 
 use std::io;
@@ -152,8 +154,25 @@ async fn execute(
             .await
         }
         Action::PostToModLog { text, .. } => write_line(output, &format!("[mod log] {text}")).await,
-        Action::PrivateNotice { user, text, .. } => {
-            write_line(output, &format!("[private to {user}] {text}")).await
+        Action::PrivateNotice {
+            user,
+            text,
+            attachment,
+            ..
+        } => {
+            let line = match attachment {
+                None => format!("[private to {user}] {text}"),
+                Some(file) => match files::save(&file) {
+                    Ok(path) => {
+                        format!("[private to {user}] {text} (file: {})", path.display())
+                    }
+                    Err(error) => format!(
+                        "[private to {user}] {text} (file {:?} not saved: {error})",
+                        file.name
+                    ),
+                },
+            };
+            write_line(output, &line).await
         }
     }
 }

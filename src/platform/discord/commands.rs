@@ -1,5 +1,6 @@
 //! Slash commands (poise): `/ask`, `/summarize`, `/help`, `/setting`, `/cases`, `/case`,
-//! `/rules`, `/appeal`, `/kb`, and the message menu's "Add to knowledge base" (`kb mark`).
+//! `/rules`, `/appeal`, `/kb`, the message menu's "Add to knowledge base" (`kb mark`), and
+//! `/privacy` and `/forget-me` (in `privacy`).
 //! Each is thin: it turns its options into a core [`Command`], lets the router decide, and
 //! delivers the actions. Commands that may run the model are deferred at
 //! once (Discord allows 3 s for the first response); the others answer directly, or are
@@ -45,6 +46,8 @@ pub fn all() -> Vec<poise::Command<Arc<Shared>, HandlerError>> {
         appeal(),
         kb(),
         kb_mark(),
+        super::privacy::privacy(),
+        super::privacy::forget_me(),
     ]
 }
 
@@ -242,7 +245,7 @@ pub async fn kb_mark(ctx: Ctx<'_>, message: serenity::all::Message) -> Result<()
     invoke(ctx, command).await
 }
 
-async fn invoke(ctx: Ctx<'_>, command: Command) -> Result<(), HandlerError> {
+pub(super) async fn invoke(ctx: Ctx<'_>, command: Command) -> Result<(), HandlerError> {
     // Prefix commands are disabled, so every invocation is an interaction.
     let poise::Context::Application(app) = ctx else {
         return Ok(());
@@ -254,10 +257,13 @@ async fn invoke(ctx: Ctx<'_>, command: Command) -> Result<(), HandlerError> {
         return Ok(()); // guild_only: Discord never sends these outside guilds
     };
     let runs_model = matches!(command, Command::Ask { .. } | Command::Summarize { .. });
-    // Replies to moderator commands, help and appeals are private; a deferral must say so up
-    // front.
-    let private =
-        command.requires_moderator() || matches!(command, Command::Help | Command::Appeal { .. });
+    // Replies to moderator commands, help, appeals and privacy commands are private; a deferral
+    // must say so up front.
+    let private = command.requires_moderator()
+        || matches!(
+            command,
+            Command::Help | Command::Appeal { .. } | Command::Privacy(_)
+        );
     let mut responded = false;
     if runs_model {
         interaction.defer(http).await?;

@@ -1,7 +1,7 @@
-//! Gateway events (serenity's event handler): guild joins, messages, edits, deletions,
-//! reactions and member joins become core events; the router's actions are executed. Button
-//! clicks go to `components` (poise handles only slash commands). A guild available at start
-//! is caught up on (`catch_up`).
+//! Gateway events (serenity's event handler): guild joins, messages, edits, deletions (one by
+//! one or in bulk), reactions and member joins become core events; the router's actions are
+//! executed. Button clicks go to `components` (poise handles only slash commands). A guild
+//! available at start is caught up on (`catch_up`).
 //! Lookups the payloads lack (is this channel a thread? which roles grant what?) come from the
 //! cache, copied out before any await.
 
@@ -121,6 +121,23 @@ impl EventHandler for Events {
         let thread_parent = thread_parent(&ctx, guild, channel).await;
         let event = conversion::message_deleted(guild, channel, message, thread_parent);
         self.dispatch(&ctx, event).await;
+    }
+
+    /// MESSAGE_DELETE_BULK (a moderator's purge, a member's messages removed with a ban): each
+    /// message is deleted like a single deletion, so none of their text stays stored.
+    async fn message_delete_bulk(
+        &self,
+        ctx: Context,
+        channel: ChannelId,
+        messages: Vec<MessageId>,
+        guild: Option<GuildId>,
+    ) {
+        let Some(guild) = guild else { return };
+        let thread_parent = thread_parent(&ctx, guild, channel).await;
+        for message in messages {
+            let event = conversion::message_deleted(guild, channel, message, thread_parent);
+            self.dispatch(&ctx, event).await;
+        }
     }
 
     async fn reaction_add(&self, ctx: Context, reaction: Reaction) {

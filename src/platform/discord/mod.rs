@@ -5,8 +5,9 @@
 //! - `roles`: guild-level Discord permissions -> member / moderator / owner.
 //! - `authority`: may this moderator (and Steward) do this to this member here? Permission and
 //!   rank, checked before every moderation action.
-//! - `events`: the gateway event handler; `commands`: the slash commands; `components`: the
-//!   decision buttons on mod-log posts; `catch_up`: questions asked while Steward was stopped.
+//! - `events`: the gateway event handler; `commands`: the slash commands (`privacy`: the
+//!   members'-data ones); `components`: the decision buttons on mod-log posts; `catch_up`:
+//!   questions asked while Steward was stopped.
 //! - `delivery`: replies and streamed answers within the 2,000-character limit;
 //!   `actions`: every other action.
 //! - `invite`: the invite URL's permissions and the gateway intents, each explained.
@@ -23,6 +24,7 @@ mod delivery;
 mod error;
 mod events;
 mod invite;
+mod privacy;
 mod rest;
 mod roles;
 

@@ -33,6 +33,16 @@ pub enum MatrixError {
     Sync(Box<matrix_sdk::Error>),
     #[error("the matrix session is no longer valid (logged out or token revoked): {0}; delete the store directory and log in again")]
     SessionInvalid(String),
+    #[error("the matrix store in {path} was created without a passphrase, but [matrix] store_passphrase_env names {variable}: remove store_passphrase_env to keep using this store, or stop Steward, delete {path} and start again with STEWARD_MATRIX_PASSWORD or STEWARD_MATRIX_ACCESS_TOKEN set, to log in as a new device (verify it again) with an encrypted store")]
+    StoreNotEncrypted { path: PathBuf, variable: String },
+    #[error("the matrix store in {path} is encrypted with a passphrase, but [matrix] store_passphrase_env is not set: set it to the name of the environment variable that holds the passphrase the store was created with")]
+    StoreEncrypted { path: PathBuf },
+    #[error("the passphrase in {variable} does not open the matrix store in {path} ({reason}): set {variable} to the passphrase the store was created with")]
+    StorePassphrase {
+        path: PathBuf,
+        variable: String,
+        reason: String,
+    },
 }
 
 impl MatrixError {
@@ -48,6 +58,9 @@ impl MatrixError {
             MatrixError::TokenUserMismatch { .. } => "matrix_token_user_mismatch",
             MatrixError::Sync(_) => "matrix_sync",
             MatrixError::SessionInvalid(_) => "matrix_session_invalid",
+            MatrixError::StoreNotEncrypted { .. } => "matrix_store_not_encrypted",
+            MatrixError::StoreEncrypted { .. } => "matrix_store_encrypted",
+            MatrixError::StorePassphrase { .. } => "matrix_store_passphrase",
         }
     }
 
@@ -91,5 +104,30 @@ mod tests {
         let text = error.to_string();
         assert!(text.contains("STEWARD_MATRIX_PASSWORD"), "{text}");
         assert!(text.contains("data/matrix"), "{text}");
+    }
+
+    #[test]
+    fn store_passphrase_errors_say_what_to_do() {
+        let path = PathBuf::from("data/matrix");
+        let not_encrypted = MatrixError::StoreNotEncrypted {
+            path: path.clone(),
+            variable: "STEWARD_STORE_KEY".into(),
+        };
+        let text = not_encrypted.to_string();
+        assert!(text.contains("without a passphrase"), "{text}");
+        assert!(text.contains("STEWARD_STORE_KEY"), "{text}");
+        assert!(text.contains("remove store_passphrase_env"), "{text}");
+        let encrypted = MatrixError::StoreEncrypted { path: path.clone() }.to_string();
+        assert!(
+            encrypted.contains("store_passphrase_env is not set"),
+            "{encrypted}"
+        );
+        let wrong = MatrixError::StorePassphrase {
+            path,
+            variable: "STEWARD_STORE_KEY".into(),
+            reason: "decryption failed".into(),
+        };
+        assert_eq!(wrong.label(), "matrix_store_passphrase");
+        assert!(wrong.to_string().contains("STEWARD_STORE_KEY"));
     }
 }

@@ -101,6 +101,16 @@ pub(crate) async fn queue_missed(
     enqueue(jobs, Job::Missed(room, Box::new(event))).await;
 }
 
+/// Queues a redaction the first sync of a restart brought (or one read back from the gap a cut
+/// short timeline left): made while Steward was stopped.
+pub(crate) async fn queue_redaction(
+    jobs: &mpsc::Sender<Job>,
+    room: Room,
+    event: OriginalSyncRoomRedactionEvent,
+) {
+    enqueue(jobs, Job::Redaction(room, Box::new(event))).await;
+}
+
 async fn enqueue(jobs: &mpsc::Sender<Job>, job: Job) {
     // Waiting when the queue is full slows the sync down instead of dropping events.
     if jobs.send(job).await.is_err() {
@@ -162,9 +172,11 @@ fn process(
         match job {
             Job::Message(room, event) => on_message(adapter, room, *event).await,
             Job::Missed(room, event) => on_missed(adapter, room, *event).await,
+            // Every redaction counts, also one from before Steward's latest join (a message
+            // recorded during an earlier membership): deleting what is not stored changes
+            // nothing.
             Job::Redaction(room, event) => {
-                if joined(&room) && !rooms::is_backlog(adapter, &room, event.origin_server_ts).await
-                {
+                if joined(&room) {
                     // A redacted reaction is a reaction taken back.
                     let redacted = event
                         .redacts

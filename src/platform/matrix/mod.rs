@@ -4,16 +4,17 @@
 //! log in once and save it), run one sync *before* any handler is registered so that history is
 //! never answered as new, then register handlers and keep syncing from the persisted token.
 //! Messages that first sync of a restart brought (posted while Steward was stopped) are handed
-//! to the router once as missed messages (`catch_up`). Handlers only queue work; a worker runs
+//! to the router once as missed messages, and its redactions are applied (`catch_up`). Handlers only queue work; a worker runs
 //! each event through the [`Router`] and executes the actions, so a long answer never stalls
 //! the sync loop (and with it, E2EE key delivery).
 //!
-//! Module map: `session` (login, persistence), `rules`, `mentions` and `conversion` (pure
-//! decisions and Matrix -> core events), `handlers` (sync handlers and the worker), `rooms`
-//! (invites, kicks, roles), `spaces` (which community a room belongs to), `catch_up` (missed
-//! messages), `send` (core actions -> Matrix calls), `moderate` and `authority` (acting on
-//! members, checked room by room), `private` (direct chats and moderators' rooms), `buttons`
-//! (decisions by reaction), `format` (Markdown -> message content).
+//! Module map: `session` (login, persistence), `store_key` (the stores' passphrase), `rules`,
+//! `mentions` and `conversion` (pure decisions and Matrix -> core events), `handlers` (sync
+//! handlers and the worker), `rooms` (invites, kicks, roles), `spaces` (which community a room
+//! belongs to), `catch_up` (missed messages and redactions), `send` (core actions -> Matrix
+//! calls), `moderate` and `authority` (acting on members, checked room by room), `private`
+//! (direct chats, moderators' rooms, files sent privately), `buttons` (decisions by reaction),
+//! `format` (Markdown -> message content).
 
 mod authority;
 mod buttons;
@@ -30,6 +31,7 @@ mod rules;
 mod send;
 mod session;
 mod spaces;
+mod store_key;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::Future;
@@ -93,7 +95,8 @@ pub async fn run_with_ready(
     };
     log_identity(&client).await;
 
-    let restarted = catch_up::has_saved_token(&client).await;
+    let saved_token = catch_up::saved_token(&client).await;
+    let restarted = saved_token.is_some();
     let Some(first) = initial_sync(&client, &shutdown).await? else {
         return Ok(()); // Cancelled before the first sync finished.
     };
@@ -119,7 +122,15 @@ pub async fn run_with_ready(
     } else {
         Vec::new()
     };
+    // Deleted while Steward was stopped: the redactions are applied like live ones.
+    let redactions = catch_up::redactions_in(&first);
     drop(first);
+    let redactions = Box::pin(catch_up::missed_redactions(
+        &client,
+        redactions,
+        saved_token.as_deref(),
+    ))
+    .await;
     let (jobs, queue) = tokio::sync::mpsc::channel(256);
     let adapter = Arc::new(Adapter {
         client: client.clone(),
@@ -152,6 +163,15 @@ pub async fn run_with_ready(
         if let Some(room) = client.get_room(&room_id) {
             handlers::queue_missed(&jobs, room, event).await;
         }
+    }
+    if !redactions.is_empty() {
+        tracing::info!(
+            redactions = redactions.len(),
+            "applying deletions made while Steward was stopped"
+        );
+    }
+    for (room, event) in redactions {
+        handlers::queue_redaction(&jobs, room, event).await;
     }
     drop(jobs);
     tracing::info!("matrix adapter ready");

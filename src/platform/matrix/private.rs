@@ -10,13 +10,17 @@
 //! here`, seen here as `PostToModLog { channel }`, remembered in memory and so forgotten on
 //! restart until the next post) or `[matrix] moderators_room` when that room belongs to the
 //! community (hole 8: a case never leaves its community).
+//!
+//! A file sent privately (a member's data export) goes to the direct chat as an `m.file`.
 
 use std::collections::HashMap;
 
+use matrix_sdk::attachment::AttachmentConfig;
 use matrix_sdk::ruma::{OwnedRoomId, OwnedUserId, RoomId, RoomOrAliasId, UserId};
 use matrix_sdk::{Room, RoomMemberships, RoomState};
 
 use super::{spaces, Adapter};
+use crate::core::Attachment;
 
 /// Communities' moderators' rooms and direct chats, as far as this run has learnt them.
 #[derive(Default)]
@@ -174,4 +178,26 @@ async fn usable_direct_chat(adapter: &Adapter, room: &Room, user: &UserId) -> bo
         && others_in(room, &adapter.bot_id)
             .await
             .is_some_and(|others| others.len() == 1 && others[0].as_str() == user.as_str())
+}
+
+/// The media type of a file whose own type does not parse.
+const FALLBACK_MIME: &str = "application/octet-stream";
+
+/// Uploads `file` into `room` as an `m.file` (the SDK encrypts it first in an encrypted room).
+pub(crate) async fn send_file(room: &Room, file: Attachment) -> Result<(), matrix_sdk::Error> {
+    // The SDK's media type is `mime::Mime`, inferred here from `send_attachment`: Steward has
+    // no other use for the `mime` crate.
+    let Some(mime) = media_type(&file.mime) else {
+        return Ok(()); // Unreachable: the fallback parses.
+    };
+    let upload = room.send_attachment(file.name, &mime, file.bytes, AttachmentConfig::new());
+    upload.await?;
+    Ok(())
+}
+
+/// `text` as a media type, else the generic binary type.
+fn media_type<M: std::str::FromStr>(text: &str) -> Option<M> {
+    text.parse::<M>()
+        .ok()
+        .or_else(|| FALLBACK_MIME.parse::<M>().ok())
 }

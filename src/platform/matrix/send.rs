@@ -5,8 +5,9 @@
 //!
 //! Text is Markdown made safe by `format` (hygiene, explicit mentions on every message and
 //! edit): it goes out as `formatted_body` (org.matrix.custom.html) with the plain text as
-//! `body`. A reply meant for the invoker alone never lands in a public room (`private`). A
-//! failed action is logged and skipped; it never stops the adapter.
+//! `body`. A reply meant for the invoker alone never lands in a public room (`private`); a
+//! private notice, with its file if any, goes to a direct chat. A failed action is logged and
+//! skipped; it never stops the adapter.
 
 use std::future::Future;
 use std::ops::ControlFlow;
@@ -199,13 +200,25 @@ async fn try_execute(
             text,
             ..
         } => post_to_moderators(adapter, &community, channel.as_ref(), case, &text).await,
-        Action::PrivateNotice { user, text, .. } => {
+        Action::PrivateNotice {
+            user,
+            text,
+            attachment,
+            ..
+        } => {
             let Ok(user) = UserId::parse(user.as_str()) else {
                 tracing::warn!(user = %user, "a private notice for someone who is not a Matrix user; dropped");
                 return Ok(());
             };
             let room = private::direct_chat(adapter, &user).await?;
-            send_text(&room, format::message(&text, true, None), None).await?;
+            if !text.is_empty() || attachment.is_none() {
+                send_text(&room, format::message(&text, true, None), None).await?;
+            }
+            // The file follows the text that explains it, as an `m.file` (encrypted in an
+            // encrypted chat).
+            if let Some(file) = attachment {
+                private::send_file(&room, file).await?;
+            }
             Ok(())
         }
     }

@@ -4,8 +4,9 @@
 //! creates a new device and fails ("the account in the store doesn't match"). So the first
 //! login (password, or an access token) saves the session (user id, device id, access token) in
 //! `store_dir/session.json`, and every later start restores it instead of logging in. The SDK's
-//! SQLite state and crypto stores live in `store_dir/sdk`; the sync token is part of the state
-//! store, so a restart continues where the last sync ended.
+//! SQLite state and crypto stores live in `store_dir/sdk`, encrypted with the passphrase named
+//! by `[matrix] store_passphrase_env` when it is set; the sync token is part of the state store,
+//! so a restart continues where the last sync ended (and sees what happened meanwhile).
 
 use std::path::{Path, PathBuf};
 
@@ -13,7 +14,7 @@ use matrix_sdk::authentication::matrix::MatrixSession;
 use matrix_sdk::encryption::{BackupDownloadStrategy, EncryptionSettings};
 use matrix_sdk::{Client, SessionMeta, SessionTokens};
 
-use super::MatrixError;
+use super::{store_key, MatrixError};
 use crate::config::{MatrixAuth, MatrixSettings};
 
 const SESSION_FILE: &str = "session.json";
@@ -50,9 +51,18 @@ pub async fn connect(settings: &MatrixSettings) -> Result<Client, MatrixError> {
         }
     }
 
+    // With `[matrix] store_passphrase_env`, the stores are encrypted with its passphrase; it
+    // must fit the store that is there (see `store_key`).
+    let sdk = dir.join(SDK_DIR);
+    let existing = store_key::existing(&sdk).await;
+    store_key::check(existing, settings, dir)?;
+    let passphrase = settings
+        .store_passphrase
+        .as_ref()
+        .map(|passphrase| passphrase.expose().as_str());
     let client = Client::builder()
         .homeserver_url(&settings.homeserver)
-        .sqlite_store(dir.join(SDK_DIR), None)
+        .sqlite_store(&sdk, passphrase)
         .with_encryption_settings(EncryptionSettings {
             // Cross-signing lets the owner verify the bot once, by its user identity; it needs
             // the password (or MSC3967) and is skipped with a log line otherwise.
@@ -61,7 +71,8 @@ pub async fn connect(settings: &MatrixSettings) -> Result<Client, MatrixError> {
             auto_enable_backups: false,
         })
         .build()
-        .await?;
+        .await
+        .map_err(|error| store_key::build_error(error, existing, settings, dir))?;
 
     match saved {
         Some(session) => {

@@ -1,10 +1,12 @@
 //! A local Discord protocol double: a gateway websocket and a REST endpoint on 127.0.0.1, so
 //! the Discord adapter runs unchanged (serenity pointed at it through `api_base_url` and
-//! `gateway_url`). Tests inject gateway dispatches and read every REST request back. The REST
-//! side also serves what the adapter looks up: guilds, members (for permission and rank
-//! checks), channels and channel history (for catch-up).
+//! `gateway_url`). Tests inject gateway dispatches and read every REST request back (a message
+//! with files as its `payload_json` and its files). The REST side also serves what the adapter
+//! looks up: guilds, members (for permission and rank checks), channels and channel history
+//! (for catch-up).
 
 pub mod gateway;
+pub mod multipart;
 pub mod payloads;
 pub mod rest;
 
@@ -28,8 +30,10 @@ pub struct Recorded {
     /// Without the query string, e.g. `/api/v10/channels/300/messages`.
     pub path: String,
     pub query: String,
-    /// The JSON body (`Null` when empty).
+    /// The JSON body (`Null` when empty); of a multipart request, its `payload_json`.
     pub body: Value,
+    /// The files of a multipart request (a message with attachments).
+    pub files: Vec<multipart::Upload>,
     pub authorized: bool,
 }
 
@@ -125,6 +129,7 @@ impl State {
             path: path.to_string(),
             query: query.to_string(),
             body: serde_json::from_slice(body).unwrap_or(Value::Null),
+            files: Vec::new(),
             authorized: true,
         });
     }

@@ -1,7 +1,7 @@
-//! The double's REST endpoint: a small HTTP/1.1 server (keep-alive, `Content-Length` bodies)
-//! that records every request and answers the routes Steward uses with Discord API v10 shapes
-//! (messages, interactions, member actions, and the guild, member, channel and history
-//! lookups).
+//! The double's REST endpoint: a small HTTP/1.1 server (keep-alive, `Content-Length` bodies,
+//! JSON or multipart with files) that records every request and answers the routes Steward
+//! uses with Discord API v10 shapes (messages, interactions, member actions, and the guild,
+//! member, channel and history lookups).
 //! A wrong `Authorization` header gets Discord's 401; unknown routes get a 404 Discord error.
 
 use std::sync::Arc;
@@ -11,7 +11,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use super::payloads::{self, BOT};
-use super::{FaultReply, Recorded, State};
+use super::{multipart, FaultReply, Recorded, State};
 
 pub async fn serve(listener: TcpListener, state: Arc<State>) {
     while let Ok((stream, _)) = listener.accept().await {
@@ -24,6 +24,7 @@ struct Request {
     method: String,
     target: String,
     authorization: Option<String>,
+    content_type: Option<String>,
     body: Vec<u8>,
 }
 
@@ -94,11 +95,13 @@ async fn read_request(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Option<Re
     );
     let mut length = 0;
     let mut authorization = None;
+    let mut content_type = None;
     for line in lines {
         let (name, value) = line.split_once(':')?;
         match name.trim().to_ascii_lowercase().as_str() {
             "content-length" => length = value.trim().parse().ok()?,
             "authorization" => authorization = Some(value.trim().to_string()),
+            "content-type" => content_type = Some(value.trim().to_string()),
             _ => {}
         }
     }
@@ -117,6 +120,7 @@ async fn read_request(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Option<Re
         method,
         target,
         authorization,
+        content_type,
         body,
     })
 }
@@ -127,7 +131,18 @@ fn answer(state: &State, request: Request) -> (u16, Option<Value>) {
         Some((path, query)) => (path.to_string(), query.to_string()),
         None => (request.target.clone(), String::new()),
     };
-    let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+    // A message with files comes as multipart: its JSON is the `payload_json` part.
+    let parts = request
+        .content_type
+        .as_deref()
+        .and_then(|kind| multipart::parse(kind, &request.body));
+    let (body, files) = match parts {
+        Some((payload, files)) => (payload, files),
+        None => (
+            serde_json::from_slice(&request.body).unwrap_or(Value::Null),
+            Vec::new(),
+        ),
+    };
     let authorized = request.authorization.as_deref() == Some(&format!("Bot {}", state.token));
     let limit = query
         .split('&')
@@ -140,6 +155,7 @@ fn answer(state: &State, request: Request) -> (u16, Option<Value>) {
         path: path.clone(),
         query,
         body: body.clone(),
+        files,
         authorized,
     });
     if !authorized {

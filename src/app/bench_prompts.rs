@@ -1,0 +1,138 @@
+//! `steward bench --prompts FILE`: Steward's side of the side-by-side CPU benchmark
+//! (`scripts/bench-cpu.sh`, docs/perf.md). Each prompt of the file (`[{"name", "system",
+//! "user"}]`, the same file the llama.cpp side reads) goes straight to the engine, greedy,
+//! after one warm-up run; one JSON line per prompt carries the medians in the same fields as
+//! `scripts/bench/llamacpp.mjs`, so the script can print the ratios.
+
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+
+use super::{load_engine, AppError};
+use crate::config::Config;
+use crate::llm::{ChatRequest, Generated};
+
+/// One prompt of the file.
+#[derive(Debug, Clone, Deserialize)]
+pub struct BenchPrompt {
+    pub name: String,
+    pub system: String,
+    pub user: String,
+}
+
+/// One prompt's figures (medians over the runs).
+#[derive(Debug, Clone, PartialEq)]
+struct Figures {
+    prompt_tokens: usize,
+    /// Prompt tokens divided by the time to the first token (as the llama.cpp side measures).
+    prompt_tps: f64,
+    /// What mistral.rs itself reports for prompt processing.
+    engine_prompt_tps: f64,
+    ttft: Duration,
+    gen_tokens: usize,
+    gen_tps: f64,
+}
+
+/// Reads `path`, runs every prompt `runs` times with at most `max_tokens` new tokens, and
+/// returns the JSON lines.
+pub async fn run(
+    config: &Config,
+    path: &std::path::Path,
+    runs: usize,
+    max_tokens: usize,
+) -> Result<String, AppError> {
+    let text = std::fs::read_to_string(path)?;
+    let prompts: Vec<BenchPrompt> = serde_json::from_str(&text).map_err(|error| {
+        std::io::Error::other(format!("{}: not a prompt list: {error}", path.display()))
+    })?;
+    let started = Instant::now();
+    let engine = load_engine(config, true, crate::metrics::Metrics::new()).await?;
+    let load = started.elapsed();
+    let threads = std::env::var("RAYON_NUM_THREADS")
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let mut out = String::new();
+    for prompt in &prompts {
+        let request =
+            ChatRequest::new(&prompt.system, &prompt.user).with_max_new_tokens(max_tokens.max(2));
+        // Warm-up: the first generation of a shape pays one-time costs.
+        engine.generate(request.clone()).await?;
+        let mut samples = Vec::new();
+        for _ in 0..runs.max(1) {
+            samples.push(engine.generate(request.clone()).await?);
+        }
+        let figures = figures(&samples);
+        let line = serde_json::json!({
+            "engine": "steward",
+            "prompt": prompt.name,
+            "prompt_tokens": figures.prompt_tokens,
+            "prompt_tps": figures.prompt_tps,
+            "engine_prompt_tps": figures.engine_prompt_tps,
+            "ttft_s": figures.ttft.as_secs_f64(),
+            "gen_tokens": figures.gen_tokens,
+            "gen_tps": figures.gen_tps,
+            "load_s": load.as_secs_f64(),
+            "threads": threads,
+        });
+        out.push_str(&line.to_string());
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// Medians of the runs; decoding speed counts the tokens after the first over the time after
+/// the first text.
+fn figures(samples: &[Generated]) -> Figures {
+    let mut ttft: Vec<Duration> = samples
+        .iter()
+        .map(|s| s.stats.first_text_after.unwrap_or(s.stats.total))
+        .collect();
+    let mut gen: Vec<f64> = samples
+        .iter()
+        .map(|s| {
+            let first = s.stats.first_text_after.unwrap_or(s.stats.total);
+            let decoding = s.stats.total.saturating_sub(first).as_secs_f64();
+            let tokens = s.stats.generated_tokens.saturating_sub(1) as f64;
+            if decoding > 0.0 {
+                tokens / decoding
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let mut engine_prompt: Vec<f64> = samples
+        .iter()
+        .map(|s| s.stats.prompt_tokens_per_sec)
+        .collect();
+    let mut gen_tokens: Vec<usize> = samples.iter().map(|s| s.stats.generated_tokens).collect();
+    ttft.sort();
+    gen.sort_by(f64::total_cmp);
+    engine_prompt.sort_by(f64::total_cmp);
+    gen_tokens.sort_unstable();
+    let middle = samples.len() / 2;
+    let prompt_tokens = samples.first().map_or(0, |s| s.stats.prompt_tokens);
+    let ttft = ttft.get(middle).copied().unwrap_or_default();
+    Figures {
+        prompt_tokens,
+        prompt_tps: prompt_tokens as f64 / ttft.as_secs_f64().max(1e-9),
+        engine_prompt_tps: engine_prompt.get(middle).copied().unwrap_or(0.0),
+        ttft,
+        gen_tokens: gen_tokens.get(middle).copied().unwrap_or(0),
+        gen_tps: gen.get(middle).copied().unwrap_or(0.0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_prompt_file_format_parses() {
+        let file = include_str!("../../scripts/bench/prompts.json");
+        let prompts: Vec<BenchPrompt> = serde_json::from_str(file).unwrap();
+        let names: Vec<&str> = prompts.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["short", "grounded"]);
+        assert!(prompts[1].user.len() > 4 * prompts[0].user.len());
+    }
+}
