@@ -55,6 +55,11 @@ for prompt in dict.fromkeys(r["prompt"] for r in rows):
     print(f"{prompt:10} {'ratio':10} {'':>6} {s['prompt_tps']/l['prompt_tps']:>10.2f}x "
           f"{s['ttft_s']/l['ttft_s']:>7.2f}x {s['gen_tps']/l['gen_tps']:>7.2f}x "
           f"{s['load_s']/l['load_s']:>6.2f}x")
+for prompt in dict.fromkeys(r["prompt"] for r in rows):
+    s, l = by[("steward", prompt)], by[("llama.cpp", prompt)]
+    if "ttft_warm_system_s" in s:
+        print(f"{prompt:10} steward, system prompt cached: TTFT {s['ttft_warm_system_s']:.3f} s "
+              f"({s['ttft_warm_system_s']/l['ttft_s']:.2f}x llama.cpp's cold)")
 print("goal: generation ratio >= 0.90x, TTFT ratio <= 2.00x on both prompts")
 PY
 rm -f "$results"

@@ -18,6 +18,7 @@ pub mod model;
 pub mod outbox;
 pub mod platform;
 pub mod prompts;
+pub mod sentiment;
 pub mod store;
 pub mod strings;
 pub mod text;

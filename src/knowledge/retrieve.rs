@@ -139,11 +139,6 @@ impl Knowledge {
         });
         Self { store, semantic }
     }
-
-    /// The embedding model in use, if any.
-    pub fn embedder(&self) -> Option<&Arc<dyn Embedder>> {
-        self.semantic.as_ref().map(|semantic| &semantic.embedder)
-    }
 }
 
 #[async_trait]

@@ -43,6 +43,7 @@ mod remote_util;
 mod review_burst;
 mod scheduler;
 mod scripted;
+mod sentiment;
 mod store;
 mod store_conversations;
 mod store_feedback;

@@ -197,3 +197,37 @@ async fn the_real_model_summarizes_with_valid_links_only() {
         }
     }
 }
+
+/// Issue 14: a message deleted on its platform, and one by a member who opted out, never reach
+/// the model that writes a summary.
+#[tokio::test]
+async fn deleted_and_opted_out_messages_never_reach_a_summary() {
+    let f = with_conversation("- Bob suggested dashmap [1]", Language::English).await;
+    f.router
+        .handle(Event::now(EventKind::MessageDeleted {
+            location: discord_channel(),
+            message: MessageId::new("d1"),
+        }))
+        .await;
+    let opt_out = Event::now(EventKind::CommandInvoked {
+        location: discord_channel(),
+        invoker: Author {
+            id: UserId::new("dora"),
+            display_name: "Dora".into(),
+            role: Role::Member,
+            is_bot: false,
+        },
+        command: Command::Privacy(steward::core::PrivacyCommand::OptOut),
+        message: None,
+    });
+    f.router.handle(opt_out).await;
+    f.router
+        .handle(said("d4", "Dora", "My secret server password is hunter2"))
+        .await;
+    reply_text(f.router.handle(summarize(None)).await).await;
+    let seen = f.engine.seen.lock().unwrap();
+    let input = &seen.last().expect("the model was asked").messages[0].content;
+    assert!(!input.contains("share a HashMap"), "deleted: {input}");
+    assert!(!input.contains("hunter2"), "opted out: {input}");
+    assert!(input.contains("dashmap"), "the rest is summarized: {input}");
+}
