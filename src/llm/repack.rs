@@ -13,6 +13,7 @@
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use candle_core::quantized::{gguf_file, GgmlDType, QTensor};
 use candle_core::Device;
@@ -85,8 +86,15 @@ pub fn for_cpu(path: &Path, cache_dir: &Path) -> Result<PathBuf, RepackError> {
         };
         tensors.push((name.clone(), tensor));
     }
-    // Written beside the target and renamed: a crash never leaves half a model to load.
-    let partial = target.with_extension("partial");
+    // Written beside the target under a name of its own and renamed: a crash never leaves half
+    // a model to load, and processes (or tests) repacking the same file at once each write
+    // their own copy; the last rename wins with a whole file.
+    static WRITERS: AtomicU64 = AtomicU64::new(0);
+    let partial = target.with_extension(format!(
+        "{}-{}.partial",
+        std::process::id(),
+        WRITERS.fetch_add(1, Ordering::Relaxed)
+    ));
     {
         let file = File::create(&partial).map_err(write)?;
         let mut writer = BufWriter::new(file);
@@ -102,7 +110,10 @@ pub fn for_cpu(path: &Path, cache_dir: &Path) -> Result<PathBuf, RepackError> {
         gguf_file::write(&mut writer, &metadata, &tensors).map_err(convert)?;
         std::io::Write::flush(&mut writer).map_err(write)?;
     }
-    std::fs::rename(&partial, &target).map_err(write)?;
+    std::fs::rename(&partial, &target).map_err(|source| {
+        let _ = std::fs::remove_file(&partial);
+        write(source)
+    })?;
     tracing::info!(source = %path.display(), repacked = %target.display(), "converted Q4_1/Q5 tensors to Q8_0 for the CPU's fast kernels");
     Ok(target)
 }
