@@ -342,26 +342,12 @@ fn optional_time(row: &AnyRow, column: &str) -> Result<Option<String>, sqlx::Err
         .map(|millis| rfc3339_utc(from_millis(millis))))
 }
 
-/// `time` as RFC 3339 in UTC with milliseconds, e.g. `2023-11-14T22:13:20.123Z` (Howard
-/// Hinnant's `civil_from_days` for the date).
+/// `time` as RFC 3339 in UTC with milliseconds, e.g. `2023-11-14T22:13:20.123Z`.
 pub fn rfc3339_utc(time: SystemTime) -> String {
     let millis = crate::store::to_millis(time);
     let (seconds, milli) = (millis.div_euclid(1000), millis.rem_euclid(1000));
     let (days, second_of_day) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let shifted_month = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
-    let month = if shifted_month < 10 {
-        shifted_month + 3
-    } else {
-        shifted_month - 9
-    };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    let (year, month, day) = crate::text::civil_date(days);
     let (hour, minute, second) = (
         second_of_day / 3600,
         second_of_day % 3600 / 60,
