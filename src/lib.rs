@@ -10,6 +10,7 @@ pub mod community;
 pub mod config;
 pub mod core;
 pub mod features;
+pub mod insights;
 pub mod jobs;
 pub mod knowledge;
 pub mod llm;

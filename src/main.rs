@@ -66,6 +66,16 @@ enum Command {
         /// With --prompts: new tokens per answer.
         #[arg(long, default_value_t = 64)]
         max_tokens: usize,
+        /// Instead: the sentiment benchmark (lexical stage, the model one message per request
+        /// and batched, /ask latency with and without a backfill of --messages running).
+        #[arg(long)]
+        sentiment: bool,
+        /// With --sentiment: synthetic messages in the backfill.
+        #[arg(long, default_value_t = 5000)]
+        messages: usize,
+        /// With --sentiment: asks timed with the backfill running, and again without.
+        #[arg(long, default_value_t = 20)]
+        asks: usize,
     },
     /// The knowledge base answers are grounded in: add documents, list, remove, gaps.
     Kb {
@@ -364,9 +374,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             question,
             prompts,
             max_tokens,
+            sentiment,
+            messages,
+            asks,
         } => {
             let config = load()?;
-            if let Some(prompts) = prompts {
+            if sentiment {
+                let options = app::bench_sentiment::SentimentBenchOptions {
+                    messages,
+                    asks,
+                    question,
+                };
+                print!("{}", app::bench_sentiment::run(&config, &options).await?);
+            } else if let Some(prompts) = prompts {
                 print!(
                     "{}",
                     app::bench_prompts::run(&config, &prompts, runs, max_tokens).await?

@@ -61,7 +61,8 @@ pub fn platform_of(action: &Action) -> Platform {
         Action::ReplyInThread { location, .. }
         | Action::EditOwn { location, .. }
         | Action::React { location, .. }
-        | Action::DeleteMessage { location, .. } => location.platform,
+        | Action::DeleteMessage { location, .. }
+        | Action::PostWithFiles { location, .. } => location.platform,
         Action::TimeoutMember { platform, .. }
         | Action::RemoveMember { platform, .. }
         | Action::LiftTimeout { platform, .. }

@@ -26,6 +26,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "sentiment_batch.txt",
         include_str!("../prompts/sentiment_batch.txt"),
     ),
+    (
+        "report_reading.txt",
+        include_str!("../prompts/report_reading.txt"),
+    ),
 ];
 
 /// A template could not be rendered (a bug in a template or a missing value).
@@ -104,9 +108,38 @@ pub struct SummarizeSystem<'a> {
     pub language: &'a str,
 }
 
+/// Values for `report_reading.txt` (the figures and numbered messages are the user message).
+#[derive(Debug, Serialize)]
+pub struct ReportReading<'a> {
+    pub community: &'a str,
+    pub language: &'a str,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn report_reading_renders_in_both_languages() {
+        let prompts = Prompts::builtin();
+        let render = |language| {
+            prompts
+                .render(
+                    "report_reading.txt",
+                    ReportReading {
+                        community: "rust",
+                        language,
+                    },
+                )
+                .unwrap()
+        };
+        let english = render("en");
+        assert!(english.contains("rust community"), "{english}");
+        assert!(english.contains("not instructions"), "{english}");
+        assert!(english.contains("square brackets"), "{english}");
+        assert!(!english.contains("Chinese"), "{english}");
+        assert!(render("zh").ends_with("Write in Chinese."));
+    }
 
     #[test]
     fn grounded_prompts_carry_the_sources_and_the_question() {
@@ -218,11 +251,11 @@ mod tests {
             .render("sentiment_batch.txt", ())
             .unwrap();
         assert!(text.contains("not instructions"), "{text}");
-        assert!(
-            text.contains("\"positive\"") && text.contains("\"negative\""),
-            "{text}"
-        );
-        assert!(text.ends_with("with the message's number n."), "{text}");
+        // One character per message (src/sentiment/model.rs parses these three).
+        for symbol in ["\"+\" positive", "\"-\" negative", "\"0\" neutral"] {
+            assert!(text.contains(symbol), "{text}");
+        }
+        assert!(text.ends_with("and so on."), "{text}");
     }
 
     #[test]

@@ -52,6 +52,30 @@ pub fn rough_words(text: &str) -> usize {
     words + cjk.div_ceil(2)
 }
 
+/// Chinese words that ask something wherever they stand in a message.
+pub const CHINESE_QUESTION_WORDS: [&str; 9] = [
+    "吗",
+    "怎么",
+    "如何",
+    "为什么",
+    "什么",
+    "哪",
+    "有没有",
+    "能不能",
+    "是否",
+];
+
+/// Whether `text` asks something, by its marks alone: a question mark (ASCII or full width) or
+/// a Chinese question word anywhere. Deliberately loose: the knowledge base pairs it with "a
+/// member answered" (`knowledge::conversations`), and `insights::questions` adds its own
+/// filters on top.
+pub fn asks_question(text: &str) -> bool {
+    text.contains(['?', '？'])
+        || CHINESE_QUESTION_WORDS
+            .iter()
+            .any(|word| text.contains(word))
+}
+
 /// Han ideographs (with extension A and the compatibility block), kana and Hangul syllables.
 fn is_cjk(c: char) -> bool {
     matches!(

@@ -3,15 +3,18 @@
 
 pub mod bench;
 pub mod bench_prompts;
+pub mod bench_sentiment;
 pub mod classify;
 pub mod doctor;
 pub mod eval;
 pub mod eval_ask;
 mod indexing;
+mod insights;
 pub mod kb;
 pub mod privacy;
 mod retention;
 pub mod run;
+mod scoring;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -30,6 +33,7 @@ use crate::features::moderation::review::Reviewer;
 use crate::features::moderation::review_job::{self, ReviewJobs};
 use crate::features::moderation::Moderation;
 use crate::features::privacy::Privacy;
+use crate::features::report::Reports;
 use crate::features::summarize::Summarize;
 use crate::jobs::{Worker, WorkerSettings};
 use crate::knowledge::conversations::ConversationIndex;
@@ -342,6 +346,14 @@ pub fn router_serving(
         }
     }
     let moderation = Moderation::new(config.moderation.clone(), store.clone(), reviews);
+    let reports = Arc::new(Reports::new(
+        store.clone(),
+        engine.clone(),
+        prompts.clone(),
+        config.insights.clone(),
+        config.model.languages.clone(),
+        timeout,
+    ));
     let summarize = Summarize::new(engine, prompts, store.clone(), timeout);
     let index = conversation_index(config, &store);
     let conversations = community_conversations(&index, &store, &metrics, platforms, &mut workers);
@@ -353,6 +365,7 @@ pub fn router_serving(
         summarize,
         conversations,
         privacy,
+        reports,
     };
     Router::new(
         router_settings(config),
@@ -453,19 +466,27 @@ pub async fn run_console(
     let metrics = Metrics::new();
     let engine = load_engine(config, fetch_if_missing, metrics.clone()).await?;
     let embedder = load_embedder(config, metrics.clone()).await?;
-    let router = router_serving(
+    // Shared with the digest and alert loop.
+    let router = Arc::new(router_serving(
         config,
         store.clone(),
         engine.clone(),
         metrics,
         &[Platform::Console],
         embedder.clone(),
-    );
+    ));
     let shutdown = tokio_util::sync::CancellationToken::new();
     let workers = router.start_background(&shutdown);
     let indexing =
         embedder.map(|embedder| indexing::spawn(store.clone(), embedder, shutdown.clone()));
     let retention = retention::spawn(router.privacy().clone(), shutdown.clone());
+    let insights = insights::spawn(router.clone(), vec![Platform::Console], shutdown.clone());
+    let scoring = scoring::spawn(
+        store.as_ref().clone(),
+        scoring::classifier(config, &engine),
+        config.insights.clone(),
+        shutdown.clone(),
+    );
     if interactive {
         let hello = match config.bot.language {
             Language::English => "type a question after /ask, /help for commands, /quit to leave",
@@ -490,6 +511,8 @@ pub async fn run_console(
         let _ = indexing.await;
     }
     let _ = retention.await;
+    let _ = insights.await;
+    let _ = scoring.await;
     store.close().await;
     result?;
     Ok(())

@@ -34,6 +34,13 @@ pub struct Member {
     pub user: UserId,
 }
 
+impl Member {
+    /// The member as the privacy feature names one: (platform, community, user).
+    fn who(&self) -> (Platform, &CommunityId, &UserId) {
+        (self.platform, &self.community, &self.user)
+    }
+}
+
 /// `steward privacy forget` without `--yes`: what forgetting would delete, and how to do it.
 pub async fn forget_preview(
     config: &Config,
@@ -41,7 +48,7 @@ pub async fn forget_preview(
     member: &Member,
 ) -> Result<String, StoreError> {
     let index = super::conversation_index(config, store);
-    let who = (member.platform, &member.community, &member.user);
+    let who = member.who();
     let messages = store
         .member_message_ids(member.platform, &member.community, &member.user)
         .await?
@@ -79,7 +86,7 @@ pub async fn forget_member(
     member: &Member,
 ) -> Result<String, StoreError> {
     let index = super::conversation_index(config, store);
-    let who = (member.platform, &member.community, &member.user);
+    let who = member.who();
     let done = forget::forget(
         store,
         &index,

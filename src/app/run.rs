@@ -39,6 +39,7 @@ pub async fn run_bots(config: &Config) -> Result<(), AppError> {
         platforms.push(Platform::Discord);
     }
     let embedder = load_embedder(config, metrics.clone()).await?;
+    let scoring_model = super::scoring::classifier(config, &engine);
     let router = router_serving(
         config,
         store.clone(),
@@ -59,6 +60,17 @@ pub async fn run_bots(config: &Config) -> Result<(), AppError> {
     }
     workers.push(super::retention::spawn(
         router.privacy().clone(),
+        shutdown.clone(),
+    ));
+    workers.push(super::insights::spawn(
+        router.clone(),
+        platforms.clone(),
+        shutdown.clone(),
+    ));
+    workers.push(super::scoring::spawn(
+        store.as_ref().clone(),
+        scoring_model,
+        config.insights.clone(),
         shutdown.clone(),
     ));
     if let Some(listener) = metrics_listener {

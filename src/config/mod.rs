@@ -6,6 +6,7 @@
 
 mod discord;
 mod inference;
+mod insights;
 mod knowledge;
 mod matrix;
 mod metrics;
@@ -20,6 +21,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use discord::DiscordSettings;
+pub use insights::{InsightsSettings, SentimentModel};
 pub use knowledge::{Embeddings, KnowledgeSettings};
 pub use matrix::{MatrixAuth, MatrixSettings};
 pub use metrics::MetricsSettings;
@@ -163,6 +165,8 @@ pub struct Config {
     pub knowledge: KnowledgeSettings,
     /// `[privacy]`: how long message text and closed cases are kept.
     pub privacy: PrivacySettings,
+    /// `[insights]`: sentiment scoring, alerts and the digest's default time.
+    pub insights: InsightsSettings,
 }
 
 impl Config {

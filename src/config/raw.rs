@@ -29,6 +29,8 @@ pub struct RawConfig {
     pub knowledge: super::knowledge::RawKnowledge,
     #[serde(default)]
     pub privacy: super::privacy::RawPrivacy,
+    #[serde(default)]
+    pub insights: super::insights::RawInsights,
 }
 
 #[derive(Debug, Default, Deserialize)]

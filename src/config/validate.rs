@@ -169,6 +169,9 @@ pub fn validate(
     let inference = super::inference::validate(raw.inference, env, &invalid_dyn)?;
     let knowledge = super::knowledge::validate(raw.knowledge, &inference, &invalid_dyn)?;
     let privacy = super::privacy::validate(raw.privacy, &invalid_dyn)?;
+    // The built-in default model labels sentiment worse than the lexical stage (config/insights.rs).
+    let capable_model = source_kind != ModelSource::Default || inference.has_chat_servers();
+    let insights = super::insights::validate(raw.insights, capable_model, &invalid_dyn)?;
     let languages = match model.languages {
         // The default 135M model repeats itself on grounded prompts (37 of 55 English answers
         // degenerate in `steward eval ask`) and writes no usable Chinese: it quotes instead.
@@ -235,5 +238,6 @@ pub fn validate(
         inference,
         knowledge,
         privacy,
+        insights,
     })
 }

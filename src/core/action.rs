@@ -74,7 +74,7 @@ impl Body {
     }
 }
 
-/// A file sent with a message (a member's data export; later, a chart).
+/// A file sent with a message (a member's data export, a report's chart).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attachment {
     /// The file's name as the member sees it (`steward-export-<community>.json`).
@@ -178,6 +178,15 @@ pub enum Action {
         /// decision buttons (Discord) or accept reactions (Matrix) for it.
         case: Option<i64>,
         text: String,
+    },
+    /// Post a message with files into a channel or thread: a community report with its charts
+    /// (PNG images). Discord sends one message with the files attached; Matrix sends the text,
+    /// then each image as an `m.image` event (media uploaded first); the console writes the
+    /// files and prints their paths.
+    PostWithFiles {
+        location: Location,
+        text: String,
+        attachments: Vec<Attachment>,
     },
     /// A private message to one user, optionally with a file (a data export).
     PrivateNotice {

@@ -4,6 +4,7 @@
 
 use super::case::CaseStatus;
 use super::privacy::PrivacyCommand;
+use super::report::{report_arguments, ReportWindow};
 
 /// A command with typed arguments.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +49,15 @@ pub enum Command {
     /// What Steward stores about members and what they (or moderators) can do about it:
     /// `privacy ...` and `forget-me [confirm]` ([`PrivacyCommand`]).
     Privacy(PrivacyCommand),
+    /// The community's health over a window (`report [24h|7d|4w] [channel]`): figures
+    /// against the window before, unanswered questions and negative themes with links, two
+    /// charts and a short reading. `window` None: [`ReportWindow::DEFAULT`]; `channel` None:
+    /// the whole community, else `here`, an id or a mention as typed (the feature resolves
+    /// it). Moderators only.
+    Report {
+        window: Option<ReportWindow>,
+        channel: Option<String>,
+    },
     /// A known command with arguments that do not fit; the reply shows its usage.
     BadArguments { command: &'static str },
 }
@@ -145,6 +155,7 @@ impl Command {
             | Command::KbGaps { .. }
             | Command::KbFeedback { .. }
             | Command::KbMark { .. }
+            | Command::Report { .. }
             | Command::Privacy(_)
             | Command::BadArguments { .. } => None,
         }
@@ -165,6 +176,7 @@ impl Command {
             | Command::KbGaps { .. }
             | Command::KbFeedback { .. }
             | Command::KbMark { .. }
+            | Command::Report { .. }
             | Command::Rules { text: Some(_) } => true,
             Command::Privacy(privacy) => privacy.requires_moderator(),
         }
@@ -261,6 +273,13 @@ impl Command {
                     _ => Command::BadArguments { command: "kb" },
                 }
             }
+            "report" => {
+                let words: Vec<&str> = words.collect();
+                match report_arguments(&words) {
+                    Some((window, channel)) => Command::Report { window, channel },
+                    None => Command::BadArguments { command: "report" },
+                }
+            }
             "privacy" => match PrivacyCommand::parse(argument) {
                 Some(privacy) => Command::Privacy(privacy),
                 None => Command::BadArguments { command: "privacy" },
@@ -285,6 +304,12 @@ mod tests {
         let case = |id, decision| Some(Command::Case { id, decision });
         let bad = |command| Some(Command::BadArguments { command });
         let privacy = |command| Some(Command::Privacy(command));
+        let report = |hours: Option<u32>, channel: Option<&str>| {
+            Some(Command::Report {
+                window: hours.map(|hours| ReportWindow { hours }),
+                channel: channel.map(str::to_string),
+            })
+        };
         let cases = [
             (
                 "ask",
@@ -412,6 +437,41 @@ mod tests {
                 privacy(PrivacyCommand::ForgetMe { confirm: true }),
             ),
             ("forget-me", "now", bad("forget-me")),
+            ("report", "", report(None, None)),
+            ("REPORT", " 24H ", report(Some(24), None)),
+            ("report", "4w", report(Some(4 * 168), None)),
+            ("report", "1h", report(Some(1), None)),
+            ("report", "365d", report(Some(8760), None)),
+            ("report", "7d here", report(Some(168), Some("here"))),
+            (
+                "report",
+                "<#123456> 2d",
+                report(Some(48), Some("<#123456>")),
+            ),
+            (
+                "report",
+                "!room:example.org",
+                report(None, Some("!room:example.org")),
+            ),
+            (
+                "report",
+                "7d https://matrix.to/#/!room:example.org",
+                report(Some(168), Some("https://matrix.to/#/!room:example.org")),
+            ),
+            (
+                "report",
+                "30d 123456789012",
+                report(Some(720), Some("123456789012")),
+            ),
+            ("report", "-3d", bad("report")),
+            ("report", "0d", bad("report")),
+            ("report", "9999y", bad("report")),
+            ("report", "366d", bad("report")),
+            ("report", "99999999999999999999w", bad("report")),
+            ("report", "abc", bad("report")),
+            ("report", "7", bad("report")),
+            ("report", "7d 3d", bad("report")),
+            ("report", "7d here more", bad("report")),
             ("quit", "", None),
         ];
         for (name, argument, expected) in cases {
@@ -435,6 +495,11 @@ mod tests {
         assert!(Command::KbFeedback { days: Some(7) }.requires_moderator());
         assert!(Command::KbMark {
             message: "1".into()
+        }
+        .requires_moderator());
+        assert!(Command::Report {
+            window: None,
+            channel: None
         }
         .requires_moderator());
         for (command, moderators) in [

@@ -11,6 +11,7 @@ mod command;
 mod event;
 mod ids;
 mod privacy;
+mod report;
 pub mod settings;
 
 pub use action::{Action, Attachment, Body, Reply, TextStream, TextStreamItem};
@@ -23,4 +24,5 @@ pub use command::{
 pub use event::{Author, Event, EventKind, Message, Reaction};
 pub use ids::{ChannelId, CommunityId, Location, MessageId, Platform, Role, ThreadId, UserId};
 pub use privacy::PrivacyCommand;
+pub use report::{ReportWindow, REPORT_DEFAULT_HOURS, REPORT_MAX_HOURS, REPORT_MIN_HOURS};
 pub use settings::Language;

@@ -85,6 +85,16 @@ pub const ANSWER_MODE: &str = "answer_mode";
 /// than `[privacy] retain_messages_days`: `setting` refuses a longer one.
 pub const RETAIN_MESSAGES_DAYS: &str = "retain_messages_days";
 
+/// The channel of the community's weekly digest (its id): moderators type `setting digest
+/// here` in that channel, like [`MOD_LOG`]; `setting digest off` stops the digest.
+pub const DIGEST: &str = "digest";
+/// The weekday of the digest, `mon` to `sun` (UTC); default: `[insights] digest_day`.
+pub const DIGEST_DAY: &str = "digest_day";
+/// The hour of the digest, 0 to 23 (UTC); default: `[insights] digest_hour_utc`.
+pub const DIGEST_HOUR: &str = "digest_hour";
+/// The weekdays [`DIGEST_DAY`] accepts, Monday first (their index is the weekday number).
+pub const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
 const BUDGET: Values = Values::Number {
     min: 1,
     max: 10_000,
@@ -123,6 +133,18 @@ pub const KNOWN: &[Known] = &[
     Known {
         key: ANSWER_MODE,
         values: Values::OneOf(&["mention", "help"]),
+    },
+    Known {
+        key: DIGEST,
+        values: Values::OneOf(&["here", "off"]),
+    },
+    Known {
+        key: DIGEST_DAY,
+        values: Values::OneOf(&WEEKDAYS),
+    },
+    Known {
+        key: DIGEST_HOUR,
+        values: Values::Number { min: 0, max: 23 },
     },
     Known {
         key: RETAIN_MESSAGES_DAYS,
@@ -234,6 +256,15 @@ mod tests {
             (RETAIN_MESSAGES_DAYS, "0", false),
             (RETAIN_MESSAGES_DAYS, "-7", false),
             (RETAIN_MESSAGES_DAYS, "36501", false),
+            (DIGEST, "here", true),
+            (DIGEST, "123", false),
+            (DIGEST_DAY, "mon", true),
+            (DIGEST_DAY, "sun", true),
+            (DIGEST_DAY, "monday", false),
+            (DIGEST_HOUR, "0", true),
+            (DIGEST_HOUR, "23", true),
+            (DIGEST_HOUR, "24", false),
+            (DIGEST_HOUR, "-1", false),
         ];
         for (key, value, allowed) in cases {
             assert_eq!(

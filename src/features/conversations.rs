@@ -97,7 +97,7 @@ pub fn message_id_of(target: &str) -> Option<MessageId> {
 }
 
 /// `text` with its `%XX` escapes decoded; `None` if that is not UTF-8.
-fn percent_decoded(text: &str) -> Option<String> {
+pub(crate) fn percent_decoded(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
     let mut decoded = Vec::with_capacity(bytes.len());
     let mut at = 0;

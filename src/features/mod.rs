@@ -4,6 +4,7 @@
 pub mod ask;
 pub mod context;
 pub mod conversations;
+pub mod digest;
 pub mod ending;
 pub mod feedback;
 pub mod followup;
@@ -12,8 +13,10 @@ pub mod grounded;
 pub mod help;
 pub mod help_channels;
 pub mod hygiene;
+pub mod insight_alerts;
 pub mod moderation;
 pub mod privacy;
+pub mod report;
 pub mod settings;
 pub mod summarize;
 

@@ -6,15 +6,16 @@
 //! it), and `mod-log off` removes it. `answer_mode help|mention` is per channel: it sets the
 //! mode of the channel the command was typed in (a thread's parent channel: in a Discord forum
 //! post it sets the forum's), stored as `answer_mode:<channel id>`; `mention`, the default,
-//! removes the key. `retain_messages_days <days>|default` may only shorten the configured
+//! removes the key. `digest here|off` chooses the channel of the weekly digest the way
+//! `mod-log` does. `retain_messages_days <days>|default` may only shorten the configured
 //! retention (`[privacy] retain_messages_days`; none configured: any number of days), never
 //! lengthen it: members were told the configured time. This module also reads the settings it
 //! owns out of a community's [`CommunitySettings`], so every feature parses them the same way.
 
 use crate::config::MAX_RETAIN_DAYS;
 use crate::core::settings::{
-    answer_mode_key, known, AnswerMode, ModerationMode, ANSWER_MODE, KNOWN, MODERATION, MOD_LOG,
-    RETAIN_MESSAGES_DAYS, RULES,
+    answer_mode_key, known, AnswerMode, ModerationMode, ANSWER_MODE, DIGEST, KNOWN, MODERATION,
+    MOD_LOG, RETAIN_MESSAGES_DAYS, RULES,
 };
 use crate::core::ChannelId;
 use crate::features::moderation::community_rules;
@@ -83,6 +84,17 @@ async fn run(
             debug_assert_eq!(value, "off");
             store.delete_setting(platform, community, MOD_LOG).await?;
             Ok(strings.mod_log_off().to_string())
+        }
+        // The digest's channel is chosen like the log's: typed in that channel.
+        Some(value) if key == DIGEST && value == "here" => {
+            store
+                .set_setting(platform, community, DIGEST, channel.as_str())
+                .await?;
+            Ok(strings.digest_here(channel, ctx.prefix()))
+        }
+        Some(_) if key == DIGEST => {
+            store.delete_setting(platform, community, DIGEST).await?;
+            Ok(strings.digest_off().to_string())
         }
         Some(value) if key == ANSWER_MODE => {
             let stored = answer_mode_key(channel);

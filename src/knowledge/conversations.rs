@@ -29,7 +29,7 @@ use super::cite::shorten;
 use super::{community_scope, NewDocument, Stored};
 use crate::core::{ChannelId, CommunityId, Location, MessageId, Platform, UserId};
 use crate::store::{ConversationMessage, MessageLink, MessageSource, Store, StoreError};
-use crate::text::rough_words;
+use crate::text::{asks_question, rough_words};
 
 /// Reply chains are followed at most this many levels, up to the root and down from it.
 pub const MAX_REPLY_DEPTH: u32 = 10;
@@ -213,25 +213,11 @@ fn answered_question(kept: &[&ConversationMessage]) -> bool {
     let Some(first) = kept.first() else {
         return false;
     };
-    let asks = first.text.contains('?')
-        || first.text.contains('？')
-        || [
-            "吗",
-            "怎么",
-            "如何",
-            "为什么",
-            "什么",
-            "哪",
-            "有没有",
-            "能不能",
-            "是否",
-        ]
-        .iter()
-        .any(|word| first.text.contains(word));
-    asks && kept
-        .iter()
-        .skip(1)
-        .any(|m| m.author != first.author && rough_words(&m.text) >= ANSWER_WORDS)
+    asks_question(&first.text)
+        && kept
+            .iter()
+            .skip(1)
+            .any(|m| m.author != first.author && rough_words(&m.text) >= ANSWER_WORDS)
 }
 
 /// A conversation ready to store: what indexing would write.

@@ -10,8 +10,9 @@
 //! at all, a score too weak to mean much, strong words of both signs, or a sarcasm cue.
 //!
 //! The model stage ([`model::ModelClassifier`]) asks the LLM about several messages in one
-//! request (one shared prompt, the messages numbered, one constrained-JSON array back); any
-//! message the model's answer leaves out or garbles keeps its lexical result.
+//! request (one shared prompt, the messages numbered, one character per message back in a
+//! constrained-JSON string); any message the model's answer leaves out or garbles keeps its
+//! lexical result.
 //!
 //! [`eval`] measures either stage against labelled messages (accuracy, macro-F1).
 //!

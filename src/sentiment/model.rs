@@ -1,16 +1,22 @@
-//! The model stage: the LLM labels several messages in one request.
+//! The model stage: the LLM labels several messages in one request, one character each.
 //!
 //! One shared prompt (`prompts/sentiment_batch.txt`, the same for every batch, so a backend
 //! that caches prompt prefixes reuses it), the messages numbered in the user turn, and one
-//! constrained-JSON object back: `{"results":[{"n":1,"label":"negative","score":-0.6}, ...]}`.
-//! The schema is written here rather than derived from a type because it depends on the batch:
-//! exactly as many results as messages, `n` between 1 and their count, closed objects (open ones
-//! make small models invent fields until the token budget runs out).
+//! constrained-JSON object back: `{"labels":"+0-"}`, one character per message in their order
+//! (`+` positive, `0` neutral, `-` negative). The schema ([`schema`]) pins the string to exactly
+//! as many characters as messages (`pattern: ^[-+0]{N}$`), closes the object (open ones make
+//! small models invent fields until the token budget runs out) and turns llguidance's flexible
+//! whitespace off, so the whole answer is `{"labels":"` + N characters + `"}`: about N + 6
+//! generated tokens, where a JSON object per message (`{"n":3,"label":"negative",
+//! "score":-0.6}`) cost ~20 tokens each and made a batch cost as much as one request per
+//! message (measured: 1.06x).
 //!
-//! The answer is checked item by item ([`parse_results`]): a message whose number is missing,
-//! repeated, or whose label is not one of the three keeps its lexical result, and so does every
-//! message of a batch whose output did not parse at all. Only a request that could not run
-//! (overloaded engine, deadline, shut down) is an error, for the caller to count. Requests are
+//! The model gives no score: a label's score is derived from the label and the lexical
+//! stage's strength ([`model_score`]). The answer is checked item by item ([`parse_labels`]): a
+//! character outside the alphabet keeps its message's lexical result; a string of the wrong
+//! length (a backend that ignored the constraint) keeps all of them, since only its position
+//! ties a character to a message. Only a request that could not run (overloaded engine,
+//! deadline, shut down) is an error, for the caller to count. Requests are
 //! [`Priority::Background`]: members waiting for answers come first.
 
 use std::sync::Arc;
@@ -18,7 +24,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use super::{lexical, Label, Sentiment, Stage, NEGATIVE_FROM, POSITIVE_FROM};
+use super::{lexical, Label, LexicalScore, Sentiment, Stage};
 use crate::llm::{ChatRequest, Engine, LlmError, Priority};
 use crate::prompts::{PromptError, Prompts};
 
@@ -28,15 +34,16 @@ pub const DEFAULT_BATCH: usize = 16;
 pub const MAX_BATCH: usize = 64;
 /// Messages longer than this are shown to the model by their start (its context is small).
 const MESSAGE_MAX_CHARS: usize = 400;
-/// Generated tokens per result (`{"n":12,"label":"negative","score":-0.65},` is about 20), and
-/// for the object around them.
-const TOKENS_PER_RESULT: usize = 28;
-const TOKENS_AROUND: usize = 16;
+/// Generated tokens around the labels: `{"labels":"` and `"}` are at most 13 single-character
+/// tokens, plus the end token; the rest is slack for a remote backend that ignores the
+/// whitespace option. Each label is one ASCII character, so at most one token.
+const TOKENS_AROUND: usize = 24;
 /// A batch's deadline is the request timeout times 1 + messages / this.
 const MESSAGES_PER_TIMEOUT: u32 = 8;
-/// Scores for a label whose score the model left out or contradicted.
-const DEFAULT_POSITIVE: f32 = 0.5;
-const DEFAULT_NEGATIVE: f32 = -0.5;
+/// The key of the answer's one field.
+const LABELS_KEY: &str = "labels";
+/// The score a model label starts from before the lexical strength is blended in.
+pub const LABEL_SCORE: f32 = 0.6;
 
 /// Why the model stage could not run a request.
 #[derive(Debug, thiserror::Error)]
@@ -68,7 +75,8 @@ pub struct BatchOutcome {
     pub fallbacks: usize,
 }
 
-/// Asks the model about messages.
+/// Asks the model about messages. Cheap to clone (the engine and prompts are shared).
+#[derive(Clone)]
 pub struct ModelClassifier {
     engine: Arc<dyn Engine>,
     prompts: Arc<Prompts>,
@@ -93,7 +101,7 @@ impl ModelClassifier {
         let system = self.prompts.render("sentiment_batch.txt", ())?;
         let count = texts.len() as u32;
         Ok(ChatRequest::new(system, numbered(texts))
-            .with_max_new_tokens(TOKENS_AROUND + TOKENS_PER_RESULT * texts.len())
+            .with_max_new_tokens(TOKENS_AROUND + texts.len())
             .with_deadline(self.timeout * (1 + count / MESSAGES_PER_TIMEOUT))
             .with_priority(Priority::Background))
     }
@@ -106,11 +114,11 @@ impl ModelClassifier {
             .generate_json(request, schema(texts.len()))
             .await
         {
-            Ok(value) => Ok(parse_results(&value, texts)),
+            Ok(value) => Ok(parse_labels(&value, texts)),
             Err(LlmError::BadStructuredOutput(reason)) => {
                 // Cut off by the token budget, or a backend that ignored the constraint.
                 tracing::debug!(%reason, "sentiment batch output unusable; lexical results kept");
-                Ok(parse_results(&Value::Null, texts))
+                Ok(parse_labels(&Value::Null, texts))
             }
             Err(error) => Err(error.into()),
         }
@@ -141,70 +149,66 @@ pub fn numbered(texts: &[&str]) -> String {
     out
 }
 
-/// The JSON schema of the answer for `count` messages.
+/// The JSON schema of the answer for `count` messages: one string of exactly `count`
+/// characters of `+`, `0` and `-` under `labels`, in a closed object, without optional
+/// whitespace (`x-guidance` is llguidance's option block, which mistral.rs reads; other
+/// validators ignore unknown keywords). The pattern alone fixes the length: `minLength` and
+/// `maxLength` beside it would make llguidance intersect two regexes and check the result for
+/// emptiness on every request.
 pub fn schema(count: usize) -> Value {
     json!({
         "type": "object",
         "properties": {
-            "results": {
-                "type": "array",
-                "minItems": count,
-                "maxItems": count,
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "n": { "type": "integer", "minimum": 1, "maximum": count },
-                        "label": { "type": "string", "enum": ["positive", "neutral", "negative"] },
-                        "score": { "type": "number", "minimum": -1, "maximum": 1 }
-                    },
-                    "required": ["n", "label", "score"],
-                    "additionalProperties": false
-                }
+            LABELS_KEY: {
+                "type": "string",
+                "pattern": format!("^[-+0]{{{count}}}$")
             }
         },
-        "required": ["results"],
-        "additionalProperties": false
+        "required": [LABELS_KEY],
+        "additionalProperties": false,
+        "x-guidance": { "whitespace_flexible": false }
     })
 }
 
-/// The model's answer for `texts`, item by item: each message numbered once with a valid label
-/// gets the model's result; the others keep their lexical one.
-pub fn parse_results(value: &Value, texts: &[&str]) -> BatchOutcome {
-    let count = texts.len();
-    let mut seen = vec![0usize; count];
-    let mut found: Vec<Option<(Label, f32)>> = vec![None; count];
-    let items = value.get("results").and_then(Value::as_array);
-    for item in items.into_iter().flatten() {
-        let slot = item
-            .get("n")
-            .and_then(Value::as_u64)
-            .and_then(|n| usize::try_from(n).ok())
-            .and_then(|n| n.checked_sub(1))
-            .filter(|&slot| slot < count);
-        let Some(slot) = slot else {
-            continue;
-        };
-        seen[slot] += 1;
-        let label = item
-            .get("label")
-            .and_then(Value::as_str)
-            .and_then(Label::parse);
-        let score = item.get("score").and_then(Value::as_f64);
-        found[slot] = label.map(|label| (label, consistent_score(label, score)));
+/// The label a character of the answer stands for.
+pub fn label_of(symbol: char) -> Option<Label> {
+    match symbol {
+        '+' => Some(Label::Positive),
+        '0' => Some(Label::Neutral),
+        '-' => Some(Label::Negative),
+        _ => None,
     }
+}
+
+/// The model's answer for `texts`, item by item: each message whose character is one of the
+/// three gets the model's label; the others keep their lexical result. A string whose length
+/// is not the number of messages (or no string at all) keeps every lexical result.
+pub fn parse_labels(value: &Value, texts: &[&str]) -> BatchOutcome {
+    let symbols: Option<Vec<char>> = value
+        .get(LABELS_KEY)
+        .and_then(Value::as_str)
+        .map(|labels| labels.chars().collect())
+        .filter(|symbols: &Vec<char>| symbols.len() == texts.len());
     let mut fallbacks = 0;
     let sentiments = texts
         .iter()
         .enumerate()
-        .map(|(slot, text)| match (seen[slot], found[slot]) {
-            (1, Some((label, score))) => Sentiment {
-                label,
-                score,
-                stage: Stage::Model,
-            },
-            _ => {
-                fallbacks += 1;
-                lexical(text).sentiment()
+        .map(|(slot, text)| {
+            let score = lexical(text);
+            let label = symbols
+                .as_ref()
+                .and_then(|symbols| symbols.get(slot).copied())
+                .and_then(label_of);
+            match label {
+                Some(label) => Sentiment {
+                    label,
+                    score: model_score(label, &score),
+                    stage: Stage::Model,
+                },
+                None => {
+                    fallbacks += 1;
+                    score.sentiment()
+                }
             }
         })
         .collect();
@@ -214,17 +218,16 @@ pub fn parse_results(value: &Value, texts: &[&str]) -> BatchOutcome {
     }
 }
 
-/// The model's score within -1..1 and on its label's side of the thresholds; the label wins
-/// when they disagree (or the score is missing).
-fn consistent_score(label: Label, score: Option<f64>) -> f32 {
-    let score = score.map(|s| s.clamp(-1.0, 1.0) as f32);
-    match (label, score) {
-        (Label::Positive, Some(s)) if s >= POSITIVE_FROM => s,
-        (Label::Positive, _) => DEFAULT_POSITIVE,
-        (Label::Negative, Some(s)) if s <= NEGATIVE_FROM => s,
-        (Label::Negative, _) => DEFAULT_NEGATIVE,
-        (Label::Neutral, Some(s)) if s > NEGATIVE_FROM && s < POSITIVE_FROM => s,
-        (Label::Neutral, _) => 0.0,
+/// The score of a model label: neutral is 0; positive is the mean of [`LABEL_SCORE`] and the
+/// lexical score's magnitude (0.3 when the words say nothing, up to 0.8 when they are strong),
+/// negative the same below 0. So the score always lies on its label's side of the thresholds,
+/// and a label the words agree with strongly weighs more in averages than one they do not.
+pub fn model_score(label: Label, lexical: &LexicalScore) -> f32 {
+    let strength = (LABEL_SCORE + lexical.score.abs().min(1.0)) / 2.0;
+    match label {
+        Label::Positive => strength,
+        Label::Neutral => 0.0,
+        Label::Negative => -strength,
     }
 }
 
@@ -242,63 +245,55 @@ mod tests {
         outcome.sentiments.iter().map(|s| s.stage).collect()
     }
 
-    #[test]
-    fn a_complete_answer_is_the_models() {
-        let value = json!({"results": [
-            {"n": 1, "label": "positive", "score": 0.8},
-            {"n": 3, "label": "neutral", "score": 0.0},
-            {"n": 2, "label": "negative", "score": -0.6},
-        ]});
-        let outcome = parse_results(&value, &TEXTS);
-        assert_eq!(outcome.fallbacks, 0);
-        assert_eq!(stages(&outcome), [Stage::Model; 3]);
-        let labels: Vec<Label> = outcome.sentiments.iter().map(|s| s.label).collect();
-        assert_eq!(labels, [Label::Positive, Label::Negative, Label::Neutral]);
-        assert_eq!(outcome.sentiments[1].score, -0.6);
+    fn labels(outcome: &BatchOutcome) -> Vec<Label> {
+        outcome.sentiments.iter().map(|s| s.label).collect()
     }
 
-    /// Missing, repeated, out-of-range and garbled items fall back to the lexical result for
-    /// their message only.
     #[test]
-    fn bad_items_fall_back_to_the_lexical_result() {
+    fn a_complete_answer_is_the_models() {
+        let outcome = parse_labels(&json!({"labels": "+-0"}), &TEXTS);
+        assert_eq!(outcome.fallbacks, 0);
+        assert_eq!(stages(&outcome), [Stage::Model; 3]);
+        assert_eq!(
+            labels(&outcome),
+            [Label::Positive, Label::Negative, Label::Neutral]
+        );
+        assert_eq!(outcome.sentiments[2].score, 0.0);
+        // The model may disagree with the words; its label wins.
+        let outcome = parse_labels(&json!({"labels": "-+0"}), &TEXTS);
+        assert_eq!(
+            labels(&outcome),
+            [Label::Negative, Label::Positive, Label::Neutral]
+        );
+    }
+
+    /// Unknown characters fall back for their message only; a wrong length, a missing or
+    /// mistyped field, or no object fall back for every message.
+    #[test]
+    fn bad_answers_fall_back_to_the_lexical_result() {
         let lexical_of = |i: usize| lexical(TEXTS[i]).sentiment();
+        let all = [Stage::Lexical; 3];
         let cases = [
             (
-                "missing item",
-                json!({"results": [{"n": 1, "label": "positive", "score": 0.8},
-                                   {"n": 2, "label": "negative", "score": -0.6}]}),
-                [Stage::Model, Stage::Model, Stage::Lexical],
+                "unknown character",
+                json!({"labels": "+x-"}),
+                [Stage::Model, Stage::Lexical, Stage::Model],
             ),
+            ("letters, not symbols", json!({"labels": "pnu"}), all),
+            ("too short", json!({"labels": "+-"}), all),
+            ("too long", json!({"labels": "+-0+"}), all),
+            ("empty", json!({"labels": ""}), all),
+            ("not a string", json!({"labels": ["+", "-", "0"]}), all),
+            ("another field", json!({"answer": "+-0"}), all),
             (
-                "duplicate n",
-                json!({"results": [{"n": 1, "label": "positive", "score": 0.8},
-                                   {"n": 1, "label": "negative", "score": -0.8},
-                                   {"n": 3, "label": "neutral", "score": 0}]}),
-                [Stage::Lexical, Stage::Lexical, Stage::Model],
+                "old format",
+                json!({"results": [{"n": 1, "label": "positive"}]}),
+                all,
             ),
-            (
-                "out-of-range n",
-                json!({"results": [{"n": 0, "label": "positive", "score": 0.8},
-                                   {"n": 2, "label": "negative", "score": -0.6},
-                                   {"n": 9, "label": "neutral", "score": 0}]}),
-                [Stage::Lexical, Stage::Model, Stage::Lexical],
-            ),
-            (
-                "invalid label",
-                json!({"results": [{"n": 1, "label": "happy", "score": 0.8},
-                                   {"n": 2, "label": "negative"},
-                                   {"n": 3, "label": 7}]}),
-                [Stage::Lexical, Stage::Model, Stage::Lexical],
-            ),
-            (
-                "no results",
-                json!({"answer": "positive"}),
-                [Stage::Lexical; 3],
-            ),
-            ("not an object", Value::Null, [Stage::Lexical; 3]),
+            ("not an object", Value::Null, all),
         ];
         for (name, value, expected) in cases {
-            let outcome = parse_results(&value, &TEXTS);
+            let outcome = parse_labels(&value, &TEXTS);
             assert_eq!(stages(&outcome), expected, "{name}");
             let fallbacks = expected.iter().filter(|s| **s == Stage::Lexical).count();
             assert_eq!(outcome.fallbacks, fallbacks, "{name}");
@@ -311,37 +306,43 @@ mod tests {
     }
 
     #[test]
-    fn scores_agree_with_labels() {
-        let cases = [
-            (Label::Positive, Some(0.7), 0.7),
-            (Label::Positive, Some(-0.7), DEFAULT_POSITIVE),
-            (Label::Positive, Some(3.0), 1.0),
-            (Label::Negative, None, DEFAULT_NEGATIVE),
-            (Label::Negative, Some(-0.3), -0.3),
-            (Label::Neutral, Some(0.9), 0.0),
-            (Label::Neutral, Some(0.01), 0.01),
-        ];
-        for (label, score, expected) in cases {
-            assert_eq!(
-                consistent_score(label, score),
-                expected,
-                "{label:?} {score:?}"
-            );
+    fn scores_follow_the_label_and_the_words_strength() {
+        let none = lexical("the config lives in /etc");
+        let strong = lexical("thanks so much, this is amazing, I love it!");
+        assert!(strong.score > LABEL_SCORE, "{strong:?}");
+        assert_eq!(model_score(Label::Positive, &none), LABEL_SCORE / 2.0);
+        assert_eq!(model_score(Label::Negative, &none), -LABEL_SCORE / 2.0);
+        assert_eq!(model_score(Label::Neutral, &strong), 0.0);
+        let agreed = model_score(Label::Positive, &strong);
+        assert!(agreed > LABEL_SCORE && agreed <= 0.8, "{agreed}");
+        // Only the magnitude counts: a negative label on praised words is still negative.
+        assert_eq!(model_score(Label::Negative, &strong), -agreed);
+        for label in Label::ALL {
+            for score in [&none, &strong] {
+                assert_eq!(Label::from_score(model_score(label, score)), label);
+                assert!((-1.0..=1.0).contains(&model_score(label, score)));
+            }
         }
     }
 
     #[test]
     fn the_schema_is_closed_and_sized_to_the_batch() {
         let schema = schema(5);
-        let results = &schema["properties"]["results"];
-        assert_eq!(results["minItems"], 5);
-        assert_eq!(results["maxItems"], 5);
-        assert_eq!(results["items"]["properties"]["n"]["maximum"], 5);
-        assert_eq!(results["items"]["additionalProperties"], false);
+        let labels = &schema["properties"]["labels"];
+        assert_eq!(labels["pattern"], "^[-+0]{5}$");
         assert_eq!(schema["additionalProperties"], false);
-        // What the schema allows, the parser takes.
-        let answer = json!({"results": [{"n": 1, "label": "neutral", "score": 0}]});
-        assert_eq!(parse_results(&answer, &["hi"]).fallbacks, 0);
+        assert_eq!(schema["required"], json!(["labels"]));
+        assert_eq!(schema["x-guidance"]["whitespace_flexible"], false);
+        // What the schema allows, the parser takes: every character of the alphabet.
+        let texts = ["a", "b", "c", "d", "e"];
+        let outcome = parse_labels(&json!({"labels": "+-0-+"}), &texts);
+        assert_eq!(outcome.fallbacks, 0);
+        for symbol in ['+', '0', '-'] {
+            assert!(label_of(symbol).is_some(), "{symbol}");
+        }
+        // The whole answer fits the token budget with the slack to spare.
+        let answer = json!({"labels": "+".repeat(MAX_BATCH)}).to_string();
+        assert!(answer.len() < TOKENS_AROUND + MAX_BATCH, "{answer}");
     }
 
     #[test]
@@ -412,13 +413,13 @@ mod tests {
             "{}",
             request.system
         );
+        for symbol in ["\"+\"", "\"0\"", "\"-\""] {
+            assert!(request.system.contains(symbol), "{}", request.system);
+        }
         assert!(request.messages[0]
             .content
             .ends_with("3. how do I pin a crate version"));
-        assert_eq!(
-            request.max_new_tokens,
-            TOKENS_AROUND + 3 * TOKENS_PER_RESULT
-        );
+        assert_eq!(request.max_new_tokens, TOKENS_AROUND + 3);
         assert!(request.validate().is_ok());
         // The shared prefix is the same for every batch.
         let other = classifier.request(&TEXTS[..1]).unwrap();
@@ -427,22 +428,18 @@ mod tests {
             classifier.request(&[]),
             Err(SentimentError::BatchSize(0))
         ));
-        let too_many = vec!["x"; MAX_BATCH + 1];
+        let too_many = ["x"; MAX_BATCH + 1];
         assert!(matches!(
             classifier.request(&too_many),
             Err(SentimentError::BatchSize(_))
         ));
+        let most = classifier.request(&["x"; MAX_BATCH]).unwrap();
+        assert!(most.validate().is_ok());
     }
 
     #[tokio::test]
     async fn a_batch_is_one_request_and_unusable_output_keeps_the_lexical_results() {
-        let (engine, classifier) = canned(|| {
-            Ok(json!({"results": [
-                {"n": 1, "label": "positive", "score": 0.9},
-                {"n": 2, "label": "negative", "score": -0.9},
-                {"n": 3, "label": "neutral", "score": 0},
-            ]}))
-        });
+        let (engine, classifier) = canned(|| Ok(json!({"labels": "+-0"})));
         let outcome = classifier.classify_batch(&TEXTS).await.unwrap();
         assert_eq!(stages(&outcome), [Stage::Model; 3]);
         {
@@ -465,8 +462,7 @@ mod tests {
         let error = busy.classify_batch(&TEXTS).await.unwrap_err();
         assert_eq!(error.label(), "overloaded");
 
-        let (_, one) =
-            canned(|| Ok(json!({"results": [{"n": 1, "label": "negative", "score": -0.4}]})));
+        let (_, one) = canned(|| Ok(json!({"labels": "-"})));
         let sentiment = one.classify_one("meh").await.unwrap();
         assert_eq!(
             (sentiment.label, sentiment.stage),

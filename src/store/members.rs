@@ -18,7 +18,8 @@ fn role_text(role: Role) -> &'static str {
     }
 }
 
-fn parse_role(text: &str) -> Option<Role> {
+/// The role stored as `text`; `None` for text this version does not know.
+pub(super) fn parse_role(text: &str) -> Option<Role> {
     match text {
         "member" => Some(Role::Member),
         "moderator" => Some(Role::Moderator),

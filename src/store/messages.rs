@@ -8,7 +8,9 @@ use std::time::SystemTime;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::privacy::cleanup::{delete_finished_jobs, delete_gaps_quoting, JobField};
+use super::privacy::cleanup::{
+    delete_finished_jobs, delete_gaps_quoting, delete_message_insights, JobField,
+};
 use super::records::{ensure_channel, ensure_community, upsert_user};
 use super::{from_millis, location_from_row, to_millis, Store, StoreError};
 use crate::core::{CommunityId, Location, Message, MessageId, Platform, ThreadId, UserId};
@@ -235,9 +237,10 @@ impl Store {
     /// Marks a message deleted and forgets what it said, in one transaction: the row keeps
     /// its ids and times (for counts; a second delete keeps the first time) but its text
     /// becomes empty, its edit history is deleted, and so are the unanswered question it asked
-    /// (its knowledge gap) and finished jobs whose payload names it (a review job carries the
-    /// text). Pending and running jobs are left to finish. Moderation cases keep their
-    /// excerpt. Re-indexing its conversation is the caller's (`Conversations::deleted`).
+    /// (its knowledge gap), its sentiment and reaction counts, and finished jobs whose payload
+    /// names it (a review job carries the text). Pending and running jobs are left to finish.
+    /// Moderation cases keep their excerpt. Re-indexing its conversation is the caller's
+    /// (`Conversations::deleted`).
     /// Returns false if the message is unknown.
     pub async fn delete_message(
         &self,
@@ -361,6 +364,7 @@ async fn forget_message(
         .execute(&mut *conn)
         .await?;
     delete_gaps_quoting(&mut *conn, platform, &community, &author, &texts).await?;
+    delete_message_insights(&mut *conn, platform, message).await?;
     let fields = [
         JobField::new("message", message.as_str()),
         JobField::new("platform", platform.as_str()),

@@ -17,6 +17,8 @@ mod cases;
 mod error;
 mod feedback;
 pub use feedback::{DayVotes, RatedAnswer, Vote};
+mod insights;
+pub use insights::{AlertKind, MessageSentiment, UnscoredMessage, WindowMessage};
 mod jobs;
 mod kb_conversations;
 pub use kb_conversations::{ConversationMessage, MessageLink, MessageSource};

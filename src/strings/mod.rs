@@ -2,6 +2,7 @@
 //! feature's in a file of its own beside this one (all `impl Strings`), so wording and
 //! translations are easy to find and no feature imports another to borrow a sentence.
 
+mod insights;
 mod kb_reports;
 mod kb_sources;
 mod knowledge;
@@ -10,6 +11,7 @@ mod privacy;
 mod quotas;
 mod settings;
 
+pub use insights::Figure;
 pub use privacy::{NoticeFacts, RecordingStatus};
 
 use crate::core::Language;
@@ -62,6 +64,9 @@ impl Strings {
                  👍/👎 on my answers (moderators)\n\
                  - {prefix}kb mark <message link>: add that conversation to what I answer from \
                  (moderators)\n\
+                 - {prefix}report [24h|7d|4w] [channel]: the community's health with charts: \
+                 activity, questions, sentiment, what changed (moderators); \
+                 {prefix}setting digest here posts it weekly\n\
                  - {prefix}privacy: what I store about you and for how long; \
                  {prefix}privacy opt-out|opt-in|export\n\
                  - {prefix}forget-me: delete everything I store about you here (asks to confirm)\n\
@@ -87,6 +92,8 @@ impl Strings {
                  查看或处理案例，或答复申诉（管理员）\n\
                  - {prefix}kb gaps|feedback [天数]：我未能回答的问题，或成员对我的回答的 👍/👎（管理员）\n\
                  - {prefix}kb mark <消息链接>：把这段对话加入我回答时参考的知识库（管理员）\n\
+                 - {prefix}report [24h|7d|4w] [频道]：社区健康报告（附图表）：活跃度、提问、情绪及变化\
+                 （管理员）；{prefix}setting digest here 可每周自动发布\n\
                  - {prefix}privacy：我保存了你的哪些数据、保存多久；\
                  {prefix}privacy opt-out|opt-in|export\n\
                  - {prefix}forget-me：删除我在这里保存的关于你的全部数据（需确认）\n\
@@ -190,6 +197,7 @@ impl Strings {
     /// argument allows.
     pub fn usage(&self, command: &str, prefix: &str) -> String {
         let (usage, english, chinese) = match command {
+            "report" => return self.report_usage(prefix),
             "case" => (
                 format!(
                     "{prefix}case <number> [dismiss|resolve|delete|timeout <minutes>|kick|ban|uphold|reverse]"

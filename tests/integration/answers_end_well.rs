@@ -2,9 +2,6 @@
 //! platform: Discord (protocol double), Matrix (real Synapse) and the console (the real binary
 //! and model).
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use steward::config::ModerationSettings;
 use steward::text::last_sentence_end;
 
@@ -14,7 +11,6 @@ use crate::discord_double::DoubleOptions;
 use crate::matrix_util::{
     bot_settings, homeserver, mention, router_on, Member, Seen, TestBot, BOT,
 };
-use crate::model_util::default_model;
 use crate::scripted::scripted_cut;
 use crate::synapse::{Synapse, SERVER_NAME};
 
@@ -99,47 +95,15 @@ async fn matrix_a_cut_answer_ends_with_a_whole_sentence_and_the_mark() {
 #[test]
 fn console_a_cut_answer_ends_with_a_whole_sentence_and_the_mark() {
     let dir = tempfile::tempdir().unwrap();
-    let models_dir = default_model().parent().unwrap().to_path_buf();
-    let config = dir.path().join("steward.toml");
     // 40 tokens cannot hold an explanation of ownership: the cap stops the model.
-    std::fs::write(
+    let config = crate::console_util::console_config(dir.path(), 40, "");
+    let output = crate::console_util::run_console(
         &config,
-        format!(
-            "[model]\nmodels_dir = {:?}\nmax_new_tokens = 40\n\n[store]\nurl = \"sqlite://{}/steward.db\"\n",
-            models_dir.display().to_string(),
-            dir.path().display()
-        ),
-    )
-    .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_steward"))
-        .args([
-            "--config",
-            config.to_str().unwrap(),
-            "console",
-            "--no-fetch",
-        ])
-        .env("STEWARD_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(
-            b"/ask Explain in detail how ownership and borrowing work in Rust, with examples.\n",
-        )
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+        &[],
+        "/ask Explain in detail how ownership and borrowing work in Rust, with examples.\n",
     );
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
+    let stdout = output.stdout;
     let answer = stdout.trim_end();
     let before_mark = answer
         .strip_suffix(" …")

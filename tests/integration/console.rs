@@ -1,50 +1,15 @@
 //! `steward console` end to end: the real binary, the real model, piped stdin.
 
-use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use crate::model_util::default_model;
+use crate::console_util::{console_config, run_console};
 
 /// Runs the console with `input` on stdin and a private config; returns (stdout, stderr, code).
 fn console(dir: &Path, args: &[&str], input: &str) -> (String, String, Option<i32>) {
-    let models_dir = default_model().parent().unwrap().to_path_buf();
-    let config = dir.join("steward.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[model]\nmodels_dir = {:?}\nmax_new_tokens = 48\n\n[store]\nurl = \"sqlite://{}/steward.db\"\n\n[console]\nuser = \"ana\"\n",
-            models_dir.display().to_string(),
-            dir.display()
-        ),
-    )
-    .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_steward"))
-        .args([
-            "--config",
-            config.to_str().unwrap(),
-            "console",
-            "--no-fetch",
-        ])
-        .args(args)
-        .env("STEWARD_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    (
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-        output.status.code(),
-    )
+    let config = console_config(dir, 48, "[console]\nuser = \"ana\"\n");
+    let output = run_console(&config, args, input);
+    (output.stdout, output.stderr, output.code)
 }
 
 #[test]

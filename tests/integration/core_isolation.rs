@@ -212,6 +212,7 @@ fn layers_import_only_downwards() {
             "outbox",
             "knowledge",
             "text",
+            "insights",
         ]),
     );
     // The router sits above features, below the adapters.
@@ -251,6 +252,20 @@ fn layers_import_only_downwards() {
         "knowledge",
         &[],
         Some(&["core", "store", "knowledge", "text", "llm"]),
+    );
+    // Insights read the store and score with the sentiment stages; features build on them.
+    assert_layer(
+        "insights",
+        &[],
+        Some(&[
+            "core",
+            "store",
+            "text",
+            "sentiment",
+            "config",
+            "llm",
+            "insights",
+        ]),
     );
     assert_layer("text", &[], Some(&[]));
     assert_layer("metrics", &[], Some(&[]));

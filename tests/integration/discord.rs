@@ -181,7 +181,8 @@ async fn discord_connects_and_sees_its_guild() {
             "kb",
             "Add to knowledge base",
             "privacy",
-            "forget-me"
+            "forget-me",
+            "report"
         ]
     );
     // The last is a message context-menu command (type 3): no description, no options.

@@ -6,8 +6,6 @@
 //! retention purges with the shorter community setting (which refuses a longer value), and
 //! the real console binary's message ids never collide across runs.
 
-use std::io::Write as _;
-use std::process::{Command as Process, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
 use steward::core::{
@@ -510,43 +508,10 @@ async fn retention_purges_with_the_shorter_community_setting_which_refuses_a_lon
 
 /// Runs `steward console` on `dir`'s database with `input`; returns stdout.
 fn console_run(dir: &std::path::Path, input: &str) -> String {
-    let models_dir = crate::model_util::default_model()
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    let config = dir.join("steward.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[model]\nmodels_dir = {:?}\nmax_new_tokens = 16\n\n[store]\nurl = \"sqlite://{}/steward.db\"\n\n[console]\nuser = \"ana\"\n",
-            models_dir.display().to_string(),
-            dir.display()
-        ),
-    )
-    .unwrap();
-    let mut child = Process::new(env!("CARGO_BIN_EXE_steward"))
-        .args([
-            "--config",
-            config.to_str().unwrap(),
-            "console",
-            "--no-fetch",
-        ])
-        .env("STEWARD_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(0), "stderr: {stderr}");
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    let config = crate::console_util::console_config(dir, 16, "[console]\nuser = \"ana\"\n");
+    let output = crate::console_util::run_console(&config, &[], input);
+    assert_eq!(output.code, Some(0), "stderr: {}", output.stderr);
+    output.stdout
 }
 
 #[tokio::test]

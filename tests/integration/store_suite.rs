@@ -137,6 +137,27 @@ pub async fn run_suite(store: &Store) {
         crate::store_privacy_members::export(store),
     )
     .await;
+    case(
+        "insights_sentiment",
+        crate::store_insights::sentiment(store),
+    )
+    .await;
+    case(
+        "insights_window_messages",
+        crate::store_insights::window_messages(store),
+    )
+    .await;
+    case(
+        "insights_reaction_counts",
+        crate::store_insights::reaction_counts(store),
+    )
+    .await;
+    case(
+        "insights_alerts_and_digests",
+        crate::store_insights::alerts_and_digests(store),
+    )
+    .await;
+    case("insights_privacy", crate::store_insights::privacy(store)).await;
 }
 
 /// The versions of `backend`'s migration files ("sqlite", "postgres"), in order: what a

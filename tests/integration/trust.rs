@@ -3,7 +3,7 @@
 //! moderator's message, a Unicode panic, a leaked database password, and catching up on
 //! questions asked while Steward was stopped. Each test is named after the hole it closes.
 
-use std::process::{Command as Process, Stdio};
+use std::process::Command as Process;
 use std::time::{Duration, SystemTime};
 
 use regex::RegexBuilder;
@@ -321,43 +321,10 @@ async fn hole_6_unicode_around_a_mention_does_not_panic() {
 #[test]
 fn hole_6_console_survives_unicode_around_a_mention() {
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("steward.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[model]\nmodels_dir = {:?}\nmax_new_tokens = 8\n[store]\nurl = \"sqlite://{}/s.db\"\n",
-            crate::model_util::default_model()
-                .parent()
-                .unwrap()
-                .display()
-                .to_string(),
-            dir.path().display()
-        ),
-    )
-    .unwrap();
-    let mut child = Process::new(env!("CARGO_BIN_EXE_steward"))
-        .args([
-            "--config",
-            config.to_str().unwrap(),
-            "console",
-            "--no-fetch",
-        ])
-        .env("STEWARD_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all("İ@stewardẞ\n".as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let config = crate::console_util::console_config(dir.path(), 8, "");
+    let output = crate::console_util::run_console(&config, &[], "İ@stewardẞ\n");
+    let stderr = output.stderr;
+    assert_eq!(output.code, Some(0), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 

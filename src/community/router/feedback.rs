@@ -1,6 +1,7 @@
 //! Feedback on Steward's answers as the router sees it: which user Steward is on each platform
 //! (each adapter registers it once logged in), and 👍/👎 reactions handed to
-//! [`crate::features::feedback`] with that user. A failure is logged; reactions never answer.
+//! [`crate::features::feedback`] with that user; and every reaction counted per message for
+//! community insights. A failure is logged; reactions never answer.
 
 use std::time::SystemTime;
 
@@ -62,5 +63,23 @@ impl Router {
                 tracing::error!(label = error.label(), %error, "store failed: record a vote on an answer");
             }
         }
+    }
+
+    /// Counts `reaction` on its message (`added` false: one taken back) for community insights:
+    /// how many, never who. Steward's own reactions are not the community's; a member Steward
+    /// does not record is left out both ways, so taking a reaction back never lowers a count
+    /// it did not raise. Only recorded messages are counted (the store ignores the others).
+    pub(super) async fn count_reaction(&self, reaction: &Reaction, added: bool) {
+        let platform = reaction.location.platform;
+        if self.is_self(platform, &reaction.user)
+            || !self.recorded(&reaction.location, &reaction.user).await
+        {
+            return;
+        }
+        let counted = self
+            .store
+            .count_reaction(platform, &reaction.message, &reaction.emoji, added)
+            .await;
+        super::log_store_error("count_reaction", counted);
     }
 }

@@ -32,6 +32,7 @@ pub(super) fn action_label(action: &Action) -> (Platform, &'static str) {
         Action::LiftTimeout { .. } => "lift_timeout",
         Action::LiftBan { .. } => "lift_ban",
         Action::PostToModLog { .. } => "mod_log",
+        Action::PostWithFiles { .. } => "post_with_files",
         Action::PrivateNotice { .. } => "private_notice",
     };
     (platform_of(action), kind)

@@ -377,6 +377,7 @@ impl Router {
     }
 
     pub(super) async fn reaction_added(&self, reaction: Reaction) -> Vec<Action> {
+        self.count_reaction(&reaction, true).await;
         // Nothing of a member Steward does not record is stored: no vote, no ✅.
         if self.recorded(&reaction.location, &reaction.user).await {
             // A 👍/👎 on one of Steward's answers is feedback; any other reaction is left alone.

@@ -12,7 +12,7 @@ mod privacy;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -23,13 +23,14 @@ use super::quotas::{Feature, Quotas};
 use crate::config::QuotaSettings;
 use crate::core::{
     Action, Author, Body, Capabilities, Command, Event, EventKind, Language, Location, MessageId,
-    Platform, Reply, UserId, KB_REPORT_DEFAULT_DAYS, SUMMARY_DEFAULT_MESSAGES,
+    Platform, Reply, ReportWindow, UserId, KB_REPORT_DEFAULT_DAYS, SUMMARY_DEFAULT_MESSAGES,
 };
 use crate::features::ask::Ask;
 use crate::features::conversations::Conversations;
 use crate::features::help::help;
 use crate::features::moderation::{self, Moderation};
 use crate::features::privacy::Privacy;
+use crate::features::report::{ReportReply, Reports};
 use crate::features::settings::setting;
 use crate::features::summarize::Summarize;
 use crate::features::{feedback as answer_feedback, gaps};
@@ -75,6 +76,9 @@ pub struct Features {
     pub conversations: Conversations,
     /// Members' data: the `privacy` commands, forgetting, exports, retention.
     pub privacy: Arc<Privacy>,
+    /// Community reports: the `report` command, and the digest and alert loop
+    /// (`app::insights`).
+    pub reports: Arc<Reports>,
 }
 
 /// What runs beside event handling: the workers of durable background jobs, and the outbox
@@ -174,6 +178,26 @@ impl Router {
         })
     }
 
+    /// The facts of `platform` if its adapter registered them (the background loops skip a
+    /// platform whose adapter has not started yet).
+    pub fn registered_capabilities(&self, platform: Platform) -> Option<Arc<Capabilities>> {
+        let all = self
+            .capabilities
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        all.get(&platform).cloned()
+    }
+
+    /// The report feature (the digest and alert loop runs with it).
+    pub fn reports(&self) -> &Arc<Reports> {
+        &self.features.reports
+    }
+
+    /// Where actions decided outside any event go (alerts, digests).
+    pub fn outbox(&self) -> &Arc<Outbox> {
+        &self.background.outbox
+    }
+
     /// Handles one event. Store failures are logged and do not stop the answer.
     pub async fn handle(&self, event: Event) -> Vec<Action> {
         let actions = self.route(event).await;
@@ -250,6 +274,7 @@ impl Router {
             }
             EventKind::ReactionAdded(reaction) => self.reaction_added(reaction).await,
             EventKind::ReactionRemoved(reaction) => {
+                self.count_reaction(&reaction, false).await;
                 self.feedback_reaction(&reaction, false).await;
                 Vec::new()
             }
@@ -381,6 +406,10 @@ impl Router {
                 let text = self.features.conversations.mark(ctx, &target).await;
                 vec![reply(ctx, message, text, true)]
             }
+            Command::Report { window, channel } => {
+                let window = window.unwrap_or(ReportWindow::DEFAULT);
+                self.report(ctx, window, channel.as_deref(), message).await
+            }
             Command::Privacy(command) => self.privacy_command(ctx, command, message).await,
             Command::BadArguments { command } => {
                 vec![reply(
@@ -467,6 +496,34 @@ impl Router {
                 vec![reply(ctx, message, text, false)]
             }
             Err(error) => self.engine_refused(ctx, message, &error, "summarize", started),
+        }
+    }
+
+    /// `report`: the community's health, posted with its charts where the command was typed;
+    /// an unknown channel or a failure answers the moderator alone.
+    async fn report(
+        &self,
+        ctx: &Context,
+        window: ReportWindow,
+        channel: Option<&str>,
+        message: Option<MessageId>,
+    ) -> Vec<Action> {
+        let started = Instant::now();
+        let steward = self.own_user(ctx.location.platform);
+        let reports = &self.features.reports;
+        let answer = reports
+            .command(ctx, window, channel, steward.as_ref(), SystemTime::now())
+            .await;
+        let seconds = started.elapsed().as_secs_f64();
+        match answer {
+            ReportReply::Post(report) => {
+                self.metrics.feature_request("report", "posted", seconds);
+                vec![report.post_at(ctx.location.clone())]
+            }
+            ReportReply::Text(text) => {
+                self.metrics.feature_request("report", "refused", seconds);
+                vec![reply(ctx, message, text, true)]
+            }
         }
     }
 

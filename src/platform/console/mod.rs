@@ -154,6 +154,18 @@ async fn execute(
             .await
         }
         Action::PostToModLog { text, .. } => write_line(output, &format!("[mod log] {text}")).await,
+        Action::PostWithFiles {
+            text, attachments, ..
+        } => {
+            let mut lines = vec![text];
+            for file in &attachments {
+                lines.push(match files::save(file) {
+                    Ok(path) => format!("(file: {})", path.display()),
+                    Err(error) => format!("(file {:?} not saved: {error})", file.name),
+                });
+            }
+            write_line(output, &lines.join("\n")).await
+        }
         Action::PrivateNotice {
             user,
             text,

@@ -1,7 +1,8 @@
 //! Executing core actions with Discord's REST API. Replies to slash commands and button clicks
 //! go through the interaction instead (see `commands`, `components`); everything else lands here.
 //! A private notice is a direct message; its file, if any (a member's data export), is uploaded
-//! with the last message (multipart: `payload_json` and `files[0]`).
+//! with the last message (multipart: `payload_json` and `files[0]`), as are the charts of a post
+//! with files (a community report) in its channel (`files`).
 //!
 //! Authority is checked where the action lands (`authority`): a moderator's decision needs the
 //! matching guild-level permission and rank over the member, and Steward needs both too. A
@@ -13,8 +14,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 use serenity::all::{
-    AutoArchiveDuration, Cache, ChannelId, CreateAttachment, CreateMessage, CreateThread,
-    EditMember, EditMessage, GuildId, Http, MessageId, ReactionType, Timestamp, UserId,
+    AutoArchiveDuration, Cache, ChannelId, CreateMessage, CreateThread, EditMember, EditMessage,
+    GuildId, Http, MessageId, ReactionType, Timestamp, UserId,
 };
 
 use super::authority::{Act, Lookup, RefusalNote};
@@ -22,6 +23,7 @@ use super::components::case_buttons;
 use super::conversion::{parse_id, post_channel};
 use super::delivery::{mentions, Delivery, Target, MESSAGE_LIMIT};
 use super::error::{describe, HandlerError};
+use super::files;
 use super::rest::ActionSettings;
 use crate::core::{self, Action};
 use crate::platform::split::split_message;
@@ -209,30 +211,22 @@ pub async fn execute(
                 post_mod_log(http, channel, &text, case).await?;
             }
         }
+        // Posting in a channel needs no moderator's authority: the feature that decided the
+        // post (a report a moderator asked for, the digest they opted into) checked it.
+        Action::PostWithFiles {
+            location,
+            text,
+            attachments,
+        } => files::post_at(http, &location, &text, attachments).await?,
         Action::PrivateNotice {
             user,
             text,
-            mut attachment,
+            attachment,
             ..
         } => {
             let channel = user_id(&user)?.create_dm_channel(http).await?;
-            let mut chunks = split_message(&text, MESSAGE_LIMIT);
-            if chunks.is_empty() && attachment.is_some() {
-                chunks.push(String::new()); // A file needs a message to travel with.
-            }
             // The file goes with the last message, after the text that explains it.
-            let last = chunks.len().saturating_sub(1);
-            for (index, chunk) in chunks.into_iter().enumerate() {
-                let mut message = CreateMessage::new()
-                    .content(chunk)
-                    .allowed_mentions(mentions(false));
-                if index == last {
-                    if let Some(file) = attachment.take() {
-                        message = message.add_file(CreateAttachment::bytes(file.bytes, file.name));
-                    }
-                }
-                channel.id.send_message(http, message).await?;
-            }
+            files::send(http, channel.id, &text, attachment.into_iter().collect()).await?;
         }
     }
     Ok(())

@@ -1,10 +1,11 @@
 //! Slash commands (poise): `/ask`, `/summarize`, `/help`, `/setting`, `/cases`, `/case`,
-//! `/rules`, `/appeal`, `/kb`, the message menu's "Add to knowledge base" (`kb mark`), and
-//! `/privacy` and `/forget-me` (in `privacy`).
+//! `/rules`, `/appeal`, `/kb`, the message menu's "Add to knowledge base" (`kb mark`),
+//! `/privacy` and `/forget-me` (in `privacy`), and `/report` (in `report`).
 //! Each is thin: it turns its options into a core [`Command`], lets the router decide, and
-//! delivers the actions. Commands that may run the model are deferred at
+//! delivers the actions. Commands that may run the model (or build a report) are deferred at
 //! once (Discord allows 3 s for the first response); the others answer directly, or are
-//! deferred if the router is slow. [`on_error`] turns every failure into a short private reply.
+//! deferred if the router is slow. `failures::on_error` turns every failure into a short
+//! private reply.
 //!
 //! The invoker's role comes from their guild-level permissions (the interaction's
 //! `member.permissions` include the channel's overwrites, which confer no authority).
@@ -12,20 +13,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use poise::FrameworkError;
-use serenity::all::{
-    CommandInteraction, CreateCommand, CreateInteractionResponse,
-    CreateInteractionResponseFollowup, CreateInteractionResponseMessage, Http,
-};
+use serenity::all::{CommandInteraction, CreateCommand, Http};
 
 use super::actions::execute_all;
 use super::authority::Lookup;
 use super::conversion::{author, command_invoked, interaction_location};
-use super::delivery::{mentions, Delivery, Target};
-use super::error::{describe, HandlerError};
-use super::Shared;
+use super::delivery::{Delivery, Target};
+use super::error::HandlerError;
+use super::{files, report, Shared};
 use crate::core::{Action, Author, CaseDecision, Command};
-use crate::strings::Strings;
 
 /// The poise context of Steward's commands.
 pub type Ctx<'a> = poise::Context<'a, Arc<Shared>, HandlerError>;
@@ -48,6 +44,7 @@ pub fn all() -> Vec<poise::Command<Arc<Shared>, HandlerError>> {
         kb_mark(),
         super::privacy::privacy(),
         super::privacy::forget_me(),
+        report::report(),
     ]
 }
 
@@ -256,7 +253,10 @@ pub(super) async fn invoke(ctx: Ctx<'_>, command: Command) -> Result<(), Handler
     let Some(location) = interaction_location(interaction) else {
         return Ok(()); // guild_only: Discord never sends these outside guilds
     };
-    let runs_model = matches!(command, Command::Ask { .. } | Command::Summarize { .. });
+    let slow = matches!(
+        command,
+        Command::Ask { .. } | Command::Summarize { .. } | Command::Report { .. }
+    );
     // Replies to moderator commands, help, appeals and privacy commands are private; a deferral
     // must say so up front.
     let private = command.requires_moderator()
@@ -265,8 +265,8 @@ pub(super) async fn invoke(ctx: Ctx<'_>, command: Command) -> Result<(), Handler
             Command::Help | Command::Appeal { .. } | Command::Privacy(_)
         );
     let mut responded = false;
-    if runs_model {
-        interaction.defer(http).await?;
+    if slow {
+        defer(http, interaction, private).await?;
         responded = true;
     }
     let invoker = invoker(ctx, interaction, shared).await;
@@ -285,10 +285,12 @@ pub(super) async fn invoke(ctx: Ctx<'_>, command: Command) -> Result<(), Handler
             }
         }
     };
-    // Replies answer the interaction; the rest (a decision's actions, its log line) follow in
-    // order, with refusals noted in the mod log.
+    // Replies answer the interaction; a post with files (a report) goes to the channel for
+    // everyone; the rest (a decision's actions, its log line) follow in order, with refusals
+    // noted in the mod log.
     let mut others = Vec::new();
-    let mut failure = None;
+    let mut failure: Option<HandlerError> = None;
+    let (mut replied, mut posted_files) = (false, false);
     for action in actions {
         match action {
             Action::Reply(reply) if failure.is_none() => {
@@ -300,22 +302,39 @@ pub(super) async fn invoke(ctx: Ctx<'_>, command: Command) -> Result<(), Handler
                     .body(reply.body, shared.actions.policy)
                     .await;
                 match delivered {
-                    Ok(()) => responded = true,
-                    Err(error) => failure = Some(error),
+                    Ok(()) => {
+                        responded = true;
+                        replied = true;
+                    }
+                    Err(error) => failure = Some(error.into()),
                 }
             }
             Action::Reply(_) => {}
+            Action::PostWithFiles {
+                location,
+                text,
+                attachments,
+            } if failure.is_none() => {
+                // Sent here, not with the others: a failure must reach the invoker.
+                match files::post_at(http, &location, &text, attachments).await {
+                    Ok(()) => posted_files = true,
+                    Err(error) => failure = Some(error),
+                }
+            }
             other => others.push(other),
         }
     }
     execute_all(http, Some(ctx.cache()), &shared.actions, others).await;
-    match failure {
-        Some(error) => Err(error.into()),
-        None => Ok(()),
+    if let Some(error) = failure {
+        return Err(error);
     }
+    if posted_files && !replied {
+        report::close_response(http, interaction, responded, private).await;
+    }
+    Ok(())
 }
 
-async fn defer(
+pub(super) async fn defer(
     http: &Http,
     interaction: &CommandInteraction,
     private: bool,
@@ -345,90 +364,6 @@ async fn invoker(ctx: Ctx<'_>, interaction: &CommandInteraction, shared: &Shared
         member.and_then(|m| m.nick.as_deref()),
         role,
     )
-}
-
-/// The one error handler: logs the error and tells the invoker, privately, that it failed.
-pub fn on_error(error: FrameworkError<'_, Arc<Shared>, HandlerError>) -> poise::BoxFuture<'_, ()> {
-    Box::pin(async move {
-        let label = match &error {
-            FrameworkError::Command { error, .. } | FrameworkError::EventHandler { error, .. } => {
-                error.label()
-            }
-            FrameworkError::ArgumentParse { .. } => "discord_argument_parse",
-            FrameworkError::UnknownInteraction { .. } => "discord_unknown_command",
-            FrameworkError::CommandPanic { .. } => "discord_command_panic",
-            _ => "discord_framework",
-        };
-        match &error {
-            // poise's own text names only the command: the cause (route, status, Discord's
-            // error code) is in Steward's error.
-            FrameworkError::Command {
-                error: cause, ctx, ..
-            } => tracing::error!(
-                label,
-                command = %ctx.command().qualified_name,
-                error = %cause,
-                "Discord command failed"
-            ),
-            other => tracing::error!(label, error = %other, "Discord command failed"),
-        }
-        let interaction = match &error {
-            FrameworkError::UnknownInteraction { interaction, .. } => Some(*interaction),
-            other => match other.ctx() {
-                Some(poise::Context::Application(app)) => Some(app.interaction),
-                _ => None,
-            },
-        };
-        let Some(interaction) = interaction else {
-            return;
-        };
-        let ctx = error.serenity_context();
-        let shared = match &error {
-            FrameworkError::UnknownInteraction { framework, .. } => Some(framework.user_data),
-            other => other.ctx().map(|command_ctx| command_ctx.data()),
-        };
-        let language = shared.map_or(crate::config::Language::English, |shared| {
-            shared.router.settings().language
-        });
-        let strings = Strings::new(language);
-        let text = match &error {
-            // A command registered by an older version of Steward.
-            FrameworkError::UnknownInteraction { .. } => strings.unknown_command(),
-            _ => strings.failed(),
-        };
-        tell_privately(&ctx.http, interaction, text).await;
-    })
-}
-
-/// Answers `interaction` privately: as its response if none was sent yet, else as a follow-up.
-async fn tell_privately(http: &Http, interaction: &CommandInteraction, text: &str) {
-    let response = CreateInteractionResponseMessage::new()
-        .content(text)
-        .ephemeral(true)
-        .allowed_mentions(mentions(false));
-    // Each call is bounded by the client's request deadline, so a server that never answers
-    // the callback ends in a logged warning, not a task waiting forever.
-    let Err(first) = interaction
-        .create_response(http, CreateInteractionResponse::Message(response))
-        .await
-    else {
-        return;
-    };
-    let followup = CreateInteractionResponseFollowup::new()
-        .content(text)
-        .ephemeral(true)
-        .allowed_mentions(mentions(false));
-    match interaction.create_followup(http, followup).await {
-        Ok(_) => tracing::info!(
-            response = %describe(&first),
-            "told the invoker about a failed command in a follow-up"
-        ),
-        Err(error) => tracing::warn!(
-            response = %describe(&first),
-            followup = %describe(&error),
-            "could not tell the invoker about a failed command"
-        ),
-    }
 }
 
 #[cfg(test)]

@@ -27,6 +27,10 @@ pub const PERMISSIONS: &[(Permissions, &str)] = &[
         "reply to a message (Discord requires it for message references), and read questions asked while it was stopped",
     ),
     (
+        Permissions::ATTACH_FILES,
+        "attach the charts of community reports (`/report`, the weekly digest)",
+    ),
+    (
         Permissions::ADD_REACTIONS,
         "react to messages (acknowledgements, moderation)",
     ),
@@ -90,11 +94,11 @@ mod tests {
     #[test]
     fn invite_url_requests_exactly_the_listed_permissions() {
         let url = invite_url("https://discord.com", 1234);
-        // 2 + 4 + 64 + 1024 + 2048 + 8192 + 65536 + 2^35 + 2^38 + 2^40
-        assert_eq!(permissions().bits(), 1_408_749_349_958);
+        // 2 + 4 + 64 + 1024 + 2048 + 8192 + 32768 + 65536 + 2^35 + 2^38 + 2^40
+        assert_eq!(permissions().bits(), 1_408_749_382_726);
         assert_eq!(
             url,
-            "https://discord.com/oauth2/authorize?client_id=1234&permissions=1408749349958&scope=bot%20applications.commands"
+            "https://discord.com/oauth2/authorize?client_id=1234&permissions=1408749382726&scope=bot%20applications.commands"
         );
         assert!(!permissions().contains(Permissions::ADMINISTRATOR));
     }

@@ -6,10 +6,11 @@
 //! - `authority`: may this moderator (and Steward) do this to this member here? Permission and
 //!   rank, checked before every moderation action.
 //! - `events`: the gateway event handler; `commands`: the slash commands (`privacy`: the
-//!   members'-data ones); `components`: the decision buttons on mod-log posts; `catch_up`:
-//!   questions asked while Steward was stopped.
-//! - `delivery`: replies and streamed answers within the 2,000-character limit;
-//!   `actions`: every other action.
+//!   members'-data ones; `report`: the community report; `failures`: the one error handler);
+//!   `components`: the decision buttons on mod-log posts; `catch_up`: questions asked while
+//!   Steward was stopped.
+//! - `delivery`: replies and streamed answers within the 2,000-character limit; `files`:
+//!   messages with files (reports' charts, data exports); `actions`: every other action.
 //! - `invite`: the invite URL's permissions and the gateway intents, each explained.
 //!
 //! [`run`] connects the configured shard range and returns when `shutdown` is cancelled.
@@ -23,8 +24,11 @@ pub mod conversion;
 mod delivery;
 mod error;
 mod events;
+mod failures;
+mod files;
 mod invite;
 mod privacy;
+mod report;
 mod rest;
 mod roles;
 
@@ -133,7 +137,7 @@ pub async fn run(
     let framework = poise::Framework::builder()
         .options(poise::FrameworkOptions {
             commands: commands::all(),
-            on_error: commands::on_error,
+            on_error: failures::on_error,
             // Slash commands only: mentions are questions, handled as messages.
             prefix_options: poise::PrefixFrameworkOptions {
                 mention_as_prefix: false,

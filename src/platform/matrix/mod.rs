@@ -13,14 +13,16 @@
 //! handlers and the worker), `rooms` (invites, kicks, roles), `spaces` (which community a room
 //! belongs to), `catch_up` (missed messages and redactions), `send` (core actions -> Matrix
 //! calls), `moderate` and `authority` (acting on members, checked room by room), `private`
-//! (direct chats, moderators' rooms, files sent privately), `buttons` (decisions by reaction),
-//! `format` (Markdown -> message content).
+//! (direct chats, moderators' rooms), `files` (posts with files: reports' charts as `m.image`,
+//! exports as `m.file`), `buttons` (decisions by reaction), `format` (Markdown -> message
+//! content).
 
 mod authority;
 mod buttons;
 mod catch_up;
 mod conversion;
 mod error;
+mod files;
 mod format;
 mod handlers;
 mod mentions;

@@ -11,16 +11,18 @@
 //! restart until the next post) or `[matrix] moderators_room` when that room belongs to the
 //! community (hole 8: a case never leaves its community).
 //!
-//! A file sent privately (a member's data export) goes to the direct chat as an `m.file`.
+//! A file sent privately (a member's data export) goes to the direct chat as an `m.file`
+//! (`files`). Posts to a community's moderators' room ([`post_to_moderators`]) go only to a room
+//! of that community.
 
 use std::collections::HashMap;
 
-use matrix_sdk::attachment::AttachmentConfig;
 use matrix_sdk::ruma::{OwnedRoomId, OwnedUserId, RoomId, RoomOrAliasId, UserId};
 use matrix_sdk::{Room, RoomMemberships, RoomState};
 
-use super::{spaces, Adapter};
-use crate::core::Attachment;
+use super::send::{remember_own, send_text};
+use super::{buttons, format, spaces, Adapter};
+use crate::core::{ChannelId, CommunityId};
 
 /// Communities' moderators' rooms and direct chats, as far as this run has learnt them.
 #[derive(Default)]
@@ -180,24 +182,51 @@ async fn usable_direct_chat(adapter: &Adapter, room: &Room, user: &UserId) -> bo
             .is_some_and(|others| others.len() == 1 && others[0].as_str() == user.as_str())
 }
 
-/// The media type of a file whose own type does not parse.
-const FALLBACK_MIME: &str = "application/octet-stream";
-
-/// Uploads `file` into `room` as an `m.file` (the SDK encrypts it first in an encrypted room).
-pub(crate) async fn send_file(room: &Room, file: Attachment) -> Result<(), matrix_sdk::Error> {
-    // The SDK's media type is `mime::Mime`, inferred here from `send_attachment`: Steward has
-    // no other use for the `mime` crate.
-    let Some(mime) = media_type(&file.mime) else {
-        return Ok(()); // Unreachable: the fallback parses.
+/// Posts to the community's moderators' room: the one its moderators chose (`channel`), else
+/// `[matrix] moderators_room`, each only if it belongs to the community (hole 8: a case never
+/// leaves its community). A post about a case gets the decision legend (`buttons`).
+pub(super) async fn post_to_moderators(
+    adapter: &Adapter,
+    community: &CommunityId,
+    channel: Option<&ChannelId>,
+    case: Option<i64>,
+    text: &str,
+) -> Result<(), matrix_sdk::Error> {
+    let room = match channel {
+        Some(channel) => {
+            let joined = RoomId::parse(channel.as_str())
+                .ok()
+                .and_then(|id| adapter.client.get_room(&id))
+                .filter(|room| room.state() == RoomState::Joined);
+            let Some(room) = joined else {
+                tracing::warn!(room = %channel, "Steward is not in the moderators' room the community chose; not posted");
+                return Ok(());
+            };
+            if !spaces::belongs_to(adapter, &room, community.as_str()).await {
+                tracing::warn!(room = %channel, community = %community, "the chosen moderators' room is no longer in the community; not posted");
+                return Ok(());
+            }
+            adapter
+                .private
+                .remember_moderators_room(community.as_str(), room.room_id());
+            room
+        }
+        None => match configured_moderators_room(adapter).await {
+            Some(room) if spaces::belongs_to(adapter, &room, community.as_str()).await => room,
+            Some(room) => {
+                tracing::warn!(room = %room.room_id(), community = %community, "[matrix] moderators_room belongs to another community and a case never leaves its own: not posted (its moderators can choose a room with `setting mod-log here`)");
+                return Ok(());
+            }
+            None => {
+                tracing::info!(community = %community, "no moderators' room for this community; moderator report not posted");
+                return Ok(());
+            }
+        },
     };
-    let upload = room.send_attachment(file.name, &mime, file.bytes, AttachmentConfig::new());
-    upload.await?;
+    let id = send_text(&room, format::message(text, true, None), None).await?;
+    remember_own(adapter, &id);
+    if let Some(case) = case {
+        buttons::attach(adapter, &room, &id, community.as_str(), case).await;
+    }
     Ok(())
-}
-
-/// `text` as a media type, else the generic binary type.
-fn media_type<M: std::str::FromStr>(text: &str) -> Option<M> {
-    text.parse::<M>()
-        .ok()
-        .or_else(|| FALLBACK_MIME.parse::<M>().ok())
 }

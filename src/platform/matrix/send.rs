@@ -1,7 +1,7 @@
 //! Core actions -> Matrix calls: replies (`m.in_reply_to`), thread posts (`m.thread`), streamed
 //! answers as bounded edits (`m.replace`, paced by [`crate::platform::pacing`]), reactions, the
-//! moderators' room and private notices; actions on messages and members go through
-//! `moderate`, which checks them room by room.
+//! moderators' room (`private`), private notices and posts with files (`files`); actions on
+//! messages and members go through `moderate`, which checks them room by room.
 //!
 //! Text is Markdown made safe by `format` (hygiene, explicit mentions on every message and
 //! edit): it goes out as `formatted_body` (org.matrix.custom.html) with the plain text as
@@ -20,25 +20,26 @@ use matrix_sdk::ruma::events::room::message::{
     Relation, RoomMessageEventContent, RoomMessageEventContentWithoutRelation,
 };
 use matrix_sdk::ruma::{EventId, OwnedEventId, OwnedUserId, RoomId, UserId};
-use matrix_sdk::{Room, RoomState};
+use matrix_sdk::Room;
 
 use super::handlers::Origin;
 use super::moderate::{self, MemberAction};
-use super::{buttons, format, private, spaces, Adapter};
-use crate::core::{Action, Body, ChannelId, CommunityId, Location, MessageId, Reply};
+use super::{files, format, private, Adapter};
+use crate::core::{Action, Body, Location, MessageId, Reply};
 use crate::platform::pacing::{pace, EditPolicy};
 
 /// Where and how a message is posted.
 #[derive(Debug, Clone)]
-struct Target {
-    room: Room,
-    thread: Option<OwnedEventId>,
-    in_reply_to: Option<OwnedEventId>,
+pub(super) struct Target {
+    pub(super) room: Room,
+    pub(super) thread: Option<OwnedEventId>,
+    pub(super) in_reply_to: Option<OwnedEventId>,
     /// The member to notify (the author of the message answered).
-    mention: Option<OwnedUserId>,
-    /// `m.notice`: answers only the invoker should see, and setup notices. Bots do not answer
-    /// notices, so this also keeps bot-to-bot loops out.
-    notice: bool,
+    pub(super) mention: Option<OwnedUserId>,
+    /// `m.notice`: answers only the invoker should see, setup notices and Steward's own posts
+    /// (the moderators' room, reports). Bots do not answer notices, so this also keeps
+    /// bot-to-bot loops out.
+    pub(super) notice: bool,
 }
 
 /// Executes one action; failures are logged.
@@ -199,7 +200,12 @@ async fn try_execute(
             case,
             text,
             ..
-        } => post_to_moderators(adapter, &community, channel.as_ref(), case, &text).await,
+        } => private::post_to_moderators(adapter, &community, channel.as_ref(), case, &text).await,
+        Action::PostWithFiles {
+            location,
+            text,
+            attachments,
+        } => files::post_with_files(adapter, &location, &text, attachments).await,
         Action::PrivateNotice {
             user,
             text,
@@ -217,7 +223,7 @@ async fn try_execute(
             // The file follows the text that explains it, as an `m.file` (encrypted in an
             // encrypted chat).
             if let Some(file) = attachment {
-                private::send_file(&room, file).await?;
+                files::send_file(&room, file, None).await?;
             }
             Ok(())
         }
@@ -330,7 +336,7 @@ async fn update(
 }
 
 /// Sends a new message to `target` and remembers it as the bot's (and its thread as followed).
-async fn post_new(
+pub(super) async fn post_new(
     adapter: &Adapter,
     target: &Target,
     text: &str,
@@ -361,7 +367,7 @@ async fn post_new(
 }
 
 /// Remembers `id` as the bot's (a reply to it is a reply to the bot).
-fn remember_own(adapter: &Adapter, id: &EventId) {
+pub(super) fn remember_own(adapter: &Adapter, id: &EventId) {
     adapter
         .own_events
         .lock()
@@ -369,62 +375,13 @@ fn remember_own(adapter: &Adapter, id: &EventId) {
         .insert(id.as_str());
 }
 
-async fn send_text(
+pub(super) async fn send_text(
     room: &Room,
     content: RoomMessageEventContentWithoutRelation,
     relation: Option<Relation<RoomMessageEventContentWithoutRelation>>,
 ) -> Result<OwnedEventId, matrix_sdk::Error> {
     let content: RoomMessageEventContent = content.with_relation(relation);
     Ok(room.send(content).await?.response.event_id)
-}
-
-/// Posts to the community's moderators' room: the one its moderators chose (`channel`), else
-/// `[matrix] moderators_room`, each only if it belongs to the community (hole 8: a case never
-/// leaves its community). A post about a case gets the decision legend (`buttons`).
-async fn post_to_moderators(
-    adapter: &Adapter,
-    community: &CommunityId,
-    channel: Option<&ChannelId>,
-    case: Option<i64>,
-    text: &str,
-) -> Result<(), matrix_sdk::Error> {
-    let room = match channel {
-        Some(channel) => {
-            let joined = RoomId::parse(channel.as_str())
-                .ok()
-                .and_then(|id| adapter.client.get_room(&id))
-                .filter(|room| room.state() == RoomState::Joined);
-            let Some(room) = joined else {
-                tracing::warn!(room = %channel, "Steward is not in the moderators' room the community chose; not posted");
-                return Ok(());
-            };
-            if !spaces::belongs_to(adapter, &room, community.as_str()).await {
-                tracing::warn!(room = %channel, community = %community, "the chosen moderators' room is no longer in the community; not posted");
-                return Ok(());
-            }
-            adapter
-                .private
-                .remember_moderators_room(community.as_str(), room.room_id());
-            room
-        }
-        None => match private::configured_moderators_room(adapter).await {
-            Some(room) if spaces::belongs_to(adapter, &room, community.as_str()).await => room,
-            Some(room) => {
-                tracing::warn!(room = %room.room_id(), community = %community, "[matrix] moderators_room belongs to another community and a case never leaves its own: not posted (its moderators can choose a room with `setting mod-log here`)");
-                return Ok(());
-            }
-            None => {
-                tracing::info!(community = %community, "no moderators' room for this community; moderator report not posted");
-                return Ok(());
-            }
-        },
-    };
-    let id = send_text(&room, format::message(text, true, None), None).await?;
-    remember_own(adapter, &id);
-    if let Some(case) = case {
-        buttons::attach(adapter, &room, &id, community.as_str(), case).await;
-    }
-    Ok(())
 }
 
 /// The joined room of `location`.
@@ -449,7 +406,7 @@ pub(crate) fn event_id(message: &MessageId) -> Option<OwnedEventId> {
     event_id_str(message.as_str())
 }
 
-fn event_id_str(id: &str) -> Option<OwnedEventId> {
+pub(super) fn event_id_str(id: &str) -> Option<OwnedEventId> {
     EventId::parse(id).ok()
 }
 
@@ -466,6 +423,7 @@ fn action_label(action: &Action) -> &'static str {
         Action::LiftTimeout { .. } => "lift_timeout",
         Action::LiftBan { .. } => "lift_ban",
         Action::PostToModLog { .. } => "moderators_room",
+        Action::PostWithFiles { .. } => "post_with_files",
         Action::PrivateNotice { .. } => "private_notice",
     }
 }

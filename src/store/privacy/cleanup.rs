@@ -1,12 +1,13 @@
 //! Deleting what names a message or a member outside their own rows: finished jobs whose
-//! JSON payload names them (a review job carries the message's text and its author), and
-//! unanswered questions recorded without their message's id. Shared by deleting a message,
-//! forgetting a member and retention, inside their transactions.
+//! JSON payload names them (a review job carries the message's text and its author),
+//! unanswered questions recorded without their message's id, and what community insights
+//! derived from a message (its sentiment, the reaction counts on it). Shared by deleting a
+//! message, forgetting a member and retention, inside their transactions.
 
 use serde_json::Value;
 use sqlx::{AnyConnection, Row};
 
-use crate::core::{CommunityId, Platform, UserId};
+use crate::core::{CommunityId, MessageId, Platform, UserId};
 use crate::store::JobState;
 
 /// A string field a job's JSON payload must have, such as `"message": "123"`.
@@ -126,6 +127,29 @@ pub(crate) async fn delete_gaps_quoting(
         let id: i64 = row.try_get("id")?;
         deleted += sqlx::query("DELETE FROM kb_gaps WHERE id = $1")
             .bind(id)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+    }
+    Ok(deleted)
+}
+
+/// Deletes what community insights derived from one message: its sentiment and the reaction
+/// counts on it (deleting a message takes its tone and its reactions along). Returns how many
+/// rows.
+pub(crate) async fn delete_message_insights(
+    conn: &mut AnyConnection,
+    platform: Platform,
+    message: &MessageId,
+) -> Result<u64, sqlx::Error> {
+    let mut deleted = 0;
+    for sql in [
+        "DELETE FROM message_sentiment WHERE platform = $1 AND message_id = $2",
+        "DELETE FROM message_reactions WHERE platform = $1 AND message_id = $2",
+    ] {
+        deleted += sqlx::query(sql)
+            .bind(platform.as_str())
+            .bind(message.as_str())
             .execute(&mut *conn)
             .await?
             .rows_affected();

@@ -50,6 +50,9 @@ pub struct ExportedMessage {
     pub edited_at: Option<String>,
     /// Deleted on its platform.
     pub deleted: bool,
+    /// The tone Steward read in it for community insights: `positive`, `neutral` or
+    /// `negative`; `None` when not scored.
+    pub sentiment: Option<String>,
     /// Its earlier texts, oldest first.
     pub edits: Vec<ExportedEdit>,
 }
@@ -196,9 +199,13 @@ async fn read(conn: &mut AnyConnection, export: &mut MemberExport) -> Result<(),
     let messages = who
         .rows(
             &mut *conn,
-            "SELECT id, channel_id, thread_id, text, reply_to, created_at, edited_at, deleted_at \
-             FROM messages WHERE platform = $1 AND community_id = $2 AND author_id = $3 \
-             ORDER BY created_at, id",
+            "SELECT m.id AS id, m.channel_id AS channel_id, m.thread_id AS thread_id, \
+             m.text AS text, m.reply_to AS reply_to, m.created_at AS created_at, \
+             m.edited_at AS edited_at, m.deleted_at AS deleted_at, s.label AS sentiment \
+             FROM messages AS m LEFT JOIN message_sentiment AS s \
+             ON s.platform = m.platform AND s.message_id = m.id \
+             WHERE m.platform = $1 AND m.community_id = $2 AND m.author_id = $3 \
+             ORDER BY m.created_at, m.id",
         )
         .await?;
     let mut exported = Vec::with_capacity(messages.len());
@@ -212,6 +219,7 @@ async fn read(conn: &mut AnyConnection, export: &mut MemberExport) -> Result<(),
             created_at: time(row, "created_at")?,
             edited_at: optional_time(row, "edited_at")?,
             deleted: row.try_get::<Option<i64>, _>("deleted_at")?.is_some(),
+            sentiment: row.try_get("sentiment")?,
             edits: edits.remove(&id).unwrap_or_default(),
             id,
         });

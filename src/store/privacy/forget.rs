@@ -1,7 +1,7 @@
 //! Forgetting a member of one community (`forget-me`, `privacy forget`): their messages with
-//! their edits, the questions they asked, their votes, their role, finished jobs naming them,
-//! the conversation documents holding their words, and old closed cases about them, all in
-//! one transaction; then they are excluded from recording.
+//! their edits, sentiment and reaction counts, the questions they asked, their votes, their
+//! role, finished jobs naming them, the conversation documents holding their words, and old
+//! closed cases about them, all in one transaction; then they are excluded from recording.
 
 use std::time::SystemTime;
 
@@ -45,14 +45,15 @@ macro_rules! their_messages {
 
 impl Store {
     /// Forgets `user` in `community`, in one transaction: deletes their messages (rows), those
-    /// messages' edits and answered marks, the unanswered questions they asked, their votes,
-    /// their role, finished jobs naming them as author, the knowledge documents `documents`
-    /// ((scope, path) of the conversations holding their messages, which the caller indexes
-    /// again afterwards) and cases about them closed before `cases_decided_before` with their
-    /// appeals (other cases about them are kept and counted); deletes their user row when no
-    /// message of theirs remains on the platform; and excludes them from recording
-    /// ([`ExclusionReason::Forgotten`], from `at`). Forgetting twice deletes nothing the
-    /// second time.
+    /// messages' edits, answered marks, sentiment and reaction counts (reactions are counted
+    /// without reactor ids, so those they gave stay in others' counts), the unanswered
+    /// questions they asked, their votes, their role, finished jobs naming them as author, the
+    /// knowledge documents `documents` ((scope, path) of the conversations holding their
+    /// messages, which the caller indexes again afterwards) and cases about them closed before
+    /// `cases_decided_before` with their appeals (other cases about them are kept and
+    /// counted); deletes their user row when no message of theirs remains on the platform; and
+    /// excludes them from recording ([`ExclusionReason::Forgotten`], from `at`). Forgetting
+    /// twice deletes nothing the second time.
     pub async fn forget_member(
         &self,
         platform: Platform,
@@ -167,8 +168,18 @@ async fn forget(
          AND (user_id = $3 OR message_id IN ",
         ")"
     );
+    const SENTIMENT: &str = their_messages!(
+        "DELETE FROM message_sentiment WHERE platform = $1 AND message_id IN ",
+        ""
+    );
+    const REACTIONS: &str = their_messages!(
+        "DELETE FROM message_reactions WHERE platform = $1 AND message_id IN ",
+        ""
+    );
     member.run(&mut *conn, EDITS).await?;
     member.run(&mut *conn, ANSWERED).await?;
+    member.run(&mut *conn, SENTIMENT).await?;
+    member.run(&mut *conn, REACTIONS).await?;
     forgotten.gaps = member.run(&mut *conn, GAPS).await?;
     forgotten.gaps += delete_gaps_quoting(
         &mut *conn,

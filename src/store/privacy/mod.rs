@@ -2,11 +2,12 @@
 //! stored about them, and retention (purging what is older than a community keeps).
 //!
 //! Policy (`docs/privacy.md`): a deleted or purged message keeps its row (ids and times, for
-//! counts) but not its words; a forgotten member's messages, votes, questions and role are
-//! deleted, and moderation cases about them are kept only while open or recently closed.
-//! Exclusions never hold a member's id in clear: the subject is [`member_hash`]. What counts
-//! as old, and which conversation documents hold a member's words, are decided above the
-//! store; the store deletes what it is told, each operation in one transaction.
+//! counts) but not its words, nor what insights derived from it (sentiment, reaction counts); a
+//! forgotten member's messages (with those), votes, questions and role are deleted, and
+//! moderation cases about them are kept only while open or recently closed. Exclusions never
+//! hold a member's id in clear: the subject is [`member_hash`]. What counts as old, and which
+//! conversation documents hold a member's words, are decided above the store; the store
+//! deletes what it is told, each operation in one transaction.
 
 pub(crate) mod cleanup;
 mod export;

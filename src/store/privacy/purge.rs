@@ -1,7 +1,8 @@
 //! Retention: what one community keeps for a limited time. Messages older than the cutoff keep
-//! their rows (for counts) but not their text; their edits, unanswered questions asked before
-//! the cutoff and finished jobs created before it are deleted; cases closed long enough ago
-//! keep their facts but not the excerpt of the message nor their appeals' text.
+//! their rows (for counts) but not their text; their edits, sentiment and reaction counts,
+//! unanswered questions asked before the cutoff and finished jobs created before it are
+//! deleted; cases closed long enough ago keep their facts but not the excerpt of the message
+//! nor their appeals' text.
 
 use std::time::SystemTime;
 
@@ -29,11 +30,12 @@ pub struct Purged {
 
 impl Store {
     /// Retention for one community, in one transaction: messages created before
-    /// `messages_before` get an empty text (their rows stay) and lose their edit history;
-    /// unanswered questions asked before it and finished jobs about the community created
-    /// before it are deleted; cases closed before `cases_decided_before` (with no appeal
-    /// waiting) get an empty excerpt, and their appeals an empty text. Purging again changes
-    /// nothing. Re-indexing the community's conversations is the caller's.
+    /// `messages_before` get an empty text (their rows stay) and lose their edit history,
+    /// sentiment and reaction counts; unanswered questions asked before it and finished jobs
+    /// about the community created before it are deleted; cases closed before
+    /// `cases_decided_before` (with no appeal waiting) get an empty excerpt, and their appeals
+    /// an empty text. Purging again changes nothing. Re-indexing the community's conversations
+    /// is the caller's.
     pub async fn purge_before(
         &self,
         platform: Platform,
@@ -70,6 +72,11 @@ async fn purge(
          WHERE platform = $1 AND community_id = $2 AND created_at < $3 AND text <> ''";
     const GAPS: &str =
         "DELETE FROM kb_gaps WHERE platform = $1 AND community = $2 AND asked_at < $3";
+    // A sentiment row copies its message's community and time.
+    const SENTIMENT: &str = "DELETE FROM message_sentiment \
+         WHERE platform = $1 AND community_id = $2 AND created_at < $3";
+    const REACTIONS: &str = "DELETE FROM message_reactions WHERE platform = $1 AND message_id IN \
+         (SELECT id FROM messages WHERE platform = $1 AND community_id = $2 AND created_at < $3)";
     const EXCERPTS: &str = old_closed_cases!(
         "UPDATE moderation_cases SET excerpt = '' WHERE excerpt <> '' AND id IN (",
         "",
@@ -87,6 +94,8 @@ async fn purge(
         gaps: run(&mut *conn, GAPS, place, messages_before).await?,
         ..Purged::default()
     };
+    run(&mut *conn, SENTIMENT, place, messages_before).await?;
+    run(&mut *conn, REACTIONS, place, messages_before).await?;
     let fields = [
         JobField::new("community", community.as_str()),
         JobField::new("platform", platform.as_str()),

@@ -67,7 +67,7 @@ fn role(id: u64, name: &str, permissions: u64, position: u16) -> Value {
 
 /// The role Discord creates for the bot when it joins (tagged with the bot's id).
 fn bot_role() -> Value {
-    let mut role = role(BOT_ROLE, "Steward", 1_408_749_349_958, 5);
+    let mut role = role(BOT_ROLE, "Steward", 1_408_749_382_726, 5);
     role["managed"] = json!(true);
     role["tags"] = json!({"bot_id": BOT.to_string()});
     role
@@ -181,7 +181,7 @@ pub fn button_click(
         json!({"id": id.to_string(), "application_id": BOT.to_string(), "type": 3,
                "token": format!("token-{id}"), "version": 1, "guild_id": GUILD.to_string(),
                "channel_id": channel.to_string(), "locale": "en-US", "guild_locale": "en-US",
-               "app_permissions": "1408749349958", "entitlements": [],
+               "app_permissions": "1408749382726", "entitlements": [],
                "authorizing_integration_owners": {"0": GUILD.to_string()}, "context": 0,
                "attachment_size_limit": 10485760}),
         json!({"channel": channel_object, "member": member, "message": message,
@@ -269,7 +269,7 @@ pub fn slash_command_with(
         json!({"id": id.to_string(), "application_id": BOT.to_string(), "type": 2,
                "token": format!("token-{id}"), "version": 1, "guild_id": GUILD.to_string(),
                "channel_id": GENERAL.to_string(), "locale": "en-US", "guild_locale": "en-US",
-               "app_permissions": "1408749349958", "entitlements": [],
+               "app_permissions": "1408749382726", "entitlements": [],
                "authorizing_integration_owners": {"0": GUILD.to_string()}, "context": 0,
                "attachment_size_limit": 10485760}),
         json!({"channel": {"id": GENERAL.to_string(), "type": 0, "name": "general",

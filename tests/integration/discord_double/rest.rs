@@ -226,6 +226,8 @@ fn answer(state: &State, request: Request) -> (u16, Option<Value>) {
             let webhook = format!("webhook:{token}");
             (200, Some(state.edit_message(&webhook, id, &body)))
         }
+        // A response or follow-up removed (a deferred "thinking…" the answer made moot).
+        ("DELETE", ["webhooks", _, _, "messages", _]) => (204, None),
         ("PATCH", ["guilds", _, "members", user]) => {
             let until = body
                 .get("communication_disabled_until")
