@@ -164,6 +164,7 @@ pub async fn sentiment(config: &Config, options: &ClassifyOptions) -> Result<Str
         let settings = SchedulerSettings {
             queue_capacity: config.model.queue_capacity,
             max_concurrent: config.model.max_concurrent,
+            preempt_background: false,
         };
         // Enough requests in flight to keep the background slots busy, within the queue.
         let in_flight = (settings.non_interactive_slots() + 1).min(settings.queue_capacity.max(1));

@@ -117,6 +117,8 @@ async fn alerts(router: &Router, served: &[Served], now: SystemTime) -> Vec<Acti
                 strings: Strings::new(language),
                 capabilities: place.capabilities.as_ref(),
                 digest: false,
+                // Alerts go to the moderators' channel.
+                quote_only_from: None,
             };
             let mod_log = community_settings.mod_log();
             let steward = place.steward.as_ref();

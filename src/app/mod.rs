@@ -232,9 +232,16 @@ pub async fn load_engine(
             (pool, slots)
         }
     };
+    // On the CPU an in-process background generation (sentiment batches, summaries of
+    // digests) shares the cores with members' questions: it gives way to them. Remote servers
+    // and GPUs run generations side by side. With a single slot a waiting background job would
+    // hold the slot the question needs, so preemption needs two.
+    let preempt_background =
+        !remote && backend.info().backend.ends_with("(cpu)") && max_concurrent >= 2;
     let settings = SchedulerSettings {
         queue_capacity: config.model.queue_capacity,
         max_concurrent,
+        preempt_background,
     };
     Ok(Arc::new(Scheduler::new(backend, settings, metrics)))
 }

@@ -190,6 +190,10 @@ async fn digest(
         strings: Strings::new(target.settings.language(default_language)),
         capabilities: target.place.capabilities.as_ref(),
         digest: true,
+        // The digest's channel may be public: quote only its own messages, unless it is the
+        // moderators' channel.
+        quote_only_from: (target.settings.mod_log().as_ref() != Some(&target.channel))
+            .then_some(&target.channel),
     };
     // Nobody is waiting: the reading queues behind members' questions.
     let reading = reports.reading(Priority::Background);

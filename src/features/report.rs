@@ -84,6 +84,10 @@ pub struct Scope<'a> {
     pub capabilities: &'a Capabilities,
     /// The weekly digest (its own title) rather than a moderator's `report`.
     pub digest: bool,
+    /// Where the report is posted, unless that is the moderators' own channel: messages of
+    /// other channels are counted but never quoted, linked or shown to the model there, so a
+    /// report in a public channel carries no excerpt of a private one. `None`: quote any.
+    pub quote_only_from: Option<&'a ChannelId>,
 }
 
 /// What the `report` command answers: the report to post where the command was typed, or a
@@ -168,6 +172,8 @@ impl Reports {
                 Err(error) => return failed(ctx, &error),
             },
         };
+        let here = &ctx.location.channel;
+        let in_mod_log = ctx.settings.mod_log().as_ref() == Some(here);
         let scope = Scope {
             platform,
             community,
@@ -175,6 +181,7 @@ impl Reports {
             strings: ctx.strings,
             capabilities: ctx.capabilities.as_ref(),
             digest: false,
+            quote_only_from: (!in_mod_log).then_some(here),
         };
         let length = Duration::from_secs(u64::from(window.hours) * 3600);
         let window = window_ending(now, length);
@@ -295,7 +302,7 @@ pub async fn build(
             .await?
             .filter(|name| !name.trim().is_empty())
             .unwrap_or_else(|| community.to_string());
-        let shown = render::shown(&current);
+        let shown = render::shown(&current, scope.quote_only_from);
         let links = shown
             .iter()
             .map(|(_, reference)| {

@@ -8,12 +8,18 @@
 //! questions are served first. A model request that fails (engine overloaded, deadline, shut
 //! down) logs one warning and the round keeps the lexical results of the messages it has not
 //! asked about yet: they are stored, not retried, so a broken model never stalls scoring. A
-//! message deleted or forgotten while the round ran is skipped by the store, never scored.
+//! request that gave way to a member's question (the in-process CPU engine preempts background
+//! work, `LlmError::Preempted`) defers its messages and the round's later ones to the next
+//! round instead. A message deleted or forgotten while the round ran is skipped by the store,
+//! never scored.
 
 use std::time::SystemTime;
 
 use crate::config::SentimentModel;
-use crate::sentiment::{lexical, LexicalScore, ModelClassifier, Sentiment, Stage, MAX_BATCH};
+use crate::llm::LlmError;
+use crate::sentiment::{
+    lexical, LexicalScore, ModelClassifier, Sentiment, SentimentError, Stage, MAX_BATCH,
+};
 use crate::store::{MessageSentiment, Store, StoreError, UnscoredMessage};
 
 /// What one round did.
@@ -51,16 +57,18 @@ pub async fn score_pending(
     let lexical_scores: Vec<LexicalScore> = pending.iter().map(|m| lexical(&m.text)).collect();
     let mut results: Vec<Sentiment> = lexical_scores.iter().map(|s| s.sentiment()).collect();
     let asked = to_ask(&lexical_scores, mode);
-    let by_model = match model {
+    let (by_model, deferred) = match model {
         Some(model) if !asked.is_empty() => {
             ask_model(model, &pending, &asked, batch, &mut results).await
         }
-        _ => 0,
+        _ => (0, Vec::new()),
     };
     let rows: Vec<MessageSentiment> = pending
         .iter()
         .zip(&results)
-        .map(|(message, sentiment)| MessageSentiment {
+        .enumerate()
+        .filter(|(index, _)| !deferred.contains(index))
+        .map(|(_, (message, sentiment))| MessageSentiment {
             platform: message.platform,
             message: message.message.clone(),
             label: sentiment.label.as_str(),
@@ -90,14 +98,16 @@ pub fn to_ask(scores: &[LexicalScore], mode: SentimentModel) -> Vec<usize> {
 /// Asks the model about `asked` (indexes into `pending`), `batch` per request, one request
 /// after another (the engine runs background work one generation at a time anyway), and puts
 /// its answers into `results`. Stops at the first failed request. Returns how many messages
-/// the model labelled.
+/// the model labelled, and the messages deferred to a later round: those of a request that
+/// gave way to a member's question (`LlmError::Preempted`) and every later one, so they are
+/// not stored with only their lexical result while the model would label them.
 async fn ask_model(
     model: &ModelClassifier,
     pending: &[UnscoredMessage],
     asked: &[usize],
     batch: usize,
     results: &mut [Sentiment],
-) -> u64 {
+) -> (u64, Vec<usize>) {
     let size = batch.clamp(1, MAX_BATCH);
     let mut labelled = 0;
     for (number, chunk) in asked.chunks(size).enumerate() {
@@ -110,6 +120,13 @@ async fn ask_model(
                     }
                     results[index] = sentiment;
                 }
+            }
+            Err(SentimentError::Model(LlmError::Preempted)) => {
+                tracing::debug!(
+                    deferred = asked.len().saturating_sub(number * size),
+                    "sentiment scoring gave way to a member's question"
+                );
+                return (labelled, asked[number * size..].to_vec());
             }
             Err(error) => {
                 // The next request would most likely fail the same way (overloaded, shut
@@ -124,7 +141,7 @@ async fn ask_model(
             }
         }
     }
-    labelled
+    (labelled, Vec::new())
 }
 
 #[cfg(test)]

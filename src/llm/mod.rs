@@ -66,6 +66,10 @@ pub enum LlmError {
     /// The inference server failed after part of the answer was sent; the part stays sent.
     #[error("the answer was interrupted: the inference server stopped mid-answer")]
     Interrupted,
+    /// Background work stopped to let a member's question run first (in-process CPU engine,
+    /// where two generations share the same cores); the caller may try it again later.
+    #[error("stopped to let a member's question go first")]
+    Preempted,
 }
 
 impl LlmError {
@@ -82,6 +86,7 @@ impl LlmError {
             LlmError::ShutDown => "shut_down",
             LlmError::Unavailable(_) => "unavailable",
             LlmError::Interrupted => "interrupted",
+            LlmError::Preempted => "preempted",
         }
     }
 }

@@ -8,6 +8,10 @@
 //! moderation, then background. The non-interactive classes together hold at most
 //! `max(1, max_concurrent - 1)` slots, so however long their queues, an interactive request
 //! waits for at most one generation in flight (none when a slot is free for it).
+//! With `preempt_background` (the in-process engine on a CPU, where a running background
+//! generation shares the cores with a member's question and would delay its first token by
+//! its whole prefill), an interactive request arriving stops every running background
+//! generation (`LlmError::Preempted`; the caller tries again later or keeps a fallback).
 //! Deadlines cover queueing and generation; a job whose deadline passed in the queue is shed
 //! without starting, and one whose caller dropped the stream is skipped. Every request ends in
 //! one outcome counted in [`Metrics`].
@@ -18,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use futures::FutureExt as _;
-use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{mpsc, watch, OwnedSemaphorePermit, Semaphore};
 
 use super::stream::{GenerationStats, LlmStream, StreamEvent};
 use super::{Backend, BackendJob, ChatRequest, Engine, EngineInfo, LlmError, Priority};
@@ -31,14 +35,17 @@ pub struct SchedulerSettings {
     pub queue_capacity: usize,
     /// Generations running at once, all classes together.
     pub max_concurrent: usize,
+    /// An interactive request stops running background generations (see the module doc).
+    pub preempt_background: bool,
 }
 
 impl Default for SchedulerSettings {
-    /// The config's defaults: 16 waiting per class, 2 running.
+    /// The config's defaults: 16 waiting per class, 2 running, no preemption.
     fn default() -> Self {
         Self {
             queue_capacity: 16,
             max_concurrent: 2,
+            preempt_background: false,
         }
     }
 }
@@ -76,6 +83,8 @@ struct Job {
     /// When `stream()` was called: deadlines and the scheduler's own cost count from here.
     entered: Instant,
     enqueued: Instant,
+    /// An interactive job's place in the count background generations give way to.
+    _in_flight: Option<InFlight>,
 }
 
 /// The [`Engine`] on top of a [`Backend`]: per-class bounded queues, priorities, a concurrency
@@ -86,6 +95,49 @@ pub struct Scheduler {
     backend: Arc<dyn Backend>,
     metrics: Arc<Metrics>,
     settings: SchedulerSettings,
+    preemption: Arc<Preemption>,
+}
+
+/// How many interactive requests are in flight (queued or running), for `preempt_background`:
+/// a background generation starts only when none is, and stops when one arrives.
+struct Preemption {
+    in_flight: Arc<watch::Sender<usize>>,
+}
+
+impl Default for Preemption {
+    fn default() -> Self {
+        Self {
+            in_flight: Arc::new(watch::Sender::new(0)),
+        }
+    }
+}
+
+impl Preemption {
+    /// Counts one interactive request until the returned guard is dropped (with its job,
+    /// however the job ends: shed, cancelled, finished).
+    fn interactive(&self) -> InFlight {
+        self.in_flight.send_modify(|count| *count += 1);
+        InFlight {
+            in_flight: self.in_flight.clone(),
+        }
+    }
+
+    /// What a background generation watches.
+    fn gate(&self) -> watch::Receiver<usize> {
+        self.in_flight.subscribe()
+    }
+}
+
+/// One interactive request in flight; dropping it ends the count.
+struct InFlight {
+    in_flight: Arc<watch::Sender<usize>>,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.in_flight
+            .send_modify(|count| *count = count.saturating_sub(1));
+    }
 }
 
 impl Scheduler {
@@ -98,7 +150,9 @@ impl Scheduler {
         let settings = SchedulerSettings {
             queue_capacity: settings.queue_capacity.max(1),
             max_concurrent: settings.max_concurrent.max(1),
+            preempt_background: settings.preempt_background,
         };
+        let preemption = Arc::new(Preemption::default());
         let (interactive, interactive_queue) = mpsc::channel(settings.queue_capacity);
         let (moderation, moderation_queue) = mpsc::channel(settings.queue_capacity);
         let (background, background_queue) = mpsc::channel(settings.queue_capacity);
@@ -112,6 +166,7 @@ impl Scheduler {
             metrics: metrics.clone(),
             slots: Arc::new(Semaphore::new(settings.max_concurrent)),
             non_interactive_slots: Arc::new(Semaphore::new(settings.non_interactive_slots())),
+            preemption: settings.preempt_background.then(|| preemption.clone()),
         };
         tokio::spawn(owner.run());
         Self {
@@ -123,6 +178,7 @@ impl Scheduler {
             backend,
             metrics,
             settings,
+            preemption,
         }
     }
 
@@ -141,12 +197,15 @@ impl Scheduler {
         let class = request.priority;
         let queue = self.queues.get(class);
         let (sink, stream) = LlmStream::channel();
+        let in_flight = (class == Priority::Interactive && self.settings.preempt_background)
+            .then(|| self.preemption.interactive());
         let job = Job {
             request,
             json_schema,
             sink,
             entered,
             enqueued: Instant::now(),
+            _in_flight: in_flight,
         };
         // Counted before sending, so the owner's decrement can never come first.
         self.metrics.engine_queued(class.as_str(), 1);
@@ -204,6 +263,8 @@ struct Owner {
     metrics: Arc<Metrics>,
     slots: Arc<Semaphore>,
     non_interactive_slots: Arc<Semaphore>,
+    /// `Some` with `preempt_background`: background jobs watch its token.
+    preemption: Option<Arc<Preemption>>,
 }
 
 /// The slots a running job holds; dropping them frees its place.
@@ -261,12 +322,19 @@ impl Owner {
         }
         self.metrics
             .engine_wait_seconds(class, waited.as_secs_f64());
+        let gate = match &self.preemption {
+            Some(preemption) if job.request.priority == Priority::Background => {
+                Some(preemption.gate())
+            }
+            _ => None,
+        };
         tokio::spawn(run_job(
             self.backend.clone(),
             self.metrics.clone(),
             job,
             waited,
             permits,
+            gate,
         ));
     }
 }
@@ -304,19 +372,23 @@ impl Drop for Running<'_> {
 }
 
 /// Runs one job on the backend within what is left of its deadline, relays its events to the
-/// caller, and counts the outcome.
+/// caller, and counts the outcome. A background job with a `gate` (the count of interactive
+/// requests in flight) starts when none is and stops as soon as one arrives.
 async fn run_job(
     backend: Arc<dyn Backend>,
     metrics: Arc<Metrics>,
     job: Job,
     waited: Duration,
     permits: Permits,
+    gate: Option<watch::Receiver<usize>>,
 ) {
     let priority = job.request.priority;
     let class = priority.as_str();
     let deadline = job.request.deadline;
     let remaining = deadline.map(|d| d.saturating_sub(job.entered.elapsed()));
     let sink = job.sink;
+    // Held until the job ends: an interactive job counts as in flight while it runs.
+    let _in_flight = job._in_flight;
     let (backend_sink, from_backend) = mpsc::channel(RELAY_BUFFER);
     let backend_job = BackendJob {
         request: job.request,
@@ -340,9 +412,29 @@ async fn run_job(
         )
     })
     .catch_unwind();
-    let finished = match remaining {
-        Some(remaining) => tokio::time::timeout(remaining, work).await.ok(),
-        None => Some(work.await),
+    // `Err`: preempted. Dropping the work drops the backend's sink, which stops the generation.
+    let gated = async {
+        let Some(mut gate) = gate else {
+            return Ok(work.await);
+        };
+        if gate.wait_for(|count| *count == 0).await.is_err() {
+            return Ok(work.await);
+        }
+        tokio::select! {
+            finished = work => Ok(finished),
+            _ = gate.wait_for(|count| *count > 0) => Err(()),
+        }
+    };
+    let (finished, was_preempted) = match remaining {
+        Some(remaining) => match tokio::time::timeout(remaining, gated).await {
+            Ok(Ok(finished)) => (Some(finished), false),
+            Ok(Err(())) => (None, true),
+            Err(_) => (None, false),
+        },
+        None => match gated.await {
+            Ok(finished) => (Some(finished), false),
+            Err(()) => (None, true),
+        },
     };
     drop(running);
     // The slot is free before the last event is sent: a caller that stopped reading must not
@@ -350,6 +442,7 @@ async fn run_job(
     drop(permits);
     let (outcome, last) = match finished {
         _ if sink.is_closed() => ("cancelled", None),
+        None if was_preempted => ("preempted", Some(StreamEvent::Error(LlmError::Preempted))),
         // `remaining`, hence a timeout, exists only with a deadline.
         None => (
             "timed_out",
@@ -415,6 +508,7 @@ mod tests {
             let settings = SchedulerSettings {
                 queue_capacity: 1,
                 max_concurrent,
+                preempt_background: false,
             };
             assert_eq!(
                 settings.non_interactive_slots(),

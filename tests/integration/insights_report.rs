@@ -568,6 +568,7 @@ async fn an_alert_fires_once_for_a_spike_and_never_for_steady_traffic() {
         strings: Strings::new(Language::English),
         capabilities: &capabilities,
         digest: false,
+        quote_only_from: None,
     };
     let settings = alert_settings();
     let mods = Some(ChannelId::new("mods"));

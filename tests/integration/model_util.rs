@@ -34,6 +34,7 @@ pub async fn engine(queue_capacity: usize, max_concurrent: usize) -> Scheduler {
     let settings = SchedulerSettings {
         queue_capacity,
         max_concurrent,
+        preempt_background: false,
     };
     Scheduler::new(
         Arc::new(backend(max_concurrent).await),

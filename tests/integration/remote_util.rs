@@ -111,6 +111,7 @@ pub fn pool_engine(config: &Config, metrics: Arc<Metrics>) -> Scheduler {
     let settings = SchedulerSettings {
         queue_capacity: 16,
         max_concurrent: 4,
+        preempt_background: false,
     };
     Scheduler::new(Arc::new(pool), settings, metrics)
 }

@@ -122,6 +122,7 @@ fn process_serving(
     let settings = SchedulerSettings {
         queue_capacity: 16,
         max_concurrent: 2,
+        preempt_background: false,
     };
     let engine = Arc::new(Scheduler::new(Arc::new(Judge), settings, metrics.clone()));
     let router = steward::app::router_serving(&config, store, engine, metrics, platforms, None);

@@ -184,6 +184,16 @@ fn scheduler(
     queue_capacity: usize,
     max_concurrent: usize,
 ) -> (Scheduler, Arc<Log>, Arc<Metrics>) {
+    scheduler_with(backend, queue_capacity, max_concurrent, false)
+}
+
+/// [`scheduler`], with background work giving way to interactive requests or not.
+fn scheduler_with(
+    backend: Arc<dyn Backend>,
+    queue_capacity: usize,
+    max_concurrent: usize,
+    preempt_background: bool,
+) -> (Scheduler, Arc<Log>, Arc<Metrics>) {
     let log = Arc::new(Log::default());
     let metrics = Metrics::new();
     let recorded = Recorded {
@@ -193,6 +203,7 @@ fn scheduler(
     let settings = SchedulerSettings {
         queue_capacity,
         max_concurrent,
+        preempt_background,
     };
     let scheduler = Scheduler::new(Arc::new(recorded), settings, metrics.clone());
     (scheduler, log, metrics)
@@ -338,6 +349,91 @@ async fn dropping_a_running_stream_stops_the_backend() {
     })
     .await;
     assert_eq!(metrics.engine_gauge("running", "interactive"), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_preemption_a_question_stops_background_work_and_new_work_waits_for_it() {
+    let (engine, log, metrics) = scheduler_with(fake(5), 4, 2, true);
+    let mut background = engine
+        .stream(request(Priority::Background, 5000, "long"))
+        .await
+        .unwrap();
+    assert!(matches!(
+        background.next_event().await,
+        Some(StreamEvent::Delta(_))
+    ));
+    // 60 words: about 300 ms.
+    let mut question = engine
+        .stream(request(Priority::Interactive, 60, "question"))
+        .await
+        .unwrap();
+    let stopped = tokio::time::timeout(Duration::from_secs(2), async {
+        loop {
+            match background.next_event().await {
+                Some(StreamEvent::Delta(_)) => continue,
+                other => return other,
+            }
+        }
+    })
+    .await
+    .expect("the background generation stops within 2 s (it would run 25 s)");
+    assert!(
+        matches!(stopped, Some(StreamEvent::Error(LlmError::Preempted))),
+        "{stopped:?}"
+    );
+    // Background work asked for while the question runs waits for it to end.
+    let mut later = engine
+        .stream(request(Priority::Background, 3, "later"))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    assert_eq!(
+        log.running(Priority::Background),
+        0,
+        "waits for the question"
+    );
+    loop {
+        match question.next_event().await {
+            Some(StreamEvent::Delta(_)) => continue,
+            Some(StreamEvent::Done(_)) => break,
+            other => panic!("the question finishes: {other:?}"),
+        }
+    }
+    loop {
+        match later.next_event().await {
+            Some(StreamEvent::Delta(_)) => continue,
+            Some(StreamEvent::Done(_)) => break,
+            other => panic!("the later background job runs afterwards: {other:?}"),
+        }
+    }
+    assert_eq!(metrics.engine_outcome_count("background", "preempted"), 1);
+    assert_eq!(metrics.engine_outcome_count("background", "completed"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_preemption_background_work_runs_beside_a_question() {
+    let (engine, _log, metrics) = scheduler_with(fake(5), 4, 2, false);
+    let mut background = engine
+        .stream(request(Priority::Background, 40, "long"))
+        .await
+        .unwrap();
+    assert!(matches!(
+        background.next_event().await,
+        Some(StreamEvent::Delta(_))
+    ));
+    let question = engine
+        .stream(request(Priority::Interactive, 5, "question"))
+        .await
+        .unwrap();
+    drop(question);
+    loop {
+        match background.next_event().await {
+            Some(StreamEvent::Delta(_)) => continue,
+            Some(StreamEvent::Done(_)) => break,
+            other => panic!("the background job finishes: {other:?}"),
+        }
+    }
+    assert_eq!(metrics.engine_outcome_count("background", "preempted"), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

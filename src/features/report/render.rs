@@ -8,7 +8,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::Scope;
-use crate::core::Capabilities;
+use crate::core::{Capabilities, ChannelId};
 use crate::features::hygiene::sanitize_generated;
 use crate::insights::health::{HealthMetrics, MessageRef};
 use crate::knowledge::cite::shorten;
@@ -58,9 +58,23 @@ pub(super) struct Parts {
 
 /// The numbered messages, in number order (1-based): unanswered questions, then the most
 /// negative messages.
-pub(super) fn shown(current: &HealthMetrics) -> Vec<(ItemKind, &MessageRef)> {
-    let unanswered = current.unanswered_old.iter().take(ITEMS_PER_LIST);
-    let negative = current.negative_examples.iter().take(ITEMS_PER_LIST);
+pub(super) fn shown<'a>(
+    current: &'a HealthMetrics,
+    quote_only_from: Option<&ChannelId>,
+) -> Vec<(ItemKind, &'a MessageRef)> {
+    let quotable = |reference: &&MessageRef| {
+        quote_only_from.is_none_or(|here| &reference.location.channel == here)
+    };
+    let unanswered = current
+        .unanswered_old
+        .iter()
+        .filter(quotable)
+        .take(ITEMS_PER_LIST);
+    let negative = current
+        .negative_examples
+        .iter()
+        .filter(quotable)
+        .take(ITEMS_PER_LIST);
     unanswered
         .map(|reference| (ItemKind::Unanswered, reference))
         .chain(negative.map(|reference| (ItemKind::Negative, reference)))
@@ -80,7 +94,10 @@ pub(super) fn parts(scope: &Scope<'_>, facts: &Facts<'_>) -> Parts {
     );
     let empty = (current.messages == 0).then(|| strings.report_no_messages().to_string());
     let (mut unanswered, mut negative) = (Vec::new(), Vec::new());
-    for (index, (kind, reference)) in shown(current).into_iter().enumerate() {
+    for (index, (kind, reference)) in shown(current, scope.quote_only_from)
+        .into_iter()
+        .enumerate()
+    {
         let line = item_line(index + 1, reference, scope.capabilities);
         match kind {
             ItemKind::Unanswered => unanswered.push(line),
@@ -306,6 +323,45 @@ mod tests {
         assert_eq!(share_change(EN, None, Some(0.4)), "before: 40 %");
         let zh = Strings::new(Language::Chinese);
         assert_eq!(share_change(zh, Some(0.5), Some(0.25)), "+25 个百分点");
+    }
+
+    #[test]
+    fn a_report_outside_the_moderators_channel_quotes_only_its_own_channel() {
+        use crate::core::{CommunityId, Location, MessageId, Platform};
+        use crate::insights::health::{compute, Inputs, Window};
+        let now = UNIX_EPOCH + Duration::from_secs(20_000 * 86_400);
+        let window = Window {
+            from: now - Duration::from_secs(86_400),
+            to: now,
+        };
+        let inputs = Inputs {
+            messages: &[],
+            first_time_posters: &[],
+            steward: None,
+            votes_up: 0,
+            votes_down: 0,
+            now,
+            unanswered_after: Duration::from_secs(3600),
+        };
+        let mut current = compute(window, &inputs);
+        let reference = |channel: &str, id: &str| MessageRef {
+            location: Location {
+                platform: Platform::Discord,
+                community: CommunityId::new("guild"),
+                channel: ChannelId::new(channel),
+                thread: None,
+            },
+            message: MessageId::new(id),
+            excerpt: format!("text of {id}"),
+        };
+        current.unanswered_old = vec![reference("public", "1"), reference("private", "2")];
+        current.negative_examples = vec![reference("private", "3"), reference("public", "4")];
+        let public = ChannelId::new("public");
+        let ids = |shown: Vec<(ItemKind, &MessageRef)>| -> Vec<String> {
+            shown.iter().map(|(_, r)| r.message.to_string()).collect()
+        };
+        assert_eq!(ids(shown(&current, Some(&public))), ["1", "4"]);
+        assert_eq!(ids(shown(&current, None)), ["1", "2", "3", "4"]);
     }
 
     #[test]
