@@ -189,10 +189,15 @@ pub async fn run(config: &Config, options: &SentimentBenchOptions) -> Result<Str
                     round = round => round,
                 };
                 match round {
-                    Ok(round) if round.read() > 0 => {
+                    Ok(round) => {
                         by_model.fetch_add(round.by_model, Ordering::Relaxed);
+                        // A round whose model requests gave way to the asks stores nothing and
+                        // leaves its messages for the next one: go on while any is left.
+                        if round.read() == 0 && store.count_unscored(None).await.unwrap_or(0) == 0 {
+                            return;
+                        }
                     }
-                    _ => return,
+                    Err(_) => return,
                 }
             }
         })

@@ -26,7 +26,7 @@ use crate::core::{
     ReportWindow, UserId,
 };
 use crate::features::Context;
-use crate::insights::charts::{questions_chart, sentiment_chart};
+use crate::insights::charts::{questions_chart, sentiment_chart, ChartText};
 use crate::insights::health::{gather, Window};
 use crate::llm::{Engine, Priority};
 use crate::prompts::Prompts;
@@ -323,10 +323,21 @@ pub async fn build(
 
     let text = render::fit(&parts, scope.capabilities.max_message_chars, strings);
     let chart_text = strings.chart_text(&scope_name, &label);
+    // Each chart says what it shows before the shared scope and window.
+    let titled = |what: &str| ChartText {
+        title: format!("{what} · {}", chart_text.title),
+        ..chart_text.clone()
+    };
     let mut charts = Vec::new();
     for (kind, drawn) in [
-        ("sentiment", sentiment_chart(&buckets, &chart_text)),
-        ("questions", questions_chart(&buckets, &chart_text)),
+        (
+            "sentiment",
+            sentiment_chart(&buckets, &titled(strings.chart_sentiment_title())),
+        ),
+        (
+            "questions",
+            questions_chart(&buckets, &titled(strings.chart_questions_title())),
+        ),
     ] {
         match drawn {
             Ok(bytes) => charts.push(Attachment {

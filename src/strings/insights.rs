@@ -272,6 +272,16 @@ impl Strings {
     }
 
     /// The labels of the report's charts.
+    /// The sentiment chart's own title, before the scope and window.
+    pub fn chart_sentiment_title(&self) -> &'static str {
+        self.pick("Sentiment and messages", "情绪与消息量")
+    }
+
+    /// The questions chart's own title, before the scope and window.
+    pub fn chart_questions_title(&self) -> &'static str {
+        self.pick("Questions and first replies", "提问与首次回复")
+    }
+
     pub fn chart_text(&self, scope: &str, window: &str) -> ChartText {
         let title = match self.language {
             Language::English => format!("{scope}, last {window} (UTC)"),
