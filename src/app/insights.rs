@@ -16,10 +16,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::community::Router;
 use crate::core::{Action, Platform};
-use crate::features::digest::{run_due, Served};
+use crate::features::digest::{run_due, served_communities, Served, ServedCommunity};
 use crate::features::insight_alerts::check;
 use crate::features::report::Scope;
-use crate::features::CommunitySettings;
 use crate::strings::Strings;
 
 /// How often alerts and digests are looked at.
@@ -63,70 +62,63 @@ async fn round(router: &Router, platforms: &[Platform], now: SystemTime) {
             })
         })
         .collect();
-    let mut actions = alerts(router, &served, now).await;
-    match run_due(router.reports(), &served, router.settings().language, now).await {
-        Ok(digests) => {
-            if !digests.is_empty() {
-                tracing::info!(digests = digests.len(), "posting weekly digests");
-            }
-            actions.extend(digests);
-        }
+    // One listing of the communities and one settings read each, for alerts and digests.
+    let communities = match served_communities(router.reports().store(), &served).await {
+        Ok(communities) => communities,
         Err(error) => {
-            tracing::warn!(label = error.label(), %error, "looking for due digests failed; retrying next round");
+            tracing::warn!(label = error.label(), %error, "listing communities for alerts and digests failed; retrying next round");
+            return;
         }
+    };
+    let mut actions = alerts(router, &communities, now).await;
+    let digests = run_due(
+        router.reports(),
+        &communities,
+        router.settings().language,
+        now,
+    )
+    .await;
+    if !digests.is_empty() {
+        tracing::info!(digests = digests.len(), "posting weekly digests");
     }
+    actions.extend(digests);
     for action in actions {
         router.outbox().deliver(action).await;
     }
 }
 
-/// The new alerts of every community of the `served` platforms.
-async fn alerts(router: &Router, served: &[Served], now: SystemTime) -> Vec<Action> {
+/// The new alerts of `communities`.
+async fn alerts(
+    router: &Router,
+    communities: &[ServedCommunity<'_>],
+    now: SystemTime,
+) -> Vec<Action> {
     let reports = router.reports();
     let settings = reports.settings();
     if !settings.alerts {
         return Vec::new();
     }
     let store = reports.store();
-    let communities = match store.communities().await {
-        Ok(communities) => communities,
-        Err(error) => {
-            tracing::warn!(label = error.label(), %error, "listing communities for alerts failed");
-            return Vec::new();
-        }
-    };
     let mut actions = Vec::new();
-    for place in served {
-        let here = communities
-            .iter()
-            .filter(|(platform, _)| *platform == place.platform);
-        for (_, community) in here {
-            let values = match store.settings(place.platform, community).await {
-                Ok(values) => values,
-                Err(error) => {
-                    tracing::warn!(label = error.label(), %error, %community, "reading settings for alerts failed");
-                    continue;
-                }
-            };
-            let community_settings = CommunitySettings::new(values);
-            let language = community_settings.language(router.settings().language);
-            let scope = Scope {
-                platform: place.platform,
-                community,
-                channel: None,
-                strings: Strings::new(language),
-                capabilities: place.capabilities.as_ref(),
-                digest: false,
-                // Alerts go to the moderators' channel.
-                quote_only_from: None,
-            };
-            let mod_log = community_settings.mod_log();
-            let steward = place.steward.as_ref();
-            match check(store, &scope, mod_log, settings, steward, now).await {
-                Ok(found) => actions.extend(found),
-                Err(error) => {
-                    tracing::warn!(label = error.label(), %error, %community, "checking for alerts failed");
-                }
+    for served in communities {
+        let (place, community) = (served.place, &served.community);
+        let language = served.settings.language(router.settings().language);
+        let scope = Scope {
+            platform: place.platform,
+            community,
+            channel: None,
+            strings: Strings::new(language),
+            capabilities: place.capabilities.as_ref(),
+            digest: false,
+            // Alerts go to the moderators' channel.
+            quote_only_from: None,
+        };
+        let mod_log = served.settings.mod_log();
+        let steward = place.steward.as_ref();
+        match check(store, &scope, mod_log, settings, steward, now).await {
+            Ok(found) => actions.extend(found),
+            Err(error) => {
+                tracing::warn!(label = error.label(), %error, %community, "checking for alerts failed");
             }
         }
     }

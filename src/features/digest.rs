@@ -27,7 +27,7 @@ use crate::core::{
 use crate::features::report::{build, window_ending, ReportError, Reports, Scope};
 use crate::features::CommunitySettings;
 use crate::llm::Priority;
-use crate::store::StoreError;
+use crate::store::{Store, StoreError};
 use crate::strings::Strings;
 
 const DAY_SECONDS: u64 = 86_400;
@@ -108,49 +108,72 @@ pub struct Served {
     pub steward: Option<UserId>,
 }
 
-/// The digests due now in every community of the `served` platforms that asked for one.
-/// A community whose digest fails is logged and skipped; only listing the communities fails
-/// the round.
-pub async fn run_due(
-    reports: &Reports,
-    served: &[Served],
-    default_language: Language,
-    now: SystemTime,
-) -> Result<Vec<Action>, StoreError> {
-    let store = reports.store();
+/// A community of a platform this process serves, with its settings as read for this round.
+#[derive(Debug, Clone)]
+pub struct ServedCommunity<'a> {
+    pub place: &'a Served,
+    pub community: CommunityId,
+    pub settings: CommunitySettings,
+}
+
+/// Every community of the `served` platforms with its settings, read once for a whole round
+/// (alerts and digests share it). A community whose settings cannot be read is logged and
+/// left out of this round; only listing the communities fails it.
+pub async fn served_communities<'a>(
+    store: &Store,
+    served: &'a [Served],
+) -> Result<Vec<ServedCommunity<'a>>, StoreError> {
     let communities = store.communities().await?;
-    let mut actions = Vec::new();
+    let mut found = Vec::new();
     for place in served {
         let here = communities
             .iter()
             .filter(|(platform, _)| *platform == place.platform);
         for (_, community) in here {
-            let settings = match store.settings(place.platform, community).await {
-                Ok(values) => CommunitySettings::new(values),
+            match store.settings(place.platform, community).await {
+                Ok(values) => found.push(ServedCommunity {
+                    place,
+                    community: community.clone(),
+                    settings: CommunitySettings::new(values),
+                }),
                 Err(error) => {
-                    tracing::error!(label = error.label(), %error, %community, "reading settings for the digest failed");
-                    continue;
-                }
-            };
-            let Some(channel) = settings.digest_channel() else {
-                continue;
-            };
-            let target = Target {
-                place,
-                community,
-                settings: &settings,
-                channel,
-            };
-            match digest(reports, &target, default_language, now).await {
-                Ok(Some(action)) => actions.push(action),
-                Ok(None) => {}
-                Err(error) => {
-                    tracing::error!(label = error.label(), %error, %community, "the weekly digest failed; trying again next round");
+                    tracing::warn!(label = error.label(), %error, %community, "reading a community's settings for alerts and digests failed; trying again next round");
                 }
             }
         }
     }
-    Ok(actions)
+    Ok(found)
+}
+
+/// The digests due now in those of `communities` that asked for one. A community whose digest
+/// fails is logged and tried again next round.
+pub async fn run_due(
+    reports: &Reports,
+    communities: &[ServedCommunity<'_>],
+    default_language: Language,
+    now: SystemTime,
+) -> Vec<Action> {
+    let mut actions = Vec::new();
+    for served in communities {
+        let Some(channel) = served.settings.digest_channel() else {
+            continue;
+        };
+        let target = Target {
+            place: served.place,
+            community: &served.community,
+            settings: &served.settings,
+            channel,
+        };
+        match digest(reports, &target, default_language, now).await {
+            Ok(Some(action)) => actions.push(action),
+            Ok(None) => {}
+            Err(error) => {
+                let community = &served.community;
+                tracing::error!(label = error.label(), %error, %community, "the weekly digest failed; trying again next round");
+            }
+        }
+    }
+    actions
 }
 
 /// One community's digest, where it goes.

@@ -16,7 +16,7 @@ use steward::core::{
     Action, Attachment, Author, Capabilities, ChannelId, Command, CommunityId, Event, EventKind,
     Location, Message, MessageId, Platform, Role, UserId,
 };
-use steward::features::digest::{last_due, run_due, Served};
+use steward::features::digest::{last_due, run_due, served_communities, Served};
 use steward::features::insight_alerts::check;
 use steward::features::report::{Reports, Scope};
 use steward::llm::LlmError;
@@ -660,11 +660,9 @@ async fn one_digest_after_weeks_of_downtime_and_none_for_an_old_first_due() {
         capabilities: Arc::new(Capabilities::console()),
         steward: None,
     }];
-    let (place, text, files) = posted(
-        run_due(&reports, &served, Language::English, now)
-            .await
-            .unwrap(),
-    );
+    let communities = served_communities(&store, &served).await.unwrap();
+    let (place, text, files) =
+        posted(run_due(&reports, &communities, Language::English, now).await);
     assert_eq!(place.community, community);
     assert_eq!(place.channel.as_str(), "digests");
     assert!(
@@ -689,8 +687,8 @@ async fn one_digest_after_weeks_of_downtime_and_none_for_an_old_first_due() {
     );
 
     // The next round, and a restart: nothing more.
-    assert!(run_due(&reports, &served, Language::English, now)
+    let communities = served_communities(&store, &served).await.unwrap();
+    assert!(run_due(&reports, &communities, Language::English, now)
         .await
-        .unwrap()
         .is_empty());
 }

@@ -20,6 +20,9 @@ mod tests;
 use std::sync::OnceLock;
 
 use plotters::backend::{BitMapBackend, DrawingBackend, RGBPixel};
+use plotters::chart::ChartContext;
+use plotters::coord::cartesian::Cartesian2d;
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::{DrawingArea, DrawingAreaErrorKind, IntoDrawingArea, WHITE};
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -133,6 +136,37 @@ pub fn questions_chart(buckets: &[Bucket], text: &ChartText) -> Result<Vec<u8>, 
 
 /// The drawing area of a chart.
 type Root<'a> = DrawingArea<BitMapBackend<'a, RGBPixel>, Shift>;
+
+/// The primary coordinates of both charts: bucket index on x, counts on y.
+type Counts<'a, 'b> =
+    ChartContext<'a, BitMapBackend<'b, RGBPixel>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// The mesh both charts share: horizontal lines only, the buckets' times below, counts on the
+/// left axis described by `y_desc`.
+fn draw_count_mesh(
+    chart: &mut Counts<'_, '_>,
+    buckets: &[Bucket],
+    text: &ChartText,
+    y_desc: &str,
+) -> Result<(), ChartError> {
+    let hourly = axis::is_hourly(buckets);
+    let x_label = |x: &f64| axis::time_label(buckets, hourly, *x);
+    let y_label = |y: &f64| axis::count_label(*y);
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(axis::time_label_count(buckets.len(), hourly))
+        .y_labels(axis::VALUE_LABELS)
+        .x_label_formatter(&x_label)
+        .y_label_formatter(&y_label)
+        .x_desc(text.time_axis.as_str())
+        .y_desc(y_desc)
+        .label_style(font(14.0))
+        .axis_desc_style(font(16.0))
+        .axis_style(INK)
+        .draw()?;
+    Ok(())
+}
 
 /// A text style in the embedded font.
 fn font(size: f64) -> TextStyle<'static> {

@@ -7,11 +7,8 @@ use plotters::prelude::{
 };
 use plotters::style::RGBColor;
 
-use super::axis::{
-    count_label, count_top, hours_label, hours_top, is_hourly, time_label, time_label_count,
-    VALUE_LABELS,
-};
-use super::{font, ChartError, ChartText, Root, INK, TITLE_SIZE};
+use super::axis::{count_top, hours_label, hours_top, VALUE_LABELS};
+use super::{draw_count_mesh, font, ChartError, ChartText, Root, INK, TITLE_SIZE};
 use crate::insights::health::Bucket;
 
 const ASKED: RGBColor = RGBColor(66, 133, 244);
@@ -42,9 +39,6 @@ pub(super) fn draw(
         })
         .collect();
     let longest = hours.iter().flatten().fold(0f64, |a, &b| a.max(b));
-    let hourly = is_hourly(buckets);
-    let x_label = |x: &f64| time_label(buckets, hourly, *x);
-    let y_label = |y: &f64| count_label(*y);
     let hours_tick = |y: &f64| hours_label(*y);
     // At least one bucket wide, so the x range is never empty.
     let x_end = buckets.len().max(1) as f64;
@@ -56,19 +50,7 @@ pub(super) fn draw(
         .right_y_label_area_size(72)
         .build_cartesian_2d(0f64..x_end, 0f64..count_top(highest))?
         .set_secondary_coord(0f64..x_end, 0f64..hours_top(longest));
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_labels(time_label_count(buckets.len(), hourly))
-        .y_labels(VALUE_LABELS)
-        .x_label_formatter(&x_label)
-        .y_label_formatter(&y_label)
-        .x_desc(text.time_axis.as_str())
-        .y_desc(text.questions.as_str())
-        .label_style(font(14.0))
-        .axis_desc_style(font(16.0))
-        .axis_style(INK)
-        .draw()?;
+    draw_count_mesh(&mut chart, buckets, text, &text.questions)?;
     chart
         .configure_secondary_axes()
         .y_labels(VALUE_LABELS)

@@ -7,10 +7,8 @@ use plotters::prelude::{
 };
 use plotters::style::RGBColor;
 
-use super::axis::{
-    count_label, count_top, is_hourly, steps, time_label, time_label_count, VALUE_LABELS,
-};
-use super::{font, ChartError, ChartText, Root, INK, TITLE_SIZE};
+use super::axis::{count_top, steps};
+use super::{draw_count_mesh, font, ChartError, ChartText, Root, INK, TITLE_SIZE};
 use crate::insights::health::Bucket;
 
 const POSITIVE: RGBColor = RGBColor(102, 187, 106);
@@ -29,9 +27,6 @@ pub(super) fn draw(
         .map(|bucket| bucket.messages.max(scored(bucket)))
         .max()
         .unwrap_or(0);
-    let hourly = is_hourly(buckets);
-    let x_label = |x: &f64| time_label(buckets, hourly, *x);
-    let y_label = |y: &f64| count_label(*y);
     // At least one bucket wide, so the x range is never empty.
     let x_end = buckets.len().max(1) as f64;
     let mut chart = ChartBuilder::on(root)
@@ -40,19 +35,7 @@ pub(super) fn draw(
         .x_label_area_size(56)
         .y_label_area_size(72)
         .build_cartesian_2d(0f64..x_end, 0f64..count_top(highest))?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_labels(time_label_count(buckets.len(), hourly))
-        .y_labels(VALUE_LABELS)
-        .x_label_formatter(&x_label)
-        .y_label_formatter(&y_label)
-        .x_desc(text.time_axis.as_str())
-        .y_desc(text.messages.as_str())
-        .label_style(font(14.0))
-        .axis_desc_style(font(16.0))
-        .axis_style(INK)
-        .draw()?;
+    draw_count_mesh(&mut chart, buckets, text, &text.messages)?;
 
     // Stacked by painting the tallest layer first: each lower layer covers the one above it
     // up to its own height.
