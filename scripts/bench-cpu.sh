@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
 # Side-by-side CPU benchmark (issue 12, docs/perf.md): the same GGUF and prompts through
-# Steward's engine (mistral.rs) and through llama.cpp (node-llama-cpp's prebuilt CPU build,
-# installed from npm into the cache on first use; not a project dependency), same threads,
+# Steward's engine (the default CPU path, or the one --engine names) and through llama.cpp
+# (node-llama-cpp's prebuilt CPU build, installed from npm into the cache on first use; not a
+# project dependency), same threads,
 # greedy. Prints both engines' figures and the ratios.
 #
 #   scripts/bench-cpu.sh [--threads N] [--runs N] [--max-tokens N] [--model FILE]
+#                        [--engine auto|mistralrs|llamacpp]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-threads=2 runs=3 max_tokens=64 model=models/SmolLM2-135M-Instruct.Q4_1.gguf
+threads=2 runs=3 max_tokens=64 model=models/SmolLM2-135M-Instruct.Q4_1.gguf engine=auto
 while [ $# -gt 0 ]; do
   case "$1" in
     --threads) threads=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --max-tokens) max_tokens=$2; shift 2 ;;
     --model) model=$2; shift 2 ;;
+    --engine) engine=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -30,10 +33,11 @@ if [ ! -d "$cache/node_modules/node-llama-cpp" ]; then
 fi
 cp scripts/bench/llamacpp.mjs "$cache/"
 
-cargo build --release --quiet
+# The binary the test build makes (same features, so no second dependency build).
+cargo test --release --no-run --quiet
 config=$(mktemp --suffix=.toml)
 trap 'rm -f "$config"' EXIT
-printf '[store]\nurl = "sqlite::memory:"\n[model]\ngguf = "%s"\n' "$(realpath "$model")" > "$config"
+printf '[store]\nurl = "sqlite::memory:"\n[model]\ngguf = "%s"\nengine = "%s"\n' "$(realpath "$model")" "$engine" > "$config"
 
 results=$(mktemp)
 RAYON_NUM_THREADS=$threads "$target/release/steward" bench --config "$config" \

@@ -23,6 +23,8 @@ use std::time::Duration;
 use tokio::io::BufReader;
 
 use crate::community::{Background, Features, Router, RouterSettings};
+#[cfg(feature = "llamacpp")]
+use crate::config::EngineChoice;
 use crate::config::ModelReview;
 use crate::config::{Config, ConfigError, Embeddings, Language, ModelSource};
 use crate::core::{Platform, Role};
@@ -198,16 +200,7 @@ pub async fn load_engine(
             .map_err(|e| std::io::Error::other(e.to_string()))??;
     }
     let local = if local_needed {
-        let backend = MistralBackend::load(MistralSettings {
-            location: model_location(config),
-            // As many sequences as the scheduler starts, so none waits inside mistral.rs.
-            max_concurrent: config.model.max_concurrent,
-            force_cpu: config.model.force_cpu,
-            // Q4_1 weights (the default model's) run 1.5-2x faster on the CPU as Q8_0.
-            cpu_repack_dir: Some(cache_dir().join("repacked")),
-        })
-        .await?;
-        Some(Arc::new(backend) as Arc<dyn Backend>)
+        Some(load_local_backend(config).await?)
     } else {
         None
     };
@@ -244,6 +237,29 @@ pub async fn load_engine(
         preempt_background,
     };
     Ok(Arc::new(Scheduler::new(backend, settings, metrics)))
+}
+
+/// The in-process model on the engine `[model] engine` resolves to.
+async fn load_local_backend(config: &Config) -> Result<Arc<dyn Backend>, AppError> {
+    #[cfg(feature = "llamacpp")]
+    if config.model.engine.resolve(&config.model.source) == EngineChoice::LlamaCpp {
+        if let ModelLocation::LocalGguf { path } = model_location(config) {
+            let backend =
+                crate::llm::LlamaCppBackend::load(crate::llm::LlamaCppSettings::local(path))
+                    .await?;
+            return Ok(Arc::new(backend));
+        }
+    }
+    let backend = MistralBackend::load(MistralSettings {
+        location: model_location(config),
+        // As many sequences as the scheduler starts, so none waits inside mistral.rs.
+        max_concurrent: config.model.max_concurrent,
+        force_cpu: config.model.force_cpu,
+        // Q4_1 weights (the default model's) run 1.5-2x faster on the CPU as Q8_0.
+        cpu_repack_dir: Some(cache_dir().join("repacked")),
+    })
+    .await?;
+    Ok(Arc::new(backend))
 }
 
 /// The embedder `[knowledge] embeddings` asks for: the `[inference]` servers that serve

@@ -88,6 +88,35 @@ pub enum ModelSource {
     Hub { repo: String, file: String },
 }
 
+/// Which in-process engine runs a local model (`[model] engine`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EngineChoice {
+    /// llama.cpp when this build has it (cargo feature `llamacpp`), is not a GPU build and the
+    /// model is a local file; mistral.rs otherwise.
+    Auto,
+    /// mistral.rs: the GPU engine, and the only one that loads from the Hugging Face hub.
+    MistralRs,
+    /// llama.cpp: the fast CPU engine (local GGUF files only).
+    LlamaCpp,
+}
+
+impl EngineChoice {
+    /// The engine that runs: `Auto` resolved for this build and model source.
+    pub fn resolve(self, source: &ModelSource) -> EngineChoice {
+        match self {
+            EngineChoice::Auto
+                if cfg!(feature = "llamacpp")
+                    && !cfg!(feature = "cuda")
+                    && !matches!(source, ModelSource::Hub { .. }) =>
+            {
+                EngineChoice::LlamaCpp
+            }
+            EngineChoice::Auto => EngineChoice::MistralRs,
+            chosen => chosen,
+        }
+    }
+}
+
 /// Validated `[bot]` settings.
 #[derive(Debug, Clone)]
 pub struct BotSettings {
@@ -118,6 +147,8 @@ pub struct ModelSettings {
     pub queue_capacity: usize,
     pub max_concurrent: usize,
     pub force_cpu: bool,
+    /// The in-process engine (`auto`, `mistralrs`, `llamacpp`).
+    pub engine: EngineChoice,
     /// The languages the model writes grounded answers well in. A question in another
     /// language, when the knowledge base has sources for it, gets an extractive answer (the
     /// sources quoted and cited) instead of generated text. Default: none for the small

@@ -55,6 +55,7 @@ pub struct RawModel {
     pub queue_capacity: Option<i64>,
     pub max_concurrent: Option<i64>,
     pub force_cpu: Option<bool>,
+    pub engine: Option<String>,
     pub languages: Option<Vec<String>>,
 }
 

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use super::raw::RawConfig;
 use super::{
-    BotSettings, Config, ConfigError, ConsoleSettings, Language, ModelSettings, ModelSource,
-    Secret, StoreSettings,
+    BotSettings, Config, ConfigError, ConsoleSettings, EngineChoice, Language, ModelSettings,
+    ModelSource, Secret, StoreSettings,
 };
 
 /// The default SQLite database, relative to the working directory.
@@ -114,6 +114,29 @@ pub fn validate(
     )?;
     let queue_capacity = in_range("model.queue_capacity", model.queue_capacity, 16, 1, 10_000)?;
     let max_concurrent = in_range("model.max_concurrent", model.max_concurrent, 2, 1, 256)?;
+    let engine = match model.engine.as_deref().map(str::trim) {
+        None | Some("auto") => EngineChoice::Auto,
+        Some("mistralrs") => EngineChoice::MistralRs,
+        Some("llamacpp") if !cfg!(feature = "llamacpp") => {
+            return Err(invalid(
+                "model.engine",
+                "\"llamacpp\" is not in this build (cargo feature `llamacpp`); use \"mistralrs\"".into(),
+            ))
+        }
+        Some("llamacpp") if matches!(source_kind, ModelSource::Hub { .. }) => {
+            return Err(invalid(
+                "model.engine",
+                "\"llamacpp\" loads local GGUF files only: download the file and set model.gguf, or use \"mistralrs\"".into(),
+            ))
+        }
+        Some("llamacpp") => EngineChoice::LlamaCpp,
+        Some(other) => {
+            return Err(invalid(
+                "model.engine",
+                format!("{other:?} is not an engine: use \"auto\", \"mistralrs\" or \"llamacpp\""),
+            ))
+        }
+    };
     let max_question_chars = in_range(
         "bot.max_question_chars",
         raw.bot.max_question_chars,
@@ -217,6 +240,7 @@ pub fn validate(
             queue_capacity: queue_capacity as usize,
             max_concurrent: max_concurrent as usize,
             force_cpu: model.force_cpu.unwrap_or(false),
+            engine,
             languages,
         },
         store: StoreSettings {

@@ -21,6 +21,8 @@
 
 pub mod bert;
 mod gguf_check;
+#[cfg(feature = "llamacpp")]
+pub mod llamacpp;
 mod mistral;
 pub mod remote;
 mod repack;
@@ -35,6 +37,8 @@ use async_trait::async_trait;
 use tokio::sync::mpsc;
 
 pub use gguf_check::{check_gguf, GgufProblem};
+#[cfg(feature = "llamacpp")]
+pub use llamacpp::{LlamaCppBackend, LlamaCppSettings};
 pub use mistral::{MistralBackend, MistralSettings, ModelLocation};
 pub use request::{ChatMessage, ChatRequest, ChatRole, Priority};
 pub use scheduler::{Scheduler, SchedulerSettings};

@@ -1,21 +1,54 @@
-//! The mistral.rs backend with the real default model, behind the engine scheduler.
+//! Both in-process backends (mistral.rs and llama.cpp) with the real default model, behind the
+//! engine scheduler: every case runs on each engine.
 
 use std::time::Duration;
 
 use schemars::JsonSchema;
 use serde::Deserialize;
 use steward::llm::{
-    generate_structured, ChatRequest, Engine, LlmError, MistralBackend, MistralSettings, Priority,
-    StreamEvent,
+    generate_structured, ChatRequest, Engine, LlamaCppBackend, LlamaCppSettings, LlmError,
+    MistralBackend, MistralSettings, Priority, StreamEvent,
 };
 
-use crate::model_util::engine;
+use crate::model_util::{engine_on, Kind};
+
+/// Runs each case on both in-process engines.
+macro_rules! on_both_engines {
+    ($($case:ident),* $(,)?) => {
+        mod mistralrs_engine {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    super::$case(super::Kind::MistralRs).await
+                }
+            )*
+        }
+        mod llamacpp_engine {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    super::$case(super::Kind::LlamaCpp).await
+                }
+            )*
+        }
+    };
+}
+
+on_both_engines!(
+    generates_text_from_the_real_model,
+    streams_partial_text_and_respects_max_tokens,
+    constrained_output_parses_into_a_rust_enum,
+    full_queue_answers_overloaded_and_dropping_a_stream_cancels_it,
+    interactive_requests_are_served_before_moderation_and_background_ones,
+    deadline_stops_generation,
+    counts_tokens_with_the_model_tokenizer,
+    invalid_requests_are_rejected_before_the_model,
+);
 
 const SYSTEM: &str = "You are a helpful assistant. Answer briefly and accurately.";
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn generates_text_from_the_real_model() {
-    let engine = engine(4, 1).await;
+async fn generates_text_from_the_real_model(kind: Kind) {
+    let engine = engine_on(kind, 4, 1).await;
     let info = engine.info();
     assert_eq!(info.model, "SmolLM2-135M-Instruct.Q4_1.gguf");
     let request =
@@ -40,9 +73,8 @@ async fn generates_text_from_the_real_model() {
     assert_eq!(first.text, second.text);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn streams_partial_text_and_respects_max_tokens() {
-    let engine = engine(4, 1).await;
+async fn streams_partial_text_and_respects_max_tokens(kind: Kind) {
+    let engine = engine_on(kind, 4, 1).await;
     let request = ChatRequest::new(SYSTEM, "Write a long story about a lighthouse keeper.")
         .with_max_new_tokens(20);
     let mut stream = engine.stream(request).await.unwrap();
@@ -77,9 +109,8 @@ struct Label {
     sentiment: Sentiment,
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn constrained_output_parses_into_a_rust_enum() {
-    let engine = engine(4, 1).await;
+async fn constrained_output_parses_into_a_rust_enum(kind: Kind) {
+    let engine = engine_on(kind, 4, 1).await;
     for line in [
         "I love this library, it works great!",
         "This crashes all the time, I hate it.",
@@ -100,9 +131,8 @@ async fn constrained_output_parses_into_a_rust_enum() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn full_queue_answers_overloaded_and_dropping_a_stream_cancels_it() {
-    let engine = engine(1, 1).await;
+async fn full_queue_answers_overloaded_and_dropping_a_stream_cancels_it(kind: Kind) {
+    let engine = engine_on(kind, 1, 1).await;
     let long = ChatRequest::new(
         SYSTEM,
         "Write a very long story about the sea, with many chapters.",
@@ -162,9 +192,8 @@ async fn full_queue_answers_overloaded_and_dropping_a_stream_cancels_it() {
     assert!(answer.stats.generated_tokens > 0);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn interactive_requests_are_served_before_moderation_and_background_ones() {
-    let engine = engine(8, 1).await;
+async fn interactive_requests_are_served_before_moderation_and_background_ones(kind: Kind) {
+    let engine = engine_on(kind, 8, 1).await;
     let long = ChatRequest::new(SYSTEM, "Write a story about the sea.").with_max_new_tokens(40);
     let mut running = engine.stream(long).await.unwrap();
     // It is generating: it holds the only slot while the others queue.
@@ -204,9 +233,8 @@ async fn interactive_requests_are_served_before_moderation_and_background_ones()
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deadline_stops_generation() {
-    let engine = engine(4, 1).await;
+async fn deadline_stops_generation(kind: Kind) {
+    let engine = engine_on(kind, 4, 1).await;
     let request = ChatRequest::new(SYSTEM, "Write a very long story about the sea.")
         .with_max_new_tokens(4000)
         .with_deadline(Duration::from_millis(300));
@@ -218,9 +246,8 @@ async fn deadline_stops_generation() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn counts_tokens_with_the_model_tokenizer() {
-    let engine = engine(4, 1).await;
+async fn counts_tokens_with_the_model_tokenizer(kind: Kind) {
+    let engine = engine_on(kind, 4, 1).await;
     let english = engine
         .count_tokens("The quick brown fox jumps over the lazy dog.")
         .await
@@ -231,9 +258,8 @@ async fn counts_tokens_with_the_model_tokenizer() {
     assert_eq!(engine.count_tokens("").await.unwrap(), 0);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn invalid_requests_are_rejected_before_the_model() {
-    let engine = engine(4, 1).await;
+async fn invalid_requests_are_rejected_before_the_model(kind: Kind) {
+    let engine = engine_on(kind, 4, 1).await;
     let error = engine
         .stream(ChatRequest::new(SYSTEM, "   "))
         .await
@@ -274,4 +300,60 @@ async fn corrupt_model_file_is_an_error_not_a_crash() {
         Err(other) => panic!("expected LoadFailed, got {other}"),
         Ok(_) => panic!("a corrupt file must not load"),
     }
+}
+
+#[tokio::test]
+async fn llamacpp_missing_model_file_is_a_clear_error() {
+    match LlamaCppBackend::load(LlamaCppSettings::local("/nonexistent/steward/model.gguf")).await {
+        Err(LlmError::ModelMissing { path }) => {
+            assert!(path.contains("/nonexistent/steward/model.gguf"))
+        }
+        Err(other) => panic!("expected ModelMissing, got {other}"),
+        Ok(_) => panic!("a missing file must not load"),
+    }
+}
+
+#[tokio::test]
+async fn llamacpp_corrupt_model_file_is_an_error_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("broken.gguf");
+    std::fs::write(&path, b"GGUF\x03\x00\x00\x00this is not a real model").unwrap();
+    match LlamaCppBackend::load(LlamaCppSettings::local(&path)).await {
+        Err(LlmError::LoadFailed {
+            path: shown,
+            reason,
+        }) => {
+            assert!(shown.contains("broken.gguf"));
+            assert!(!reason.is_empty());
+        }
+        Err(other) => panic!("expected LoadFailed, got {other}"),
+        Ok(_) => panic!("a corrupt file must not load"),
+    }
+}
+
+/// A Chinese answer arrives as whole characters (a character often spans two tokens) and a
+/// stop string ends the answer without being sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn llamacpp_streams_whole_characters_and_honours_stop_strings() {
+    let engine = engine_on(Kind::LlamaCpp, 4, 1).await;
+    let mut request = ChatRequest::new(SYSTEM, "用中文介绍一下北京。").with_max_new_tokens(40);
+    let mut stream = engine.stream(request.clone()).await.unwrap();
+    while let Some(event) = stream.next_event().await {
+        match event {
+            StreamEvent::Delta(piece) => assert!(!piece.contains('\u{FFFD}'), "{piece:?}"),
+            StreamEvent::Done(_) => {}
+            StreamEvent::Error(error) => panic!("generation failed: {error}"),
+        }
+    }
+    request = ChatRequest::new(
+        SYSTEM,
+        "Count from one to ten in words, separated by commas.",
+    )
+    .with_max_new_tokens(60);
+    let whole = engine.generate(request.clone()).await.unwrap().text;
+    let cut_at = whole.find(',').expect("the answer has a comma");
+    request.stop = vec![",".to_string()];
+    let stopped = engine.generate(request).await.unwrap();
+    assert_eq!(stopped.text, whole[..cut_at], "whole answer: {whole:?}");
+    assert_eq!(stopped.stats.finish_reason.as_deref(), Some("stop"));
 }

@@ -3,7 +3,10 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use steward::llm::{MistralBackend, MistralSettings, Scheduler, SchedulerSettings};
+use steward::llm::{
+    Backend, LlamaCppBackend, LlamaCppSettings, MistralBackend, MistralSettings, Scheduler,
+    SchedulerSettings,
+};
 use steward::metrics::Metrics;
 
 /// The default model file; the README's test command fetches it before the tests run.
@@ -29,16 +32,36 @@ pub async fn backend(max_concurrent: usize) -> MistralBackend {
         .expect("the default model loads")
 }
 
-/// The default model behind a scheduler with the given queue settings (its own metrics).
+/// The in-process engines.
+#[derive(Debug, Clone, Copy)]
+pub enum Kind {
+    MistralRs,
+    LlamaCpp,
+}
+
+/// The default model behind a scheduler with the given queue settings (its own metrics), on
+/// mistral.rs.
 pub async fn engine(queue_capacity: usize, max_concurrent: usize) -> Scheduler {
+    engine_on(Kind::MistralRs, queue_capacity, max_concurrent).await
+}
+
+/// The default model on the given engine behind a scheduler with the given queue settings.
+pub async fn engine_on(kind: Kind, queue_capacity: usize, max_concurrent: usize) -> Scheduler {
     let settings = SchedulerSettings {
         queue_capacity,
         max_concurrent,
         preempt_background: false,
     };
-    Scheduler::new(
-        Arc::new(backend(max_concurrent).await),
-        settings,
-        Metrics::new(),
-    )
+    let backend: Arc<dyn Backend> = match kind {
+        Kind::MistralRs => Arc::new(backend(max_concurrent).await),
+        Kind::LlamaCpp => {
+            crate::logs::capture();
+            Arc::new(
+                LlamaCppBackend::load(LlamaCppSettings::local(default_model()))
+                    .await
+                    .expect("the default model loads on llama.cpp"),
+            )
+        }
+    };
+    Scheduler::new(backend, settings, Metrics::new())
 }
