@@ -92,12 +92,12 @@ pub async fn run(config: &Config, options: &BenchOptions) -> Result<String, AppE
     );
     let _ = writeln!(
         out,
-        "  prompt: {:.1} tokens/s (mistral.rs)",
+        "  prompt: {:.1} tokens/s (as the engine reports it)",
         mean(&prompt_speed)
     );
     let _ = writeln!(
         out,
-        "  generation: {:.1} tokens/s (mistral.rs), {:.1} tokens/s wall clock after the first text",
+        "  generation: {:.1} tokens/s (as the engine reports it), {:.1} tokens/s wall clock after the first text",
         mean(&gen_speed),
         mean(&decode_rates)
     );
