@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::{load_engine, AppError};
 use crate::config::Config;
-use crate::llm::{ChatRequest, Generated};
+use crate::llm::{default_threads, ChatRequest, Generated};
 
 /// One prompt of the file.
 #[derive(Debug, Clone, Deserialize)]
@@ -50,10 +50,7 @@ pub async fn run(
     let started = Instant::now();
     let engine = load_engine(config, true, crate::metrics::Metrics::new()).await?;
     let load = started.elapsed();
-    let threads = std::env::var("RAYON_NUM_THREADS")
-        .ok()
-        .and_then(|n| n.parse::<usize>().ok())
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let threads = default_threads();
     let mut out = String::new();
     for prompt in &prompts {
         let request =

@@ -18,6 +18,7 @@
 //!   loaded first, failover, circuit breakers, optional local fallback), and
 //!   [`remote::RemoteEmbedder`], an [`Embedder`] over the same kind of servers.
 //! - `bert`: [`bert::LocalEmbedder`], the in-process [`Embedder`] (all-MiniLM-L6-v2 on candle).
+//! - `threads`: [`default_threads`], the thread count of the in-process engines.
 
 pub mod bert;
 mod gguf_check;
@@ -30,6 +31,7 @@ mod request;
 mod scheduler;
 mod stream;
 mod structured;
+mod threads;
 
 use std::time::Duration;
 
@@ -44,6 +46,7 @@ pub use request::{ChatMessage, ChatRequest, ChatRole, Priority};
 pub use scheduler::{Scheduler, SchedulerSettings};
 pub use stream::{Generated, GenerationStats, LlmStream, StreamEvent};
 pub use structured::generate_structured;
+pub use threads::default_threads;
 
 /// Errors from the engine. Each has a stable [`label`](LlmError::label) for logs and metrics.
 #[derive(Debug, thiserror::Error)]

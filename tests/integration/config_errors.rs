@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use steward::config::{Config, ConfigError, ModelSource};
+use steward::config::{Config, ConfigError, EngineChoice, ModelSource};
 
 fn write(dir: &Path, text: &str) -> std::path::PathBuf {
     let path = dir.join("steward.toml");
@@ -157,6 +157,52 @@ fn error_table() {
             "no secrets in errors: {message}"
         );
     }
+}
+
+/// `[model] engine` errors name the key and say which value to use instead.
+#[test]
+fn engine_errors_say_which_engine_to_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = "hf_repo = \"owner/model\"\nhf_file = \"model.gguf\"\n";
+    // (the `[model]` lines, the whole message after the key)
+    let cases = [
+        (
+            "engine = \"vllm\"\n".to_string(),
+            "\"vllm\" is not an engine: use \"auto\", \"mistralrs\" or \"llamacpp\"",
+        ),
+        (
+            "engine = \" candle \"\n".to_string(),
+            "\"candle\" is not an engine: use \"auto\", \"mistralrs\" or \"llamacpp\"",
+        ),
+        (
+            format!("{hub}engine = \"llamacpp\"\n"),
+            "\"llamacpp\" loads local GGUF files only: download the file and set model.gguf, \
+             or use \"mistralrs\"",
+        ),
+    ];
+    for (lines, expected) in cases {
+        let path = write(dir.path(), &format!("[model]\n{lines}"));
+        let error = Config::load_with_env(Some(&path), &no_env).expect_err(&lines);
+        assert!(matches!(error, ConfigError::Invalid { .. }), "{error:?}");
+        assert_eq!(
+            error.to_string(),
+            format!("{}: key `model.engine`: {expected}", path.display()),
+            "{lines}"
+        );
+    }
+    // The same engine values are accepted where they fit.
+    let path = write(
+        dir.path(),
+        "[model]\ngguf = \"local.gguf\"\nengine = \"llamacpp\"\n",
+    );
+    let config = Config::load_with_env(Some(&path), &no_env).unwrap();
+    assert_eq!(config.model.engine, EngineChoice::LlamaCpp);
+    let path = write(
+        dir.path(),
+        &format!("[model]\n{hub}engine = \"mistralrs\"\n"),
+    );
+    let config = Config::load_with_env(Some(&path), &no_env).unwrap();
+    assert_eq!(config.model.engine, EngineChoice::MistralRs);
 }
 
 #[test]

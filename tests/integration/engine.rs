@@ -1,16 +1,14 @@
 //! Both in-process backends (mistral.rs and llama.cpp) with the real default model, behind the
 //! engine scheduler: every case runs on each engine.
 
+use std::path::Path;
 use std::time::Duration;
 
 use schemars::JsonSchema;
 use serde::Deserialize;
-use steward::llm::{
-    generate_structured, ChatRequest, Engine, LlamaCppBackend, LlamaCppSettings, LlmError,
-    MistralBackend, MistralSettings, Priority, StreamEvent,
-};
+use steward::llm::{generate_structured, ChatRequest, Engine, LlmError, Priority, StreamEvent};
 
-use crate::model_util::{engine_on, Kind};
+use crate::model_util::{engine_on, load_on, Kind};
 
 /// Runs each case on both in-process engines.
 macro_rules! on_both_engines {
@@ -43,6 +41,8 @@ on_both_engines!(
     deadline_stops_generation,
     counts_tokens_with_the_model_tokenizer,
     invalid_requests_are_rejected_before_the_model,
+    missing_model_file_is_a_clear_error_without_network,
+    corrupt_model_file_is_an_error_not_a_crash,
 );
 
 const SYSTEM: &str = "You are a helpful assistant. Answer briefly and accurately.";
@@ -267,14 +267,13 @@ async fn invalid_requests_are_rejected_before_the_model(kind: Kind) {
     assert_eq!(error.label(), "invalid_request");
 }
 
-#[tokio::test]
-async fn missing_model_file_is_a_clear_error_without_network() {
+/// A missing file is `ModelMissing` at once: mistral.rs would otherwise look the path up on the
+/// Hugging Face hub and wait on network timeouts.
+async fn missing_model_file_is_a_clear_error_without_network(kind: Kind) {
     let started = std::time::Instant::now();
-    let result =
-        MistralBackend::load(MistralSettings::local("/nonexistent/steward/model.gguf")).await;
-    match result {
+    match load_on(kind, Path::new("/nonexistent/steward/model.gguf")).await {
         Err(LlmError::ModelMissing { path }) => {
-            assert!(path.contains("/nonexistent/steward/model.gguf"))
+            assert!(path.contains("/nonexistent/steward/model.gguf"), "{path}")
         }
         Err(other) => panic!("expected ModelMissing, got {other}"),
         Ok(_) => panic!("a missing file must not load"),
@@ -284,46 +283,18 @@ async fn missing_model_file_is_a_clear_error_without_network() {
     assert!(message.contains("steward model fetch"), "{message}");
 }
 
-#[tokio::test]
-async fn corrupt_model_file_is_an_error_not_a_crash() {
+/// A file that starts like a GGUF but is not one is an error, not a crash: it is checked before
+/// the engine reads it (candle aborts the process on a corrupt GGUF; llama.cpp is C++).
+async fn corrupt_model_file_is_an_error_not_a_crash(kind: Kind) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("broken.gguf");
     std::fs::write(&path, b"GGUF\x03\x00\x00\x00this is not a real model").unwrap();
-    match MistralBackend::load(MistralSettings::local(&path)).await {
+    match load_on(kind, &path).await {
         Err(LlmError::LoadFailed {
             path: shown,
             reason,
         }) => {
-            assert!(shown.contains("broken.gguf"));
-            assert!(!reason.is_empty());
-        }
-        Err(other) => panic!("expected LoadFailed, got {other}"),
-        Ok(_) => panic!("a corrupt file must not load"),
-    }
-}
-
-#[tokio::test]
-async fn llamacpp_missing_model_file_is_a_clear_error() {
-    match LlamaCppBackend::load(LlamaCppSettings::local("/nonexistent/steward/model.gguf")).await {
-        Err(LlmError::ModelMissing { path }) => {
-            assert!(path.contains("/nonexistent/steward/model.gguf"))
-        }
-        Err(other) => panic!("expected ModelMissing, got {other}"),
-        Ok(_) => panic!("a missing file must not load"),
-    }
-}
-
-#[tokio::test]
-async fn llamacpp_corrupt_model_file_is_an_error_not_a_crash() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("broken.gguf");
-    std::fs::write(&path, b"GGUF\x03\x00\x00\x00this is not a real model").unwrap();
-    match LlamaCppBackend::load(LlamaCppSettings::local(&path)).await {
-        Err(LlmError::LoadFailed {
-            path: shown,
-            reason,
-        }) => {
-            assert!(shown.contains("broken.gguf"));
+            assert!(shown.contains("broken.gguf"), "{shown}");
             assert!(!reason.is_empty());
         }
         Err(other) => panic!("expected LoadFailed, got {other}"),

@@ -1,11 +1,11 @@
 //! Shared helpers: the real default model, as a backend and behind the engine scheduler.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use steward::llm::{
-    Backend, LlamaCppBackend, LlamaCppSettings, MistralBackend, MistralSettings, Scheduler,
-    SchedulerSettings,
+    Backend, LlamaCppBackend, LlamaCppSettings, LlmError, MistralBackend, MistralSettings,
+    Scheduler, SchedulerSettings,
 };
 use steward::metrics::Metrics;
 
@@ -37,6 +37,16 @@ pub async fn backend(max_concurrent: usize) -> MistralBackend {
 pub enum Kind {
     MistralRs,
     LlamaCpp,
+}
+
+/// Loads `path` on the given engine with its default settings, returning the engine's own
+/// error (for the cases of a missing or broken file).
+pub async fn load_on(kind: Kind, path: &Path) -> Result<Arc<dyn Backend>, LlmError> {
+    let backend: Arc<dyn Backend> = match kind {
+        Kind::MistralRs => Arc::new(MistralBackend::load(MistralSettings::local(path)).await?),
+        Kind::LlamaCpp => Arc::new(LlamaCppBackend::load(LlamaCppSettings::local(path)).await?),
+    };
+    Ok(backend)
 }
 
 /// The default model behind a scheduler with the given queue settings (its own metrics), on

@@ -37,27 +37,13 @@ pub struct LlamaCppSettings {
 }
 
 impl LlamaCppSettings {
-    /// A local GGUF file with [`default_threads`].
+    /// A local GGUF file with [`default_threads`](super::default_threads).
     pub fn local(path: impl Into<PathBuf>) -> Self {
         Self {
             path: path.into(),
-            threads: default_threads(),
+            threads: super::default_threads(),
         }
     }
-}
-
-/// `RAYON_NUM_THREADS` when set (the variable both in-process engines read, so one setting
-/// limits either), else every core the process may use.
-pub fn default_threads() -> usize {
-    std::env::var("RAYON_NUM_THREADS")
-        .ok()
-        .and_then(|value| value.trim().parse::<usize>().ok())
-        .filter(|threads| *threads > 0)
-        .unwrap_or_else(|| {
-            std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1)
-        })
 }
 
 /// llama.cpp's process-wide state: initialised once, with its own logging off (its load
