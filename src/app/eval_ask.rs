@@ -77,6 +77,10 @@ pub struct AskOutcome {
     pub valid_citations: usize,
     pub degenerate: bool,
     pub seconds: f64,
+    /// The solved conversation a channel with `setting solved_pointers on` would point the
+    /// question at instead of answering, if any, and whether it is an expected source.
+    pub pointer: Option<String>,
+    pub pointer_right: bool,
 }
 
 /// The JSON lines of `path` (blank lines skipped), each with its line number; at least one.
@@ -260,7 +264,14 @@ pub async fn evaluate(
             valid_citations: 0,
             degenerate: false,
             seconds: 0.0,
+            pointer: None,
+            pointer_right: false,
         };
+        if let Some(best) = grounded::solved_pointer(&retrieval.passages) {
+            let path = relative(&best.candidate.path);
+            outcome.pointer_right = case.expect.contains(&path);
+            outcome.pointer = Some(path);
+        }
         if let Some(ask) = &ask {
             let ctx = Context {
                 location: location.clone(),
@@ -435,6 +446,18 @@ fn render(outcomes: &[AskOutcome], passages: u64, mode: &str) -> String {
                 )
             );
         }
+        let pointed = count(&answerable, |o| o.pointer_right);
+        let wrong = of
+            .iter()
+            .filter(|o| o.pointer.is_some() && !o.pointer_right)
+            .count();
+        let _ = writeln!(
+            out,
+            "  solved-thread pointers (solved_pointers on): to an expected conversation {}   wrong {} (of {} questions)",
+            ratio(pointed, in_history.len()),
+            wrong,
+            of.len()
+        );
         if of.iter().any(|o| o.answer.is_some()) {
             let found: usize = answerable.iter().map(|o| o.keywords_found).sum();
             let keywords: usize = answerable.iter().map(|o| o.keywords).sum();
@@ -526,6 +549,8 @@ mod tests {
             valid_citations: 0,
             degenerate: false,
             seconds: 0.0,
+            pointer: None,
+            pointer_right: false,
         }
     }
 
@@ -538,7 +563,15 @@ mod tests {
             outcome("en-h03", false, false, true),
             outcome("zh-01", true, true, false),
         ];
+        let mut outcomes = outcomes;
+        outcomes[1].pointer = Some("messages/console/help/en-h01".into());
+        outcomes[1].pointer_right = true;
+        outcomes[3].pointer = Some("messages/console/help/en-h01".into());
         let report = render(&outcomes, 10, "retrieval only");
+        assert!(
+            report.contains("to an expected conversation 0.50 (1/2)   wrong 1 (of 4 questions)"),
+            "{report}"
+        );
         assert!(
             report.contains("[en]\n  hit@1 0.67 (2/3)   hit@3 0.67 (2/3)\n"),
             "{report}"

@@ -1,9 +1,9 @@
 //! Per-community settings moderators may change, and the languages Steward speaks. Plain data:
 //! the router reads a community's settings once per event and features get them parsed.
 //!
-//! One setting is per channel: `answer_mode` is stored under `answer_mode:<channel id>`
-//! ([`answer_mode_key`]) among the community's settings, so the one read per event still
-//! holds it for every channel.
+//! Two settings are per channel: `answer_mode` and `solved_pointers` are stored under
+//! `<setting>:<channel id>` ([`answer_mode_key`], [`solved_pointers_key`]) among the
+//! community's settings, so the one read per event still holds them for every channel.
 
 use super::ids::ChannelId;
 
@@ -81,6 +81,10 @@ pub const QUOTA_REPORTS: &str = "quota.reports";
 /// or `help` (every new question, in a thread) ([`AnswerMode`]). Per channel: stored under
 /// [`answer_mode_key`], for the channel the command was typed in.
 pub const ANSWER_MODE: &str = "answer_mode";
+/// Whether Steward points a new question that closely matches a solved conversation at that
+/// conversation instead of answering it: `off` (the default) or `on`. Per channel, like
+/// [`ANSWER_MODE`]: stored under [`solved_pointers_key`].
+pub const SOLVED_POINTERS: &str = "solved_pointers";
 /// How many days the community's message text is kept (`default` removes it). Only shorter
 /// than `[privacy] retain_messages_days`: `setting` refuses a longer one.
 pub const RETAIN_MESSAGES_DAYS: &str = "retain_messages_days";
@@ -135,6 +139,10 @@ pub const KNOWN: &[Known] = &[
         values: Values::OneOf(&["mention", "help"]),
     },
     Known {
+        key: SOLVED_POINTERS,
+        values: Values::OneOf(&["on", "off"]),
+    },
+    Known {
         key: DIGEST,
         values: Values::OneOf(&["here", "off"]),
     },
@@ -164,6 +172,12 @@ pub fn known(key: &str) -> Option<&'static Known> {
 /// channel is its parent: a Discord forum's posts share the forum's mode).
 pub fn answer_mode_key(channel: &ChannelId) -> String {
     format!("{ANSWER_MODE}:{}", channel.as_str())
+}
+
+/// The stored key of `channel`'s [`SOLVED_POINTERS`]: `solved_pointers:<channel id>` (a
+/// thread's channel is its parent, as for [`answer_mode_key`]).
+pub fn solved_pointers_key(channel: &ChannelId) -> String {
+    format!("{SOLVED_POINTERS}:{}", channel.as_str())
 }
 
 /// How Steward answers in a channel.
@@ -301,5 +315,17 @@ mod tests {
         assert_eq!(answer_mode_key(&ChannelId::new("1234")), "answer_mode:1234");
         // The per-channel key is not itself a setting moderators type.
         assert!(known("answer_mode:1234").is_none());
+    }
+
+    #[test]
+    fn solved_pointers_are_stored_per_channel() {
+        let setting = known(SOLVED_POINTERS).unwrap();
+        assert!(setting.values.allows("on") && setting.values.allows("off"));
+        assert!(!setting.values.allows("yes"));
+        assert_eq!(
+            solved_pointers_key(&ChannelId::new("77")),
+            "solved_pointers:77"
+        );
+        assert!(known("solved_pointers:77").is_none());
     }
 }

@@ -180,11 +180,44 @@ impl Conversations {
     /// A reaction: [`SOLVED`] by the member who asked marks their conversation solved and
     /// queues it; any other reaction (or anyone else's ✅) changes nothing.
     pub async fn reaction(&self, reaction: &Reaction) {
-        if !is_solved_mark(&reaction.emoji) || self.index.excluded(&reaction.location) {
+        let Some(key) = self.askers_check_mark(reaction).await else {
             return;
+        };
+        let at = (&reaction.location, &reaction.message);
+        match self
+            .index
+            .record_vouch(&key, at, (true, false), SystemTime::now())
+            .await
+        {
+            Ok(()) => self.queue(&key).await,
+            Err(error) => log_failure("mark a conversation solved", &error),
+        }
+    }
+
+    /// A reaction removed: the asker taking their [`SOLVED`] back unmarks the conversation and
+    /// queues it, so it leaves the knowledge base unless it qualifies without the mark (two
+    /// members, an answered question) or a moderator marked it. The store counts reactions,
+    /// not who put them where: an asker who put ✅ on two answers and takes one back
+    /// unmarks the conversation, and can ✅ again.
+    pub async fn reaction_removed(&self, reaction: &Reaction) {
+        let Some(key) = self.askers_check_mark(reaction).await else {
+            return;
+        };
+        match self.index.withdraw_solved(&key, SystemTime::now()).await {
+            Ok(true) => self.queue(&key).await,
+            Ok(false) => {}
+            Err(error) => log_failure("take a conversation's solved mark back", &error),
+        }
+    }
+
+    /// The conversation of `reaction`'s message when the reaction is [`SOLVED`] by the member
+    /// who asked there, in a channel that is not excluded; `None` otherwise.
+    async fn askers_check_mark(&self, reaction: &Reaction) -> Option<ConversationKey> {
+        if !is_solved_mark(&reaction.emoji) || self.index.excluded(&reaction.location) {
+            return None;
         }
         let platform = reaction.location.platform;
-        let result = async {
+        let found = async {
             let Some(key) = self
                 .index
                 .conversation_of(platform, &reaction.message)
@@ -192,21 +225,14 @@ impl Conversations {
             else {
                 return Ok(None);
             };
-            if self.index.asker(&key).await?.as_ref() != Some(&reaction.user) {
-                return Ok(None);
-            }
-            let at = (&reaction.location, &reaction.message);
-            self.index
-                .record_vouch(&key, at, (true, false), SystemTime::now())
-                .await?;
-            Ok::<_, StoreError>(Some(key))
+            let asker = self.index.asker(&key).await?;
+            Ok::<_, StoreError>((asker.as_ref() == Some(&reaction.user)).then_some(key))
         }
         .await;
-        match result {
-            Ok(Some(key)) => self.queue(&key).await,
-            Ok(None) => {}
-            Err(error) => log_failure("mark a conversation solved", &error),
-        }
+        found.unwrap_or_else(|error| {
+            log_failure("find the conversation of a ✅", &error);
+            None
+        })
     }
 
     /// `kb mark <message link or id>` (the router lets only moderators through): adds that

@@ -5,6 +5,10 @@
 //! as sources at the end: documents by path and heading, community conversations by a link to
 //! them in the platform's own format.
 //!
+//! In a channel with `setting solved_pointers on`, a question whose best passage is a solved
+//! (or moderator-marked) conversation that matches it closely gets a pointer to that
+//! conversation instead: the link and its first lines, no model.
+//!
 //! Communities with nothing in the knowledge base get the model's plain answer, as before.
 
 use std::sync::Arc;
@@ -25,6 +29,17 @@ const PROMPT_PASSAGE_CHARS: usize = 700;
 /// An extractive answer quotes at most this many passages, each at most this long.
 const QUOTED_PASSAGES: usize = 2;
 const QUOTED_CHARS: usize = 500;
+/// A pointer quotes this much of the solved conversation.
+const POINTER_CHARS: usize = 300;
+
+/// A solved conversation is pointed at only when it matches more closely than an answer
+/// needs ([`crate::knowledge::rank::MIN_RELEVANCE`] and `MIN_KNOWN`): it covers at least half
+/// of the question's known weight, at least this share of the question is on known terms, and,
+/// when semantic retrieval ran, its embedding is at least this similar to the question's. A
+/// pointer says "this was asked before", so it must be the same question, not the same topic.
+pub const POINTER_MIN_RELEVANCE: f64 = 0.5;
+pub const POINTER_MIN_KNOWN: f64 = 0.4;
+pub const POINTER_MIN_SIMILARITY: f32 = 0.6;
 
 /// The knowledge base and which languages the model may answer in by generating.
 #[derive(Clone)]
@@ -44,6 +59,19 @@ pub enum Grounded {
     Text(String),
     /// The model answers from these passages, numbered from 1.
     Generate(Vec<Ranked>),
+}
+
+/// The best passage when it is a vouched (solved or marked) conversation that matches the
+/// question closely enough to point at instead of answering (see [`POINTER_MIN_RELEVANCE`]).
+pub fn solved_pointer(passages: &[Ranked]) -> Option<&Ranked> {
+    let best = passages.first()?;
+    let vouched = best.candidate.source.as_ref().is_some_and(|s| s.vouched());
+    let close = best.relevance >= POINTER_MIN_RELEVANCE
+        && best.known >= POINTER_MIN_KNOWN
+        && best
+            .similarity
+            .is_none_or(|similarity| similarity >= POINTER_MIN_SIMILARITY);
+    (vouched && close).then_some(best)
 }
 
 /// The language to answer in: the question's own (Chinese when it is mostly Chinese, English
@@ -139,6 +167,16 @@ impl Grounding {
                 }
             }
             return Grounded::Text(strings.dont_know().to_string());
+        }
+        if ctx.settings.solved_pointers(&ctx.location.channel) {
+            if let Some(best) = solved_pointer(&retrieval.passages) {
+                let shown = std::slice::from_ref(best);
+                let mut text =
+                    cite::extractive(strings.solved_pointer_lead_in(), shown, 1, POINTER_CHARS);
+                text.push_str("\n\n");
+                text.push_str(&sources(strings, &ctx.capabilities, &[1], shown));
+                return Grounded::Text(text);
+            }
         }
         if !self.writes.contains(&language) {
             // Quotes in the asker's language first (a Chinese page quoted to an English

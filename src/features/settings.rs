@@ -6,7 +6,8 @@
 //! it), and `mod-log off` removes it. `answer_mode help|mention` is per channel: it sets the
 //! mode of the channel the command was typed in (a thread's parent channel: in a Discord forum
 //! post it sets the forum's), stored as `answer_mode:<channel id>`; `mention`, the default,
-//! removes the key. `digest here|off` chooses the channel of the weekly digest the way
+//! removes the key. `solved_pointers on|off` is per channel the same way (`off`, the
+//! default, removes the key). `digest here|off` chooses the channel of the weekly digest the way
 //! `mod-log` does. `retain_messages_days <days>|default` may only shorten the configured
 //! retention (`[privacy] retain_messages_days`; none configured: any number of days), never
 //! lengthen it: members were told the configured time. This module also reads the settings it
@@ -14,8 +15,8 @@
 
 use crate::config::MAX_RETAIN_DAYS;
 use crate::core::settings::{
-    answer_mode_key, known, AnswerMode, ModerationMode, ANSWER_MODE, DIGEST, KNOWN, MODERATION,
-    MOD_LOG, RETAIN_MESSAGES_DAYS, RULES,
+    answer_mode_key, known, solved_pointers_key, AnswerMode, ModerationMode, ANSWER_MODE, DIGEST,
+    KNOWN, MODERATION, MOD_LOG, RETAIN_MESSAGES_DAYS, RULES, SOLVED_POINTERS,
 };
 use crate::core::ChannelId;
 use crate::features::moderation::community_rules;
@@ -58,6 +59,9 @@ async fn run(
         if mode != AnswerMode::default() {
             current.push((ANSWER_MODE.to_string(), mode.as_str().to_string()));
         }
+        if ctx.settings.solved_pointers(channel) {
+            current.push((SOLVED_POINTERS.to_string(), "on".to_string()));
+        }
         return Ok(strings.settings_list(&current, KNOWN));
     };
     let Some(setting) = known(&key) else {
@@ -67,6 +71,9 @@ async fn run(
         None if key == ANSWER_MODE => {
             Ok(strings.answer_mode_value(ctx.settings.answer_mode(channel)))
         }
+        None if key == SOLVED_POINTERS => Ok(strings.solved_pointers_value(
+            ctx.settings.solved_pointers(channel),
+        )),
         None => Ok(strings.setting_value(&key, ctx.settings.get(&key))),
         Some(value) if key == RETAIN_MESSAGES_DAYS => {
             retain_messages_days(store, ctx, &value, retention).await
@@ -110,6 +117,16 @@ async fn run(
                 }
             }
             Ok(strings.answer_mode_changed(mode, channel, ctx.prefix()))
+        }
+        Some(value) if key == SOLVED_POINTERS => {
+            let stored = solved_pointers_key(channel);
+            let on = value == "on";
+            if on {
+                store.set_setting(platform, community, &stored, "on").await?;
+            } else {
+                store.delete_setting(platform, community, &stored).await?;
+            }
+            Ok(strings.solved_pointers_changed(on, channel))
         }
         Some(value) => {
             store.set_setting(platform, community, &key, &value).await?;
@@ -205,6 +222,12 @@ impl CommunitySettings {
         self.get(&answer_mode_key(channel))
             .and_then(AnswerMode::parse)
             .unwrap_or_default()
+    }
+
+    /// Whether new questions in `channel` that closely match a solved conversation get a
+    /// pointer to it (`setting solved_pointers on`, typed there); off unless moderators chose.
+    pub fn solved_pointers(&self, channel: &ChannelId) -> bool {
+        self.get(&solved_pointers_key(channel)) == Some("on")
     }
 
     /// The community's own message retention in days (`setting retain_messages_days`), if

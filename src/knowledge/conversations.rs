@@ -500,6 +500,18 @@ impl ConversationIndex {
             .await
     }
 
+    /// Records that the asker took back the ✅ on `key`, without indexing it (the caller
+    /// queues that: without the mark it may no longer qualify). False when it was not solved.
+    pub async fn withdraw_solved(
+        &self,
+        key: &ConversationKey,
+        now: SystemTime,
+    ) -> Result<bool, StoreError> {
+        self.store
+            .kb_unsolve_conversation((&key.scope(), &key.path()), now)
+            .await
+    }
+
     /// Indexes every conversation of the recorded history (of one community, or all):
     /// `progress` hears (done, total) after each.
     pub async fn backfill(

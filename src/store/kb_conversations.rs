@@ -101,7 +101,8 @@ const COMMUNITY_MESSAGE_LINKS: &str =
     message_links!("WHERE m.platform = $1 AND m.community_id = $2");
 
 /// Inserts a conversation's row; when it exists, `$link` decides whether the linked place is
-/// replaced. Flags are only ever added: a conversation once solved or marked stays so.
+/// replaced. Flags are only added here: indexing never clears them (only the asker taking
+/// their ✅ back does, through [`Store::kb_unsolve_conversation`]).
 macro_rules! upsert_conversation {
     ($link:literal) => {
         concat!(
@@ -227,6 +228,26 @@ impl Store {
         result
             .await
             .map_err(StoreError::query("vouch for a conversation"))
+    }
+
+    /// Clears a conversation's solved flag (its asker took their ✅ back); a moderator's mark
+    /// stays. False when there was no row or it was not solved.
+    pub async fn kb_unsolve_conversation(
+        &self,
+        (scope, path): (&str, &str),
+        now: SystemTime,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE kb_conversations SET solved = 0, updated_at = $3 \
+             WHERE scope = $1 AND path = $2 AND solved = 1",
+        )
+        .bind(scope)
+        .bind(path)
+        .bind(to_millis(now))
+        .execute(&self.pool)
+        .await
+        .map_err(StoreError::query("take a conversation's solved mark back"))?;
+        Ok(done.rows_affected() > 0)
     }
 
     /// Stores a conversation's document (as [`Store::kb_store_document`]: an unchanged text

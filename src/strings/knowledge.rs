@@ -14,6 +14,15 @@ impl Strings {
         )
     }
 
+    /// The lead-in of a pointer to a solved conversation that closely matches the question
+    /// (`setting solved_pointers on`); the conversation's link and first lines follow.
+    pub fn solved_pointer_lead_in(&self) -> &'static str {
+        self.pick(
+            "This looks like a question already solved here:",
+            "这个问题之前已经有人解决过：",
+        )
+    }
+
     /// The line before the cited sources of an answer.
     pub fn sources_header(&self) -> &'static str {
         self.pick("Sources:", "来源：")

@@ -1,7 +1,7 @@
 //! The `setting` command's sentences.
 
 use super::Strings;
-use crate::core::settings::{AnswerMode, Known, ModerationMode, Values, ANSWER_MODE};
+use crate::core::settings::{AnswerMode, Known, ModerationMode, Values, ANSWER_MODE, SOLVED_POINTERS};
 use crate::core::{ChannelId, Language};
 
 impl Strings {
@@ -106,6 +106,37 @@ impl Strings {
         match self.language {
             Language::English => format!("{ANSWER_MODE} = {} ({here})", mode.as_str()),
             Language::Chinese => format!("{ANSWER_MODE} = {}（{here}）", mode.as_str()),
+        }
+    }
+
+    /// `setting solved_pointers`: this channel's choice.
+    pub fn solved_pointers_value(&self, on: bool) -> String {
+        let here = self.pick("this channel", "本频道");
+        let value = if on { "on" } else { "off" };
+        match self.language {
+            Language::English => format!("{SOLVED_POINTERS} = {value} ({here})"),
+            Language::Chinese => format!("{SOLVED_POINTERS} = {value}（{here}）"),
+        }
+    }
+
+    /// `setting solved_pointers on|off`: what it means in this channel.
+    pub fn solved_pointers_changed(&self, on: bool, channel: &ChannelId) -> String {
+        match (on, self.language) {
+            (true, Language::English) => format!(
+                "Done: in this channel ({channel}) a question that closely matches a solved \
+                 conversation gets a link to that conversation instead of a new answer."
+            ),
+            (false, Language::English) => format!(
+                "Done: in this channel ({channel}) questions are answered, not pointed at solved \
+                 conversations."
+            ),
+            (true, Language::Chinese) => format!(
+                "已设置：在本频道（{channel}）中，与已解决讨论非常相似的问题会收到指向该讨论的链接，\
+                 而不是新的回答。"
+            ),
+            (false, Language::Chinese) => {
+                format!("已设置：在本频道（{channel}）中，问题会直接回答，不再指向已解决的讨论。")
+            }
         }
     }
 

@@ -86,13 +86,21 @@ fn ask(location: &Location, question: &str) -> Event {
     invoked(location, member("dee", Role::Member), command)
 }
 
-fn reacted(location: &Location, message: &str, user: &str, emoji: &str) -> Event {
-    Event::now(EventKind::ReactionAdded(Reaction {
+fn reaction(location: &Location, message: &str, user: &str, emoji: &str) -> Reaction {
+    Reaction {
         location: location.clone(),
         message: MessageId::new(message),
         user: UserId::new(user),
         emoji: emoji.into(),
-    }))
+    }
+}
+
+fn reacted(location: &Location, message: &str, user: &str, emoji: &str) -> Event {
+    Event::now(EventKind::ReactionAdded(reaction(location, message, user, emoji)))
+}
+
+fn unreacted(location: &Location, message: &str, user: &str, emoji: &str) -> Event {
+    Event::now(EventKind::ReactionRemoved(reaction(location, message, user, emoji)))
 }
 
 /// Waits (at most 10 s) until the passages retrieved for `question` in `scope` include
@@ -393,6 +401,76 @@ async fn the_askers_check_mark_solves_a_conversation() {
     wait_for(&f.store, &scope, "zebra relay idle timeout", "90 seconds").await;
     let source = f.store.kb_conversation_source(&scope, path).await.unwrap();
     assert!(source.is_some_and(|source| source.solved), "solved");
+
+    // Someone else removing a ✅ changes nothing; the asker taking theirs back unmarks the
+    // conversation, and with one member it leaves the knowledge base.
+    f.router.handle(unreacted(&help, "1202", "bo", "✅")).await;
+    jobs_done(&f.store).await;
+    assert_eq!(documents(&f).await, vec![path.to_string()]);
+    f.router.handle(unreacted(&help, "1202", "ana", "✅")).await;
+    jobs_done(&f.store).await;
+    assert!(documents(&f).await.is_empty(), "unsolved: not indexed");
+    let found = f.store.retrieve(&scope, "zebra relay idle timeout", 5).await.unwrap();
+    assert!(
+        !found.passages.iter().any(|p| p.candidate.text.contains("90 seconds")),
+        "{found:?}"
+    );
+}
+
+fn setting(location: &Location, role: Role, value: &str) -> Event {
+    let command = Command::Setting {
+        key: Some("solved_pointers".into()),
+        value: Some(value.into()),
+    };
+    invoked(location, member("mo", role), command)
+}
+
+#[tokio::test]
+async fn solved_pointers_link_a_closely_matching_solved_conversation_where_turned_on() {
+    let f = fixture_config(Ok("I am not sure."), |_| {}).await;
+    let (help, other) = (discord("905"), discord("906"));
+    let scope = scope_of(&help);
+    f.router
+        .handle(posted(&help, "1501", "ana", QUESTION, None))
+        .await;
+    f.router
+        .handle(posted(&help, "1502", "bo", ANSWER, Some("1501")))
+        .await;
+    f.router.handle(reacted(&help, "1502", "ana", "✅")).await;
+    wait_for(&f.store, &scope, "rotate zebra keys", "relay keys rotate").await;
+    let link = "https://discord.com/channels/900/905/1501";
+    let lead_in = "already solved here";
+
+    // Off by default: the question is answered from the conversation, no pointer.
+    let asked = "How can I rotate the zebra signing keys on my relay?";
+    let text = reply_text(f.router.handle(ask(&help, asked)).await).await;
+    assert!(!text.contains(lead_in), "{text}");
+
+    // Only moderators turn it on, and only for the channel they typed it in.
+    let refused = reply_text(f.router.handle(setting(&help, Role::Member, "on")).await).await;
+    assert!(refused.contains("only moderators"), "{refused}");
+    let text = reply_text(f.router.handle(ask(&help, asked)).await).await;
+    assert!(!text.contains(lead_in), "a member cannot turn it on: {text}");
+    let done = reply_text(f.router.handle(setting(&help, Role::Moderator, "on")).await).await;
+    assert!(done.contains("905"), "{done}");
+
+    let text = reply_text(f.router.handle(ask(&help, asked)).await).await;
+    assert!(text.contains(lead_in), "{text}");
+    assert!(text.contains(link), "{text}");
+    assert!(text.contains("relay keys rotate"), "quotes the conversation: {text}");
+    let text = reply_text(f.router.handle(ask(&other, asked)).await).await;
+    assert!(!text.contains(lead_in), "another channel: {text}");
+    // A question that only shares the topic gets no pointer.
+    let loose = "What colour is the zebra relay's logo?";
+    let text = reply_text(f.router.handle(ask(&help, loose)).await).await;
+    assert!(!text.contains(lead_in), "{text}");
+
+    // Turned off again: answered.
+    f.router
+        .handle(setting(&help, Role::Moderator, "off"))
+        .await;
+    let text = reply_text(f.router.handle(ask(&help, asked)).await).await;
+    assert!(!text.contains(lead_in), "{text}");
 }
 
 #[tokio::test]

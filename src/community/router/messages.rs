@@ -376,6 +376,16 @@ impl Router {
         }
     }
 
+    pub(super) async fn reaction_removed(&self, reaction: Reaction) -> Vec<Action> {
+        self.count_reaction(&reaction, false).await;
+        self.feedback_reaction(&reaction, false).await;
+        // Only a recorded member's ✅ ever solved anything, so only theirs is taken back.
+        if self.recorded(&reaction.location, &reaction.user).await {
+            self.features.conversations.reaction_removed(&reaction).await;
+        }
+        Vec::new()
+    }
+
     pub(super) async fn reaction_added(&self, reaction: Reaction) -> Vec<Action> {
         self.count_reaction(&reaction, true).await;
         // Nothing of a member Steward does not record is stored: no vote, no ✅.

@@ -273,11 +273,7 @@ impl Router {
                 self.setup_notice(platform, added_by, notice_location)
             }
             EventKind::ReactionAdded(reaction) => self.reaction_added(reaction).await,
-            EventKind::ReactionRemoved(reaction) => {
-                self.count_reaction(&reaction, false).await;
-                self.feedback_reaction(&reaction, false).await;
-                Vec::new()
-            }
+            EventKind::ReactionRemoved(reaction) => self.reaction_removed(reaction).await,
             EventKind::ThreadCreated { .. } => Vec::new(),
         }
     }
