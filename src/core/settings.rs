@@ -2,8 +2,8 @@
 //! the router reads a community's settings once per event and features get them parsed.
 //!
 //! Two settings are per channel: `answer_mode` and `solved_pointers` are stored under
-//! `<setting>:<channel id>` ([`answer_mode_key`], [`solved_pointers_key`]) among the
-//! community's settings, so the one read per event still holds them for every channel.
+//! `<setting>:<channel id>` ([`channel_key`]) among the community's settings, so the one read
+//! per event still holds them for every channel.
 
 use super::ids::ChannelId;
 
@@ -79,11 +79,11 @@ pub const QUOTA_COMMUNITY: &str = "quota.community";
 pub const QUOTA_REPORTS: &str = "quota.reports";
 /// How Steward answers in one channel: `mention` (the default: when mentioned or replied to)
 /// or `help` (every new question, in a thread) ([`AnswerMode`]). Per channel: stored under
-/// [`answer_mode_key`], for the channel the command was typed in.
+/// [`channel_key`], for the channel the command was typed in.
 pub const ANSWER_MODE: &str = "answer_mode";
 /// Whether Steward points a new question that closely matches a solved conversation at that
 /// conversation instead of answering it: `off` (the default) or `on`. Per channel, like
-/// [`ANSWER_MODE`]: stored under [`solved_pointers_key`].
+/// [`ANSWER_MODE`]: stored under [`channel_key`].
 pub const SOLVED_POINTERS: &str = "solved_pointers";
 /// How many days the community's message text is kept (`default` removes it). Only shorter
 /// than `[privacy] retain_messages_days`: `setting` refuses a longer one.
@@ -168,16 +168,11 @@ pub fn known(key: &str) -> Option<&'static Known> {
     KNOWN.iter().find(|k| k.key == key)
 }
 
-/// The stored key of `channel`'s [`ANSWER_MODE`]: `answer_mode:<channel id>` (a thread's
-/// channel is its parent: a Discord forum's posts share the forum's mode).
-pub fn answer_mode_key(channel: &ChannelId) -> String {
-    format!("{ANSWER_MODE}:{}", channel.as_str())
-}
-
-/// The stored key of `channel`'s [`SOLVED_POINTERS`]: `solved_pointers:<channel id>` (a
-/// thread's channel is its parent, as for [`answer_mode_key`]).
-pub fn solved_pointers_key(channel: &ChannelId) -> String {
-    format!("{SOLVED_POINTERS}:{}", channel.as_str())
+/// The stored key of a per-channel `setting` ([`ANSWER_MODE`], [`SOLVED_POINTERS`]) for
+/// `channel`: `<setting>:<channel id>` (a thread's channel is its parent: a Discord forum's
+/// posts share the forum's value).
+pub fn channel_key(setting: &str, channel: &ChannelId) -> String {
+    format!("{setting}:{}", channel.as_str())
 }
 
 /// How Steward answers in a channel.
@@ -312,7 +307,10 @@ mod tests {
             assert!(known(ANSWER_MODE).unwrap().values.allows(mode.as_str()));
         }
         assert_eq!(AnswerMode::default(), AnswerMode::Mention);
-        assert_eq!(answer_mode_key(&ChannelId::new("1234")), "answer_mode:1234");
+        assert_eq!(
+            channel_key(ANSWER_MODE, &ChannelId::new("1234")),
+            "answer_mode:1234"
+        );
         // The per-channel key is not itself a setting moderators type.
         assert!(known("answer_mode:1234").is_none());
     }
@@ -323,7 +321,7 @@ mod tests {
         assert!(setting.values.allows("on") && setting.values.allows("off"));
         assert!(!setting.values.allows("yes"));
         assert_eq!(
-            solved_pointers_key(&ChannelId::new("77")),
+            channel_key(SOLVED_POINTERS, &ChannelId::new("77")),
             "solved_pointers:77"
         );
         assert!(known("solved_pointers:77").is_none());

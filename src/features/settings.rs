@@ -15,8 +15,8 @@
 
 use crate::config::MAX_RETAIN_DAYS;
 use crate::core::settings::{
-    answer_mode_key, known, solved_pointers_key, AnswerMode, ModerationMode, ANSWER_MODE, DIGEST,
-    KNOWN, MODERATION, MOD_LOG, RETAIN_MESSAGES_DAYS, RULES, SOLVED_POINTERS,
+    channel_key, known, AnswerMode, ModerationMode, ANSWER_MODE, DIGEST, KNOWN, MODERATION,
+    MOD_LOG, RETAIN_MESSAGES_DAYS, RULES, SOLVED_POINTERS,
 };
 use crate::core::ChannelId;
 use crate::features::moderation::community_rules;
@@ -71,9 +71,9 @@ async fn run(
         None if key == ANSWER_MODE => {
             Ok(strings.answer_mode_value(ctx.settings.answer_mode(channel)))
         }
-        None if key == SOLVED_POINTERS => Ok(strings.solved_pointers_value(
-            ctx.settings.solved_pointers(channel),
-        )),
+        None if key == SOLVED_POINTERS => {
+            Ok(strings.solved_pointers_value(ctx.settings.solved_pointers(channel)))
+        }
         None => Ok(strings.setting_value(&key, ctx.settings.get(&key))),
         Some(value) if key == RETAIN_MESSAGES_DAYS => {
             retain_messages_days(store, ctx, &value, retention).await
@@ -104,28 +104,14 @@ async fn run(
             Ok(strings.digest_off().to_string())
         }
         Some(value) if key == ANSWER_MODE => {
-            let stored = answer_mode_key(channel);
             let mode = AnswerMode::parse(&value).unwrap_or_default();
-            match mode {
-                AnswerMode::Help => {
-                    store
-                        .set_setting(platform, community, &stored, mode.as_str())
-                        .await?
-                }
-                AnswerMode::Mention => {
-                    store.delete_setting(platform, community, &stored).await?;
-                }
-            }
+            let help = (mode == AnswerMode::Help).then_some(mode.as_str());
+            set_for_channel(store, ctx, ANSWER_MODE, help).await?;
             Ok(strings.answer_mode_changed(mode, channel, ctx.prefix()))
         }
         Some(value) if key == SOLVED_POINTERS => {
-            let stored = solved_pointers_key(channel);
             let on = value == "on";
-            if on {
-                store.set_setting(platform, community, &stored, "on").await?;
-            } else {
-                store.delete_setting(platform, community, &stored).await?;
-            }
+            set_for_channel(store, ctx, SOLVED_POINTERS, on.then_some("on")).await?;
             Ok(strings.solved_pointers_changed(on, channel))
         }
         Some(value) => {
@@ -198,6 +184,25 @@ async fn retain_messages_days(
     })
 }
 
+/// Stores a per-channel `setting` for the channel the command was typed in: `value`, or
+/// `None` for the default, which removes the key.
+async fn set_for_channel(
+    store: &Store,
+    ctx: &Context,
+    setting: &str,
+    value: Option<&str>,
+) -> Result<(), StoreError> {
+    let (platform, community) = (ctx.location.platform, &ctx.location.community);
+    let stored = channel_key(setting, &ctx.location.channel);
+    match value {
+        Some(value) => store.set_setting(platform, community, &stored, value).await,
+        None => store
+            .delete_setting(platform, community, &stored)
+            .await
+            .map(|_| ()),
+    }
+}
+
 /// The settings this feature owns, parsed the one way every feature reads them.
 impl CommunitySettings {
     /// How moderation runs in the community: its `moderation` setting, else `default` (the
@@ -219,7 +224,7 @@ impl CommunitySettings {
     /// How Steward answers in `channel` (`setting answer_mode`, typed there); mention-only
     /// unless moderators made it a help channel.
     pub fn answer_mode(&self, channel: &ChannelId) -> AnswerMode {
-        self.get(&answer_mode_key(channel))
+        self.get(&channel_key(ANSWER_MODE, channel))
             .and_then(AnswerMode::parse)
             .unwrap_or_default()
     }
@@ -227,7 +232,7 @@ impl CommunitySettings {
     /// Whether new questions in `channel` that closely match a solved conversation get a
     /// pointer to it (`setting solved_pointers on`, typed there); off unless moderators chose.
     pub fn solved_pointers(&self, channel: &ChannelId) -> bool {
-        self.get(&solved_pointers_key(channel)) == Some("on")
+        self.get(&channel_key(SOLVED_POINTERS, channel)) == Some("on")
     }
 
     /// The community's own message retention in days (`setting retain_messages_days`), if

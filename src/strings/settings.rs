@@ -1,7 +1,9 @@
 //! The `setting` command's sentences.
 
 use super::Strings;
-use crate::core::settings::{AnswerMode, Known, ModerationMode, Values, ANSWER_MODE, SOLVED_POINTERS};
+use crate::core::settings::{
+    AnswerMode, Known, ModerationMode, Values, ANSWER_MODE, SOLVED_POINTERS,
+};
 use crate::core::{ChannelId, Language};
 
 impl Strings {

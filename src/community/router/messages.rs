@@ -381,7 +381,10 @@ impl Router {
         self.feedback_reaction(&reaction, false).await;
         // Only a recorded member's ✅ ever solved anything, so only theirs is taken back.
         if self.recorded(&reaction.location, &reaction.user).await {
-            self.features.conversations.reaction_removed(&reaction).await;
+            self.features
+                .conversations
+                .reaction_removed(&reaction)
+                .await;
         }
         Vec::new()
     }
