@@ -96,11 +96,15 @@ fn reaction(location: &Location, message: &str, user: &str, emoji: &str) -> Reac
 }
 
 fn reacted(location: &Location, message: &str, user: &str, emoji: &str) -> Event {
-    Event::now(EventKind::ReactionAdded(reaction(location, message, user, emoji)))
+    Event::now(EventKind::ReactionAdded(reaction(
+        location, message, user, emoji,
+    )))
 }
 
 fn unreacted(location: &Location, message: &str, user: &str, emoji: &str) -> Event {
-    Event::now(EventKind::ReactionRemoved(reaction(location, message, user, emoji)))
+    Event::now(EventKind::ReactionRemoved(reaction(
+        location, message, user, emoji,
+    )))
 }
 
 /// Waits (at most 10 s) until the passages retrieved for `question` in `scope` include
@@ -410,9 +414,16 @@ async fn the_askers_check_mark_solves_a_conversation() {
     f.router.handle(unreacted(&help, "1202", "ana", "✅")).await;
     jobs_done(&f.store).await;
     assert!(documents(&f).await.is_empty(), "unsolved: not indexed");
-    let found = f.store.retrieve(&scope, "zebra relay idle timeout", 5).await.unwrap();
+    let found = f
+        .store
+        .retrieve(&scope, "zebra relay idle timeout", 5)
+        .await
+        .unwrap();
     assert!(
-        !found.passages.iter().any(|p| p.candidate.text.contains("90 seconds")),
+        !found
+            .passages
+            .iter()
+            .any(|p| p.candidate.text.contains("90 seconds")),
         "{found:?}"
     );
 }
@@ -450,14 +461,20 @@ async fn solved_pointers_link_a_closely_matching_solved_conversation_where_turne
     let refused = reply_text(f.router.handle(setting(&help, Role::Member, "on")).await).await;
     assert!(refused.contains("only moderators"), "{refused}");
     let text = reply_text(f.router.handle(ask(&help, asked)).await).await;
-    assert!(!text.contains(lead_in), "a member cannot turn it on: {text}");
+    assert!(
+        !text.contains(lead_in),
+        "a member cannot turn it on: {text}"
+    );
     let done = reply_text(f.router.handle(setting(&help, Role::Moderator, "on")).await).await;
     assert!(done.contains("905"), "{done}");
 
     let text = reply_text(f.router.handle(ask(&help, asked)).await).await;
     assert!(text.contains(lead_in), "{text}");
     assert!(text.contains(link), "{text}");
-    assert!(text.contains("relay keys rotate"), "quotes the conversation: {text}");
+    assert!(
+        text.contains("relay keys rotate"),
+        "quotes the conversation: {text}"
+    );
     let text = reply_text(f.router.handle(ask(&other, asked)).await).await;
     assert!(!text.contains(lead_in), "another channel: {text}");
     // A question that only shares the topic gets no pointer.
