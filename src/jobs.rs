@@ -272,7 +272,11 @@ impl Worker {
         let now = SystemTime::now();
         match outcome {
             Ok(()) => match self.store.complete_job(job.id, now).await {
-                Ok(true) => self.metrics.jobs(kind, "done"),
+                Ok(true) => {
+                    self.metrics.jobs(kind, "done");
+                    // A duplicate may have asked it to run again: look now, not at the poll.
+                    self.notify();
+                }
                 Ok(false) => tracing::warn!(
                     kind,
                     job = job.id,

@@ -608,6 +608,7 @@ mod tests {
             message: crate::core::MessageId::new("en01-1"),
             solved: true,
             marked: false,
+            endorsed: false,
         };
         let conversation = candidate(
             "messages/console/help/en01-1",

@@ -91,6 +91,15 @@ pub enum EventKind {
     /// recent channel history; Matrix: the first sync). The router records it and answers it
     /// if it was addressed to the bot within `[bot] catch_up_minutes` and was never answered.
     MissedMessage(Message),
+    /// A message was pinned (Discord: the notice a pin posts in the channel; Matrix: an event
+    /// id new in the room's `m.room.pinned_events`). Both platforms leave pinning to members
+    /// with a moderator's permission, so the router takes it as a moderator's `kb mark`.
+    MessagePinned {
+        location: Location,
+        message: MessageId,
+        /// Who pinned it.
+        by: UserId,
+    },
     /// A thread was created in a channel (used to follow threads the bot started).
     ThreadCreated {
         location: Location,

@@ -13,10 +13,12 @@ use std::time::SystemTime;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::core::{ChannelId, CommunityId, Message, MessageId, Platform, Reaction};
+use crate::core::{ChannelId, CommunityId, Location, Message, MessageId, Platform, Reaction};
 use crate::features::Context;
 use crate::jobs::{JobError, JobHandler, Worker};
-use crate::knowledge::conversations::{ConversationIndex, ConversationKey, Indexed};
+use crate::knowledge::conversations::{
+    is_positive_reaction, ConversationIndex, ConversationKey, Indexed,
+};
 use crate::store::{Job, NewJob, StoreError};
 
 /// The job kind of indexing on `platform`. Per platform like reviews, so a process indexes
@@ -65,7 +67,9 @@ impl IndexJob {
     pub fn to_job(&self, platform: Platform) -> NewJob {
         let payload = serde_json::to_string(self).expect("an index job serializes");
         let dedup = format!("{}:{}:{}", self.platform, self.channel, self.root);
-        NewJob::new(kind(platform), payload).with_dedup_key(dedup)
+        NewJob::new(kind(platform), payload)
+            .with_dedup_key(dedup)
+            .rerun_if_running()
     }
 
     fn key(&self) -> Result<ConversationKey, JobError> {
@@ -177,10 +181,13 @@ impl Conversations {
         }
     }
 
-    /// A reaction: [`SOLVED`] by the member who asked marks their conversation solved and
-    /// queues it; any other reaction (or anyone else's ✅) changes nothing.
+    /// A reaction (already counted): [`SOLVED`] by the member who asked marks their
+    /// conversation solved and queues it; any other positive reaction (👍, ❤️, ..., or
+    /// anyone else's ✅) queues its conversation, whose answer it may endorse
+    /// ([`is_positive_reaction`]). Other reactions change nothing.
     pub async fn reaction(&self, reaction: &Reaction) {
         let Some(key) = self.askers_check_mark(reaction).await else {
+            self.positive_reaction(reaction).await;
             return;
         };
         let at = (&reaction.location, &reaction.message);
@@ -194,19 +201,30 @@ impl Conversations {
         }
     }
 
-    /// A reaction removed: the asker taking their [`SOLVED`] back unmarks the conversation and
-    /// queues it, so it leaves the knowledge base unless it qualifies without the mark (two
-    /// members, an answered question) or a moderator marked it. The store counts reactions,
-    /// not who put them where: an asker who put ✅ on two answers and takes one back
-    /// unmarks the conversation, and can ✅ again.
+    /// A reaction removed (already counted down): the asker taking their [`SOLVED`] back
+    /// unmarks the conversation and queues it, so it leaves the knowledge base unless it
+    /// qualifies without the mark (an answered question, an endorsed answer) or a moderator
+    /// marked it. The store counts reactions, not who put them where: an asker who put ✅ on
+    /// two answers and takes one back unmarks the conversation, and can ✅ again. Any other
+    /// positive reaction taken back queues its conversation, which may no longer be endorsed.
     pub async fn reaction_removed(&self, reaction: &Reaction) {
         let Some(key) = self.askers_check_mark(reaction).await else {
+            self.positive_reaction(reaction).await;
             return;
         };
         match self.index.withdraw_solved(&key, SystemTime::now()).await {
-            Ok(true) => self.queue(&key).await,
-            Ok(false) => {}
+            // Queued either way: the ✅ also counted towards an endorsement.
+            Ok(_) => self.queue(&key).await,
             Err(error) => log_failure("take a conversation's solved mark back", &error),
+        }
+    }
+
+    /// A positive reaction came or went: the conversation of its message is indexed again,
+    /// since an answer's endorsement follows its reaction counts.
+    async fn positive_reaction(&self, reaction: &Reaction) {
+        if is_positive_reaction(&reaction.emoji) && !self.index.excluded(&reaction.location) {
+            self.queue_of(reaction.location.platform, &reaction.message)
+                .await;
         }
     }
 
@@ -276,6 +294,38 @@ impl Conversations {
         }
     }
 
+    /// A message was pinned (pinning takes a moderator's permission on both platforms): its
+    /// conversation is vouched for as by `kb mark`, and queued. A message of another
+    /// community, one Steward never recorded, or one in an excluded channel changes nothing.
+    /// Unpinning takes nothing back, as a moderator's mark stays.
+    pub async fn pinned(&self, location: &Location, message: &MessageId) {
+        let platform = location.platform;
+        let vouched = async {
+            let stored = self.index.store().message(platform, message).await?;
+            let Some(stored) = stored.filter(|m| m.location.community == location.community) else {
+                return Ok(None);
+            };
+            if self.index.excluded(&stored.location) {
+                return Ok(None);
+            }
+            let Some(key) = self.index.conversation_of(platform, message).await? else {
+                return Ok(None);
+            };
+            let at = (&stored.location, &stored.id);
+            let now = SystemTime::now();
+            self.index
+                .record_vouch(&key, at, (false, true), now)
+                .await?;
+            Ok::<_, StoreError>(Some(key))
+        }
+        .await;
+        match vouched {
+            Ok(Some(key)) => self.queue(&key).await,
+            Ok(None) => tracing::debug!(%message, "a pinned message that is not indexed"),
+            Err(error) => log_failure("vouch for a pinned message's conversation", &error),
+        }
+    }
+
     /// Queues the conversation of a recorded message.
     async fn queue_of(&self, platform: Platform, message: &MessageId) {
         match self.index.conversation_of(platform, message).await {
@@ -325,25 +375,13 @@ impl JobHandler for IndexJobs {
             .map_err(|error| JobError::fatal(format!("unreadable index job: {error}")))?;
         let key = queued.key()?;
         let failed = |error: StoreError| JobError::retry(error.to_string());
+        // A message recorded while this runs asks the job to run once more
+        // (`rerun_if_running`), so reading the conversation once is enough here.
         let indexed = self
             .index
             .index(&key, SystemTime::now())
             .await
             .map_err(failed)?;
-        // A message recorded while this job ran was deduplicated into it (one job per
-        // conversation while it is pending or running): if the conversation changed since it
-        // was read, index it once more.
-        let indexed_sha = match &indexed {
-            Indexed::Stored { sha256, .. } => Some(sha256.clone()),
-            Indexed::Removed | Indexed::NotIndexed => None,
-        };
-        let latest = self.index.prepare(&key).await.map_err(failed)?;
-        if latest.map(|prepared| prepared.sha256) != indexed_sha {
-            self.index
-                .index(&key, SystemTime::now())
-                .await
-                .map_err(failed)?;
-        }
         tracing::debug!(path = %key.path(), ?indexed, "conversation indexed");
         Ok(())
     }

@@ -4,13 +4,22 @@
 //! answer in their #ask-ai channels. Which messages count ([`is_new_post`]) and the thread's
 //! name are decided here; the router answers them like any question.
 //!
-//! The asker can take an answer back: a 🙅 (or ❌) reaction by the member on Steward's
-//! answer to their own message deletes the answer ([`opt_out`]), in any channel. Steward does
-//! not wait before answering, so the reaction comes after the answer, not before it.
+//! The asker can opt out, in any channel, with a 🙅 (or ❌) reaction ([`opt_out`]): on
+//! Steward's answer to their own message, which deletes the answer; or on their own message,
+//! which deletes Steward's answers to it and withdraws it ([`Withdrawn`]): an answer still
+//! being written then is not posted, or deleted as soon as it is. Steward does not wait
+//! before answering, so a reaction that comes first is rare.
 
-use crate::core::{Action, Message, MessageId, Reaction, UserId};
+use std::collections::VecDeque;
+use std::sync::Mutex;
+
+use crate::core::{Action, Message, MessageId, Platform, Reaction, UserId};
 use crate::store::{Store, StoreError};
 use crate::text::rough_words;
+
+/// How many withdrawn messages [`Withdrawn`] remembers: an answer is written within seconds,
+/// so only the last few matter.
+const WITHDRAWN_REMEMBERED: usize = 256;
 
 /// A message of fewer words than this is not a question ("thanks!", "hi all").
 pub const MIN_WORDS: usize = 3;
@@ -75,45 +84,103 @@ pub fn is_opt_out(emoji: &str) -> bool {
     )
 }
 
-/// If `reaction` is an opt-out ([`is_opt_out`]) by a member on one of Steward's (`own`)
-/// answers to that member's own message, the deletion of the answer. The message an answer
-/// answers is the one it replies to, else the message its thread started from.
+/// The messages whose authors opted them out of an answer, most recent last (at most
+/// [`WITHDRAWN_REMEMBERED`]): the router posts no answer to them, and deletes Steward's own
+/// answer to one as soon as it sees it posted.
+#[derive(Debug, Default)]
+pub struct Withdrawn {
+    recent: Mutex<VecDeque<(Platform, MessageId)>>,
+}
+
+impl Withdrawn {
+    /// Remembers that `message`'s author withdrew it.
+    pub fn add(&self, platform: Platform, message: &MessageId) {
+        let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
+        if recent.iter().any(|(p, m)| *p == platform && m == message) {
+            return;
+        }
+        if recent.len() >= WITHDRAWN_REMEMBERED {
+            recent.pop_front();
+        }
+        recent.push_back((platform, message.clone()));
+    }
+
+    /// Whether `message` was withdrawn by its author.
+    pub fn contains(&self, platform: Platform, message: &MessageId) -> bool {
+        let recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
+        recent.iter().any(|(p, m)| *p == platform && m == message)
+    }
+}
+
+/// The message an answer answers: the one it replies to, else the message its thread started
+/// from (a thread's id is its first message's).
+pub fn answered_message(answer: &Message) -> Option<MessageId> {
+    answer.reply_to.clone().or_else(|| {
+        answer
+            .location
+            .thread
+            .as_ref()
+            .map(|thread| MessageId::new(thread.as_str()))
+    })
+}
+
+/// What an opt-out ([`is_opt_out`]) `reaction` by a member takes back, as deletions of
+/// Steward's (`own`) messages: on Steward's answer to the member's own message, that answer;
+/// on the member's own message, every answer Steward posted to it, and the message joins
+/// `withdrawn` so an answer still being written goes too. Anything else: nothing.
 pub async fn opt_out(
     store: &Store,
     own: Option<&UserId>,
+    withdrawn: &Withdrawn,
     reaction: &Reaction,
-) -> Result<Option<Action>, StoreError> {
+) -> Result<Vec<Action>, StoreError> {
     let Some(own) = own.filter(|own| *own != &reaction.user) else {
-        return Ok(None);
+        return Ok(Vec::new());
     };
     if !is_opt_out(&reaction.emoji) {
-        return Ok(None);
+        return Ok(Vec::new());
     }
     let platform = reaction.location.platform;
-    let answer = store.message(platform, &reaction.message).await?;
-    let Some(answer) = answer.filter(|m| &m.author == own && !m.is_deleted()) else {
-        return Ok(None);
+    let reacted = store.message(platform, &reaction.message).await?;
+    let Some(reacted) = reacted.filter(|m| !m.is_deleted()) else {
+        return Ok(Vec::new());
     };
-    let asked = answer.reply_to.clone().or_else(|| {
-        answer
+    if reacted.author == reaction.user {
+        withdrawn.add(platform, &reacted.id);
+        let answers = store.answers_to(platform, &reacted.id, own).await?;
+        return Ok(answers
+            .into_iter()
+            .map(|answer| take_back(answer.location, answer.id))
+            .collect());
+    }
+    if &reacted.author != own {
+        return Ok(Vec::new());
+    }
+    let asked = reacted.reply_to.clone().or_else(|| {
+        reacted
             .location
             .thread
             .as_ref()
             .map(|thread| MessageId::new(thread.as_str()))
     });
     let Some(asked) = asked else {
-        return Ok(None);
+        return Ok(Vec::new());
     };
     let question = store.message(platform, &asked).await?;
     if question.is_none_or(|q| q.author != reaction.user) {
-        return Ok(None);
+        return Ok(Vec::new());
     }
-    Ok(Some(Action::DeleteMessage {
-        location: answer.location,
-        message: answer.id,
+    Ok(vec![take_back(reacted.location, reacted.id)])
+}
+
+/// The deletion of Steward's answer `message` that its asker took back.
+pub fn take_back(location: crate::core::Location, message: MessageId) -> Action {
+    Action::DeleteMessage {
+        location,
+        message,
         reason: "the member it answered took it back".to_string(),
         decided_by: None,
-    }))
+    }
 }
 
 #[cfg(test)]

@@ -7,8 +7,9 @@
 //! replies to it (reply chains are followed at most [`MAX_REPLY_DEPTH`] levels). Only members'
 //! messages count: not bots' (Steward's own answers included), not deleted ones, not those in
 //! an excluded channel or thread. (Commands never reach the message table.) A conversation is
-//! indexed when at least two members wrote in it, or when someone vouched for it (its asker
-//! reacted ✅, a moderator ran `kb mark`), which also weighs it more in ranking.
+//! indexed when it looks like a question another member answered, or when someone vouched for
+//! it (its asker reacted ✅, a moderator ran `kb mark`, or an answer in it got at least two
+//! positive reactions: 👍, ❤️, 🎉, ...), which also weighs it more in ranking.
 //!
 //! Its document: path `messages/<platform>/<channel>/<root>`, the community's scope (no other
 //! community can cite it), its first line as the heading of every passage (so each part of a
@@ -200,6 +201,64 @@ pub fn conversations(links: &[MessageLink]) -> Vec<ConversationKey> {
     order
 }
 
+/// Positive reactions an answer needs to endorse its conversation: two, so one member's 👍
+/// (the answer's author's own included: counts do not say who reacted) is not enough.
+pub const ENDORSING_REACTIONS: u32 = 2;
+
+/// Whether `emoji` says "good answer": 👍, ❤️, 🎉, 🙏, 💯, 👏, 🙌, 🔥, ✅ or ✔️, as Unicode
+/// (with or without the presentation selector or a skin tone) or as a shortcode.
+pub fn is_positive_reaction(emoji: &str) -> bool {
+    let bare: String = emoji
+        .trim()
+        .chars()
+        .filter(|c| *c != '\u{fe0f}' && !('\u{1f3fb}'..='\u{1f3ff}').contains(c))
+        .collect();
+    matches!(
+        bare.as_str(),
+        "👍" | "+1"
+            | ":+1:"
+            | ":thumbsup:"
+            | ":thumbs_up:"
+            | "❤"
+            | ":heart:"
+            | "🎉"
+            | ":tada:"
+            | "🙏"
+            | ":pray:"
+            | "💯"
+            | ":100:"
+            | "👏"
+            | ":clap:"
+            | "🙌"
+            | ":raised_hands:"
+            | "🔥"
+            | ":fire:"
+            | "✅"
+            | ":white_check_mark:"
+            | "✔"
+            | ":heavy_check_mark:"
+    )
+}
+
+/// Whether the community endorsed an answer in the conversation: a message by someone other
+/// than the asker with at least [`ENDORSING_REACTIONS`] positive reactions.
+fn endorsed(kept: &[&ConversationMessage], reactions: &[(MessageId, String, u32)]) -> bool {
+    let Some(first) = kept.first() else {
+        return false;
+    };
+    kept.iter()
+        .skip(1)
+        .filter(|m| m.author != first.author)
+        .any(|m| {
+            let positive: u32 = reactions
+                .iter()
+                .filter(|(id, emoji, _)| *id == m.id && is_positive_reaction(emoji))
+                .map(|(_, _, count)| count)
+                .sum();
+            positive >= ENDORSING_REACTIONS
+        })
+}
+
 /// Words (roughly: see [`rough_words`]) another member's reply needs to count as an answer:
 /// "+1", "同问" or "me too" do not.
 pub const ANSWER_WORDS: usize = 3;
@@ -249,16 +308,19 @@ fn kept(
 }
 
 /// The conversation `messages` (oldest first) make, if it qualifies: the messages that count
-/// ([`kept`]), when `solved` or `marked`, or else when they look like a question another
-/// member answered ([`answered_question`]).
+/// ([`kept`]), when `solved` or `marked`, when the community endorsed an answer in it (see
+/// [`ENDORSING_REACTIONS`]; `reactions` are (message, emoji, count)), or else when they look
+/// like a question another member answered ([`answered_question`]).
 pub fn prepare(
     messages: &[ConversationMessage],
     (solved, marked): (bool, bool),
+    reactions: &[(MessageId, String, u32)],
     excluded: impl Fn(&Location) -> bool,
 ) -> Option<Prepared> {
     let kept = kept(messages, excluded);
     let first = kept.first()?;
-    if !solved && !marked && !answered_question(&kept) {
+    let endorsed = endorsed(&kept, reactions);
+    if !solved && !marked && !endorsed && !answered_question(&kept) {
         return None;
     }
     let title = first
@@ -296,6 +358,7 @@ pub fn prepare(
             message: first.id.clone(),
             solved,
             marked,
+            endorsed,
         },
         messages: kept.len(),
         asker: first.author.clone(),
@@ -411,7 +474,11 @@ impl ConversationIndex {
             .kb_conversation_source(&key.scope(), &key.path())
             .await?
             .map_or((false, false), |source| (source.solved, source.marked));
-        Ok(prepare(&messages, vouched, |location| {
+        let reactions = self
+            .store
+            .conversation_reactions(key.platform, &key.channel, &key.root, MAX_REPLY_DEPTH)
+            .await?;
+        Ok(prepare(&messages, vouched, &reactions, |location| {
             self.excluded(location)
         }))
     }
@@ -494,6 +561,8 @@ impl ConversationIndex {
             message: message.clone(),
             solved,
             marked,
+            // Indexing sets it from the reactions; a vouch keeps what a stored row has.
+            endorsed: false,
         };
         self.store
             .kb_vouch_conversation((&key.scope(), &key.path()), &key.root, &source, now)
@@ -622,12 +691,12 @@ mod tests {
         let question = message("q", "ana", "How do I pin a crate?\nI tried.", 1);
         let answer = message("a", "bo", "Use `=1.2.3` in Cargo.toml.", 2);
         let alone = [question.clone(), message("q2", "ana", "Anyone?", 2)];
-        assert_eq!(prepare(&alone, (false, false), none), None);
-        let solved = prepare(&alone, (true, false), none).expect("a solved one qualifies");
+        assert_eq!(prepare(&alone, (false, false), &[], none), None);
+        let solved = prepare(&alone, (true, false), &[], none).expect("a solved one qualifies");
         assert!(solved.source.solved);
 
         let both = [question.clone(), answer.clone()];
-        let prepared = prepare(&both, (false, false), none).expect("two members");
+        let prepared = prepare(&both, (false, false), &[], none).expect("two members");
         assert_eq!(prepared.section.heading, ["How do I pin a crate?"]);
         assert_eq!(
             prepared.section.text,
@@ -645,8 +714,8 @@ mod tests {
         let third = message("c", "cy", "Or a lock file.", 4);
         let rest = [deleted, answer.clone(), bot, third.clone()];
         // Without its question, two members' remarks are not worth citing unless vouched for.
-        assert_eq!(prepare(&rest, (false, false), none), None);
-        let prepared = prepare(&rest, (false, true), none).expect("marked");
+        assert_eq!(prepare(&rest, (false, false), &[], none), None);
+        let prepared = prepare(&rest, (false, true), &[], none).expect("marked");
         assert_eq!(prepared.source.message.as_str(), "a");
         assert!(!prepared.section.text.contains("pin a crate"));
         assert!(!prepared.section.text.contains("I don't know"));
@@ -656,27 +725,49 @@ mod tests {
             message("f", "ivo", "happy friday folks 🎉", 1),
             message("g", "jun", "deploying on a friday, what could go wrong", 2),
         ];
-        assert_eq!(prepare(&chatter, (false, false), none), None);
+        assert_eq!(prepare(&chatter, (false, false), &[], none), None);
         let plus_one = [
             message("h", "eli", "does it have shell completions?", 1),
             message("i", "mo", "+1", 2),
             message("j", "eli", "bump, anyone?", 3),
         ];
-        assert_eq!(prepare(&plus_one, (false, false), none), None);
+        assert_eq!(prepare(&plus_one, (false, false), &[], none), None);
         let chinese = [
             message("k", "lin", "qnctl 有没有自动补全", 1),
             message("l", "wei", "有的，运行 qnctl completion bash 就行", 2),
         ];
-        assert!(prepare(&chinese, (false, false), none).is_some());
+        assert!(prepare(&chinese, (false, false), &[], none).is_some());
         let excluded = |l: &Location| l.channel.as_str() == "help";
-        assert_eq!(prepare(&both, (false, true), excluded), None);
+        assert_eq!(prepare(&both, (false, true), &[], excluded), None);
+
+        // Two positive reactions on another member's answer endorse it; on the asker's own
+        // message, or one reaction, they do not.
+        let remark = [
+            message("m", "ana", "Tip: cargo update -p foo pins one crate", 1),
+            message("n", "bo", "nice", 2),
+        ];
+        assert_eq!(prepare(&remark, (false, false), &[], none), None);
+        let on = |id: &str, emoji: &str, count: u32| (MessageId::new(id), emoji.to_string(), count);
+        let asker_liked = [on("m", "👍", 5)];
+        assert_eq!(prepare(&remark, (false, false), &asker_liked, none), None);
+        let one = [on("n", "👍", 1), on("n", "😂", 3)];
+        assert_eq!(prepare(&remark, (false, false), &one, none), None);
+        let two = [on("n", "👍🏽", 1), on("n", "❤\u{fe0f}", 1)];
+        let endorsed = prepare(&remark, (false, false), &two, none).expect("endorsed");
+        assert!(endorsed.source.endorsed && endorsed.source.vouched());
+        assert!(
+            !prepare(&both, (false, false), &[], none)
+                .unwrap()
+                .source
+                .endorsed
+        );
 
         // The hash follows the text.
         let edited = [question, message("a", "bo", "Use a lock file.", 2)];
-        let other = prepare(&edited, (false, false), none).unwrap();
+        let other = prepare(&edited, (false, false), &[], none).unwrap();
         assert_ne!(
             other.sha256,
-            prepare(&both, (false, false), none).unwrap().sha256
+            prepare(&both, (false, false), &[], none).unwrap().sha256
         );
     }
 }

@@ -249,6 +249,7 @@ mod tests {
                 message: MessageId::new(id.to_string()),
                 solved,
                 marked: false,
+                endorsed: false,
             }),
             ..candidate(id, terms)
         }

@@ -69,6 +69,9 @@ pub struct NewJob {
     /// While a pending or running job of the same kind has this key, enqueueing again returns
     /// that job instead of adding one (e.g. one review per reported message).
     pub dedup_key: Option<String>,
+    /// With a dedup key: a duplicate enqueued while the job is *running* makes it run once
+    /// more when it completes (its input changed while it ran), instead of being dropped.
+    pub rerun_if_running: bool,
 }
 
 impl NewJob {
@@ -78,12 +81,20 @@ impl NewJob {
             kind: kind.into(),
             payload: payload.into(),
             dedup_key: None,
+            rerun_if_running: false,
         }
     }
 
     /// The same job, enqueued at most once while one with `key` is pending or running.
     pub fn with_dedup_key(mut self, key: impl Into<String>) -> NewJob {
         self.dedup_key = Some(key.into());
+        self
+    }
+
+    /// The same job, run once more if a duplicate arrives while it runs (see
+    /// [`NewJob::rerun_if_running`]).
+    pub fn rerun_if_running(mut self) -> NewJob {
+        self.rerun_if_running = true;
         self
     }
 }
@@ -185,8 +196,8 @@ impl Store {
                 return Err(StoreError::query(OPERATION)(sqlx::Error::RowNotFound));
             };
             let existing = sqlx::query(
-                "SELECT id FROM jobs WHERE kind = $1 AND dedup_key = $2 AND state IN ($3, $4) \
-                 ORDER BY id LIMIT 1",
+                "SELECT id, state FROM jobs WHERE kind = $1 AND dedup_key = $2 \
+                 AND state IN ($3, $4) ORDER BY id LIMIT 1",
             )
             .bind(&job.kind)
             .bind(key)
@@ -196,9 +207,27 @@ impl Store {
             .await
             .map_err(StoreError::query(OPERATION))?;
             if let Some(row) = existing {
-                return row
+                let id = row
                     .try_get::<i64, _>(0)
-                    .map_err(StoreError::query(OPERATION));
+                    .map_err(StoreError::query(OPERATION))?;
+                let state: String = row.try_get(1).map_err(StoreError::query(OPERATION))?;
+                if !job.rerun_if_running || state != JobState::Running.as_str() {
+                    return Ok(id);
+                }
+                // A pending job has not read its input yet; a running one may have: ask it to
+                // run again. Zero rows: it finished in between, so insert again.
+                let flagged = sqlx::query(
+                    "UPDATE jobs SET rerun = 1, updated_at = $1 WHERE id = $2 AND state = $3",
+                )
+                .bind(now)
+                .bind(id)
+                .bind(JobState::Running.as_str())
+                .execute(&self.pool)
+                .await
+                .map_err(StoreError::query(OPERATION))?;
+                if flagged.rows_affected() > 0 {
+                    return Ok(id);
+                }
             }
             // The duplicate finished between the two statements: insert again.
         }
@@ -255,13 +284,18 @@ impl Store {
         Ok(result.rows_affected() > 0)
     }
 
-    /// Marks a running job done; the row is kept until [`Store::prune_jobs`]. False if the job
-    /// was not running (already finished, or never claimed).
+    /// Marks a running job done; the row is kept until [`Store::prune_jobs`]. A job that a
+    /// duplicate asked to run again ([`NewJob::rerun_if_running`]) goes back to pending instead,
+    /// due now. False if the job was not running (already finished, or never claimed).
     pub async fn complete_job(&self, id: i64, now: SystemTime) -> Result<bool, StoreError> {
+        // A job asked to run again (`rerun`) goes back to pending, due now, as if new.
         let result = sqlx::query(
-            "UPDATE jobs SET state = $1, locked_until = NULL, updated_at = $2 \
-             WHERE id = $3 AND state = $4",
+            "UPDATE jobs SET state = CASE WHEN rerun = 1 THEN $1 ELSE $2 END, \
+             attempts = CASE WHEN rerun = 1 THEN 0 ELSE attempts END, \
+             run_after = CASE WHEN rerun = 1 THEN $3 ELSE run_after END, \
+             rerun = 0, locked_until = NULL, updated_at = $3 WHERE id = $4 AND state = $5",
         )
+        .bind(JobState::Pending.as_str())
         .bind(JobState::Done.as_str())
         .bind(to_millis(now))
         .bind(id)
@@ -283,7 +317,7 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let result = sqlx::query(
             "UPDATE jobs SET state = $1, run_after = $2, locked_until = NULL, last_error = $3, \
-             updated_at = $4 WHERE id = $5 AND state = $6",
+             rerun = 0, updated_at = $4 WHERE id = $5 AND state = $6",
         )
         .bind(JobState::Pending.as_str())
         .bind(to_millis(run_after))

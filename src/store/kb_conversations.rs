@@ -28,12 +28,15 @@ pub struct MessageSource {
     pub solved: bool,
     /// A moderator marked it (`kb mark`).
     pub marked: bool,
+    /// An answer in it has positive reactions from the community (set by indexing, from the
+    /// reactions as they stand).
+    pub endorsed: bool,
 }
 
 impl MessageSource {
-    /// Solved or marked: someone vouched for it, and ranking weighs it more.
+    /// Solved, marked or endorsed: someone vouched for it, and ranking weighs it more.
     pub fn vouched(&self) -> bool {
-        self.solved || self.marked
+        self.solved || self.marked || self.endorsed
     }
 }
 
@@ -64,24 +67,46 @@ pub struct MessageLink {
     pub member: bool,
 }
 
+/// A query over the conversation rooted at `$2` in channel `$3` on platform `$1`: `$select`
+/// (reading `messages AS m`) sees the CTE `replies`, the root and the replies to it outside
+/// threads down to `$4` levels; add `m.thread_id = $2` for the thread's messages.
+macro_rules! in_conversation {
+    ($select:literal) => {
+        concat!(
+            "WITH RECURSIVE replies (id, depth) AS ( ",
+            "SELECT CAST($2 AS TEXT), 0 ",
+            "UNION ALL ",
+            "SELECT m.id, r.depth + 1 FROM replies AS r ",
+            "JOIN messages AS m ON m.platform = $1 AND m.reply_to = r.id ",
+            "WHERE m.channel_id = $3 AND m.thread_id IS NULL AND r.depth < $4 ",
+            ") ",
+            $select
+        )
+    };
+}
+
 /// A conversation's messages: its root (`$2`) and the replies to it, level by level, at most
 /// `$4` levels deep, in its channel (`$3`) outside threads; and every message of the thread
 /// whose id is the root. The root itself may be unrecorded (it predates the bot), so the
 /// recursion starts from its id, not its row. Messages without text (deleted, or purged by
 /// retention) are not read, though replies are followed through them. Oldest first.
-const CONVERSATION_MESSAGES: &str = "WITH RECURSIVE replies (id, depth) AS ( \
-     SELECT CAST($2 AS TEXT), 0 \
-     UNION ALL \
-     SELECT m.id, r.depth + 1 FROM replies AS r \
-     JOIN messages AS m ON m.platform = $1 AND m.reply_to = r.id \
-     WHERE m.channel_id = $3 AND m.thread_id IS NULL AND r.depth < $4 \
-     ) \
-     SELECT m.id, m.community_id, m.channel_id, m.thread_id, m.author_id, u.display_name, \
+const CONVERSATION_MESSAGES: &str = in_conversation!(
+    "SELECT m.id, m.community_id, m.channel_id, m.thread_id, m.author_id, u.display_name, \
      u.is_bot, m.text, m.reply_to, m.created_at, m.deleted_at \
      FROM messages AS m JOIN users AS u ON u.platform = m.platform AND u.id = m.author_id \
      WHERE m.platform = $1 AND m.channel_id = $3 AND m.text <> '' \
      AND (m.id IN (SELECT id FROM replies) OR m.thread_id = $2) \
-     ORDER BY m.created_at, m.id";
+     ORDER BY m.created_at, m.id"
+);
+
+/// The reaction counts on the messages of a conversation (as [`CONVERSATION_MESSAGES`]).
+const CONVERSATION_REACTIONS: &str = in_conversation!(
+    "SELECT x.message_id, x.emoji, x.count FROM message_reactions AS x \
+     JOIN messages AS m ON m.platform = x.platform AND m.id = x.message_id \
+     WHERE m.platform = $1 AND m.channel_id = $3 AND m.text <> '' \
+     AND (m.id IN (SELECT id FROM replies) OR m.thread_id = $2) \
+     ORDER BY x.message_id, x.emoji"
+);
 
 /// Every recorded message's place; `$tail` filters.
 macro_rules! message_links {
@@ -107,8 +132,8 @@ macro_rules! upsert_conversation {
     ($link:literal) => {
         concat!(
             "INSERT INTO kb_conversations (scope, path, platform, community_id, channel_id, ",
-            "root_id, thread_id, message_id, solved, marked, updated_at) ",
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ",
+            "root_id, thread_id, message_id, solved, marked, endorsed, updated_at) ",
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, $11) ",
             "ON CONFLICT (scope, path) DO UPDATE SET ",
             $link,
             "solved = CASE WHEN excluded.solved = 1 THEN 1 ELSE kb_conversations.solved END, ",
@@ -120,11 +145,12 @@ macro_rules! upsert_conversation {
 
 /// Vouching: the link stays as indexing last wrote it.
 const VOUCH_CONVERSATION: &str = upsert_conversation!("");
-/// Indexing: the link follows the conversation (its first message may have been deleted).
+/// Indexing: the link follows the conversation (its first message may have been deleted),
+/// and `endorsed` the reactions as they stand.
 const STORE_CONVERSATION: &str = upsert_conversation!(
     "community_id = excluded.community_id, channel_id = excluded.channel_id, \
      root_id = excluded.root_id, thread_id = excluded.thread_id, \
-     message_id = excluded.message_id, "
+     message_id = excluded.message_id, endorsed = excluded.endorsed, "
 );
 
 impl Store {
@@ -151,6 +177,38 @@ impl Store {
             .map_err(StoreError::query(OPERATION))?;
         rows.iter()
             .map(|row| conversation_message(platform, row))
+            .collect::<Result<_, _>>()
+            .map_err(StoreError::query(OPERATION))
+    }
+
+    /// How many times each emoji was put on each message of the conversation rooted at
+    /// `root` (the messages [`Store::conversation_messages`] reads): (message, emoji, count).
+    pub async fn conversation_reactions(
+        &self,
+        platform: Platform,
+        channel: &ChannelId,
+        root: &MessageId,
+        max_depth: u32,
+    ) -> Result<Vec<(MessageId, String, u32)>, StoreError> {
+        const OPERATION: &str = "read a conversation's reactions";
+        let rows = sqlx::query(CONVERSATION_REACTIONS)
+            .bind(platform.as_str())
+            .bind(root.as_str())
+            .bind(channel.as_str())
+            .bind(i64::from(max_depth))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::query(OPERATION))?;
+        let reaction = |row: &AnyRow| -> Result<(MessageId, String, u32), sqlx::Error> {
+            let count = row.try_get::<i64, _>(2)?;
+            Ok((
+                MessageId::new(row.try_get::<String, _>(0)?),
+                row.try_get(1)?,
+                u32::try_from(count.max(0)).unwrap_or(u32::MAX),
+            ))
+        };
+        rows.iter()
+            .map(reaction)
             .collect::<Result<_, _>>()
             .map_err(StoreError::query(OPERATION))
     }
@@ -189,8 +247,8 @@ impl Store {
     ) -> Result<Option<MessageSource>, StoreError> {
         const OPERATION: &str = "read a conversation source";
         let row = sqlx::query(
-            "SELECT platform, community_id, channel_id, thread_id, message_id, solved, marked \
-             FROM kb_conversations WHERE scope = $1 AND path = $2",
+            "SELECT platform, community_id, channel_id, thread_id, message_id, solved, marked, \
+             endorsed FROM kb_conversations WHERE scope = $1 AND path = $2",
         )
         .bind(scope)
         .bind(path)
@@ -262,7 +320,7 @@ impl Store {
         now: SystemTime,
     ) -> Result<Stored, StoreError> {
         let result = async {
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.begin_write().await?;
             let stored = store_document(&mut tx, self.backend, document, now).await?;
             let key = (document.scope.as_str(), document.path.as_str());
             upsert_source(&mut tx, STORE_CONVERSATION, key, root, source, now).await?;
@@ -282,7 +340,7 @@ impl Store {
         path: &str,
     ) -> Result<bool, StoreError> {
         let result = async {
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.begin_write().await?;
             let removed = remove_conversation(&mut tx, self.backend, scope, path).await?;
             tx.commit().await?;
             Ok::<_, sqlx::Error>(removed)
@@ -333,6 +391,7 @@ async fn upsert_source(
         .bind(i64::from(source.solved))
         .bind(i64::from(source.marked))
         .bind(to_millis(now))
+        .bind(i64::from(source.endorsed))
         .execute(&mut *conn)
         .await?;
     Ok(())
@@ -349,6 +408,7 @@ fn source_row(row: &AnyRow) -> Result<Option<MessageSource>, sqlx::Error> {
         message: MessageId::new(row.try_get::<String, _>("message_id")?),
         solved: row.try_get::<i64, _>("solved")? != 0,
         marked: row.try_get::<i64, _>("marked")? != 0,
+        endorsed: row.try_get::<i64, _>("endorsed")? != 0,
     }))
 }
 

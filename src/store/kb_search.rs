@@ -28,7 +28,8 @@ macro_rules! candidate_query {
             "p.terms AS terms, c.platform AS source_platform, ",
             "c.community_id AS source_community, c.channel_id AS source_channel, ",
             "c.thread_id AS source_thread, c.message_id AS source_message, ",
-            "c.solved AS source_solved, c.marked AS source_marked ",
+            "c.solved AS source_solved, c.marked AS source_marked, ",
+            "c.endorsed AS source_endorsed ",
             $tail
         )
     };
@@ -283,6 +284,7 @@ fn source_from_row(row: &AnyRow) -> Result<Option<MessageSource>, sqlx::Error> {
         message: MessageId::new(message),
         solved: flag("source_solved")?,
         marked: flag("source_marked")?,
+        endorsed: flag("source_endorsed")?,
     }))
 }
 

@@ -67,8 +67,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         const OPERATION: &str = "store passage vectors";
         let mut tx = self
-            .pool
-            .begin()
+            .begin_write()
             .await
             .map_err(StoreError::query(OPERATION))?;
         for (id, vector) in vectors {

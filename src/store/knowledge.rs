@@ -129,8 +129,7 @@ impl Store {
     ) -> Result<Stored, StoreError> {
         const OPERATION: &str = "store a knowledge document";
         let mut tx = self
-            .pool
-            .begin()
+            .begin_write()
             .await
             .map_err(StoreError::query(OPERATION))?;
         let stored = store_document(&mut tx, self.backend, document, now)
@@ -169,8 +168,7 @@ impl Store {
     pub async fn kb_remove_document(&self, scope: &str, path: &str) -> Result<bool, StoreError> {
         const OPERATION: &str = "remove a knowledge document";
         let mut tx = self
-            .pool
-            .begin()
+            .begin_write()
             .await
             .map_err(StoreError::query(OPERATION))?;
         let removed = remove_document(&mut tx, self.backend, scope, path)

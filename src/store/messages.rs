@@ -86,6 +86,10 @@ macro_rules! select_messages {
 }
 
 const MESSAGE_BY_ID: &str = select_messages!("WHERE m.platform = $1 AND m.id = $2");
+const ANSWERS_TO: &str = select_messages!(
+    "WHERE m.platform = $1 AND m.author_id = $3 AND m.deleted_at IS NULL \
+     AND (m.reply_to = $2 OR m.thread_id = $2) ORDER BY m.created_at, m.id"
+);
 const RECENT_IN_CHANNEL: &str = select_messages!(
     "WHERE m.platform = $1 AND m.channel_id = $2 AND m.deleted_at IS NULL \
      ORDER BY m.created_at DESC, m.id DESC LIMIT $3"
@@ -105,8 +109,7 @@ impl Store {
         let platform = location.platform;
 
         let mut tx = self
-            .pool
-            .begin()
+            .begin_write()
             .await
             .map_err(StoreError::query(OPERATION))?;
         ensure_community(&mut *tx, platform, &location.community)
@@ -154,8 +157,7 @@ impl Store {
     ) -> Result<EditOutcome, StoreError> {
         const OPERATION: &str = "edit a message";
         let mut tx = self
-            .pool
-            .begin()
+            .begin_write()
             .await
             .map_err(StoreError::query(OPERATION))?;
         let row = sqlx::query(
@@ -250,8 +252,7 @@ impl Store {
     ) -> Result<bool, StoreError> {
         const OPERATION: &str = "delete a message";
         let mut tx = self
-            .pool
-            .begin()
+            .begin_write()
             .await
             .map_err(StoreError::query(OPERATION))?;
         let known = forget_message(&mut tx, platform, message, at)
@@ -276,6 +277,29 @@ impl Store {
         row.map(|row| StoredMessage::from_row(platform, &row))
             .transpose()
             .map_err(StoreError::query("read a message"))
+    }
+
+    /// The messages by `author` that answer `question` and are not deleted, oldest first:
+    /// those replying to it, and those in the thread opened from it (a thread's id is its
+    /// first message's).
+    pub async fn answers_to(
+        &self,
+        platform: Platform,
+        question: &MessageId,
+        author: &UserId,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        const OPERATION: &str = "read the answers to a message";
+        let rows = sqlx::query(ANSWERS_TO)
+            .bind(platform.as_str())
+            .bind(question.as_str())
+            .bind(author.as_str())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::query(OPERATION))?;
+        rows.iter()
+            .map(|row| StoredMessage::from_row(platform, row))
+            .collect::<Result<_, _>>()
+            .map_err(StoreError::query(OPERATION))
     }
 
     /// The last `limit` messages that are not deleted, oldest first: in the channel of

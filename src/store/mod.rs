@@ -105,6 +105,21 @@ pub struct Store {
 }
 
 impl Store {
+    /// Begins a transaction that writes. On SQLite it takes the write lock at once (`BEGIN
+    /// IMMEDIATE`), waiting for other writers up to the busy timeout. A deferred `BEGIN` that
+    /// reads first and writes later fails at once with "database is locked" when another
+    /// connection committed in between (its read snapshot cannot become a write), and the busy
+    /// timeout does not apply to that: background indexing retried after its 5 s backoff while
+    /// members' messages were being recorded.
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+    }
+
     /// Opens (and for SQLite, creates) the database at `url` and applies pending migrations.
     ///
     /// Accepted URLs: `sqlite://PATH` or `sqlite:PATH` (relative or absolute; parent

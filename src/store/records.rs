@@ -38,8 +38,7 @@ impl Store {
     pub async fn upsert_channel(&self, location: &Location, name: &str) -> Result<(), StoreError> {
         const OPERATION: &str = "save a channel";
         let mut tx = self
-            .pool
-            .begin()
+            .begin_write()
             .await
             .map_err(StoreError::query(OPERATION))?;
         ensure_community(&mut *tx, location.platform, &location.community)

@@ -304,3 +304,82 @@ async fn discord_actions_become_rest_calls() {
         .any(|r| r.method == "GET" && r.path == member_path);
     assert!(looked_up, "the target's roles were read before acting");
 }
+
+/// Waits (at most 10 s) until `check` holds.
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while !check().await {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("{what} within 10 s"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discord_a_pin_vouches_for_the_pinned_messages_conversation() {
+    let bot = start(scripted("unused"), DoubleOptions::default()).await;
+    bot.ready().await;
+    let mut tip = payloads::message(
+        9501,
+        GENERAL,
+        Some(GUILD),
+        payloads::user(MEMBER, "ana", false),
+        "Zebra relay keys rotate with: relay keys rotate --zebra",
+    );
+    tip["member"] = json!({"roles": [], "nick": null, "joined_at": "2024-05-01T12:00:00.000000+00:00",
+                           "deaf": false, "mute": false, "flags": 0});
+    bot.double.dispatch("MESSAGE_CREATE", tip).await;
+    let store = bot.store.clone();
+    eventually("the tip is recorded", || {
+        let store = store.clone();
+        async move {
+            let id = MessageId::new("9501");
+            store
+                .message(Platform::Discord, &id)
+                .await
+                .unwrap()
+                .is_some()
+        }
+    })
+    .await;
+
+    // Discord's notice of the pin (type 6): by the owner, naming the pinned message.
+    let mut notice = payloads::message(
+        9502,
+        GENERAL,
+        Some(GUILD),
+        payloads::user(OWNER, "owner", false),
+        "",
+    );
+    notice["type"] = json!(6);
+    notice["message_reference"] = json!({"message_id": "9501", "channel_id": GENERAL.to_string(),
+                                         "guild_id": GUILD.to_string()});
+    bot.double.dispatch("MESSAGE_CREATE", notice).await;
+    let (scope, path) = (
+        format!("discord:{GUILD}"),
+        format!("messages/discord/{GENERAL}/9501"),
+    );
+    eventually("the pinned tip is in the knowledge base, marked", || {
+        let (store, scope, path) = (store.clone(), scope.clone(), path.clone());
+        async move {
+            let source = store.kb_conversation_source(&scope, &path).await.unwrap();
+            let documents = store.kb_documents().await.unwrap();
+            source.is_some_and(|source| source.marked)
+                && documents.iter().any(|document| document.path == path)
+        }
+    })
+    .await;
+    // The notice is no member's message.
+    let notice = MessageId::new("9502");
+    assert!(store
+        .message(Platform::Discord, &notice)
+        .await
+        .unwrap()
+        .is_none());
+    bot.stop().await;
+}

@@ -333,3 +333,67 @@ async fn the_asker_takes_an_answer_back_with_a_reaction() {
         "{actions:?}"
     );
 }
+
+/// The message ids of the deletions in `actions`, and whether there was anything else.
+fn deleted(actions: &[Action]) -> (Vec<&str>, bool) {
+    let ids = actions
+        .iter()
+        .filter_map(|action| match action {
+            Action::DeleteMessage {
+                message,
+                decided_by: None,
+                ..
+            } => Some(message.as_str()),
+            _ => None,
+        })
+        .collect();
+    let other = actions
+        .iter()
+        .any(|action| !matches!(action, Action::DeleteMessage { .. }));
+    (ids, other)
+}
+
+#[tokio::test]
+async fn the_asker_opts_their_own_post_out_before_or_after_the_answer() {
+    let f = fixture().await;
+    make_help_channel(&f).await;
+    let help = discord(HELP);
+    in_new_thread(
+        f.router
+            .handle(said(&help, "1001", member("ana"), QUESTION, None))
+            .await,
+    )
+    .await;
+    let thread = help.in_thread(ThreadId::new("1001"));
+    let answer = said(&thread, "2001", steward(), "Restart the relay.", None);
+    assert!(f.router.handle(answer).await.is_empty());
+
+    // Someone else's 🙅 on the post, or the asker's 👍, takes nothing back.
+    for (user, emoji) in [("bo", "🙅"), ("ana", "👍")] {
+        let actions = f.router.handle(reacted(&help, "1001", user, emoji)).await;
+        assert!(actions.is_empty(), "{user} {emoji}: {actions:?}");
+    }
+    // The asker's 🙅 on their own post deletes Steward's answer in its thread.
+    let actions = f.router.handle(reacted(&help, "1001", "ana", "🙅")).await;
+    assert_eq!(deleted(&actions), (vec!["2001"], false), "{actions:?}");
+
+    // A post withdrawn while its answer is being written: nothing is posted yet to delete,
+    // and the answer goes as soon as Steward sees it posted.
+    let question = "Why does the relay drop idle peers?";
+    in_new_thread(
+        f.router
+            .handle(said(&help, "1002", member("cy"), question, None))
+            .await,
+    )
+    .await;
+    let actions = f.router.handle(reacted(&help, "1002", "cy", "❌")).await;
+    assert!(actions.is_empty(), "{actions:?}");
+    let thread = help.in_thread(ThreadId::new("1002"));
+    let late = said(&thread, "2002", steward(), "Restart the relay.", None);
+    let actions = f.router.handle(late).await;
+    assert_eq!(deleted(&actions), (vec!["2002"], false), "{actions:?}");
+    // Steward's answers to posts nobody withdrew stay.
+    let other = help.in_thread(ThreadId::new("1003"));
+    let kept = said(&other, "2003", steward(), "Restart the relay.", None);
+    assert!(f.router.handle(kept).await.is_empty());
+}

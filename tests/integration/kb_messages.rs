@@ -428,6 +428,113 @@ async fn the_askers_check_mark_solves_a_conversation() {
     );
 }
 
+#[tokio::test]
+async fn positive_reactions_on_an_answer_endorse_its_conversation() {
+    let f = fixture_config(Ok("I am not sure."), |_| {}).await;
+    let help = discord("904");
+    let path = "messages/discord/904/1301";
+    let scope = scope_of(&help);
+    let post = |id: &'static str, author: &'static str, text: &'static str, to| {
+        f.router.handle(posted(&help, id, author, text, to))
+    };
+    post(
+        "1301",
+        "ana",
+        "Tip: the zebra relay reloads its config on SIGHUP.",
+        None,
+    )
+    .await;
+    post(
+        "1302",
+        "bo",
+        "It also works with systemctl reload zebra-relay.",
+        Some("1301"),
+    )
+    .await;
+    jobs_done(&f.store).await;
+    assert!(
+        documents(&f).await.is_empty(),
+        "no question asked: not indexed"
+    );
+
+    // One 👍, or reactions on the first author's own message, do not endorse it; a second
+    // positive reaction on the answer does.
+    f.router.handle(reacted(&help, "1301", "cy", "👍")).await;
+    f.router.handle(reacted(&help, "1301", "dee", "🎉")).await;
+    f.router.handle(reacted(&help, "1302", "cy", "👍")).await;
+    f.router.handle(reacted(&help, "1302", "eli", "😂")).await;
+    jobs_done(&f.store).await;
+    assert!(documents(&f).await.is_empty(), "not endorsed yet");
+    f.router.handle(reacted(&help, "1302", "dee", "❤️")).await;
+    wait_for(
+        &f.store,
+        &scope,
+        "reload zebra relay config",
+        "systemctl reload",
+    )
+    .await;
+    let source = f.store.kb_conversation_source(&scope, path).await.unwrap();
+    assert!(
+        source.is_some_and(|source| source.endorsed && !source.solved),
+        "endorsed"
+    );
+
+    // Taking a reaction back below two ends the endorsement, and the conversation leaves.
+    f.router.handle(unreacted(&help, "1302", "cy", "👍")).await;
+    jobs_done(&f.store).await;
+    assert!(documents(&f).await.is_empty(), "no longer endorsed");
+}
+
+fn pinned(location: &Location, message: &str) -> Event {
+    Event::now(EventKind::MessagePinned {
+        location: location.clone(),
+        message: MessageId::new(message),
+        by: UserId::new("mo"),
+    })
+}
+
+#[tokio::test]
+async fn a_pinned_message_vouches_for_its_conversation() {
+    let f = fixture_config(Ok("I am not sure."), |config| {
+        config.knowledge.exclude_channels = vec!["908".into()];
+    })
+    .await;
+    let (help, excluded) = (discord("907"), discord("908"));
+    let scope = scope_of(&help);
+    let tip = "Zebra relay keys rotate with: relay keys rotate --zebra";
+    f.router
+        .handle(posted(&help, "1701", "ana", tip, None))
+        .await;
+    f.router
+        .handle(posted(&excluded, "1801", "ana", tip, None))
+        .await;
+    jobs_done(&f.store).await;
+    assert!(documents(&f).await.is_empty(), "one message: not indexed");
+
+    // A pin named in another community, and one in an excluded channel, vouch for nothing.
+    let elsewhere = Location {
+        community: CommunityId::new("999"),
+        ..help.clone()
+    };
+    f.router.handle(pinned(&elsewhere, "1701")).await;
+    f.router.handle(pinned(&excluded, "1801")).await;
+    jobs_done(&f.store).await;
+    assert!(documents(&f).await.is_empty());
+
+    f.router.handle(pinned(&help, "1701")).await;
+    wait_for(
+        &f.store,
+        &scope,
+        "rotate zebra relay keys",
+        "rotate --zebra",
+    )
+    .await;
+    let path = "messages/discord/907/1701";
+    let source = f.store.kb_conversation_source(&scope, path).await.unwrap();
+    assert!(source.is_some_and(|source| source.marked), "marked");
+    assert_eq!(documents(&f).await, vec![path.to_string()]);
+}
+
 fn setting(location: &Location, role: Role, value: &str) -> Event {
     let command = Command::Setting {
         key: Some("solved_pointers".into()),

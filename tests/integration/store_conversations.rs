@@ -139,6 +139,44 @@ pub async fn kb_conversations(store: &Store) {
     assert_eq!(ids(&in_thread, |m| &m.id), ["conv-t1", "conv-t2"]);
     assert_eq!(in_thread[0].location, thread);
 
+    // The reactions on a conversation's messages; not those of another conversation, nor of
+    // the deleted message.
+    for (id, emoji) in [
+        ("conv-a", "👍"),
+        ("conv-a", "👍"),
+        ("conv-a", "🎉"),
+        ("conv-q", "😂"),
+        ("conv-x", "👍"),
+        ("conv-b", "👍"),
+        ("conv-t2", "❤️"),
+    ] {
+        store
+            .count_reaction(discord, &MessageId::new(id), emoji, true)
+            .await
+            .unwrap();
+    }
+    let reactions = store
+        .conversation_reactions(discord, &channel, &q, 10)
+        .await
+        .unwrap();
+    let counts: Vec<(&str, &str, u32)> = reactions
+        .iter()
+        .map(|(id, emoji, count)| (id.as_str(), emoji.as_str(), *count))
+        .collect();
+    assert_eq!(
+        counts,
+        [
+            ("conv-a", "🎉", 1),
+            ("conv-a", "👍", 2),
+            ("conv-q", "😂", 1)
+        ]
+    );
+    let in_thread = store
+        .conversation_reactions(discord, &channel, &MessageId::new("conv-t"), 10)
+        .await
+        .unwrap();
+    assert_eq!(in_thread.len(), 1, "{in_thread:?}");
+
     // Every message's place, members' flagged.
     let community = CommunityId::new("conv-community");
     let links = store
@@ -165,6 +203,7 @@ pub async fn kb_conversations(store: &Store) {
         message: q.clone(),
         solved: false,
         marked: false,
+        endorsed: false,
     };
     let first = document(path, "conv-1", "Zebra keys", &["zebrakey", "rotat"]);
     assert_eq!(
@@ -253,6 +292,36 @@ pub async fn kb_conversations(store: &Store) {
     assert_eq!(candidates[0].source.as_ref(), Some(&expected));
     assert!(candidates[0].source.as_ref().unwrap().vouched());
 
+    // Indexing sets `endorsed` from the reactions as they stand, and clears it; a vouch
+    // leaves it as it is.
+    let endorsed = MessageSource {
+        endorsed: true,
+        ..moved.clone()
+    };
+    store
+        .kb_store_conversation(&first, &q, &endorsed, at(12))
+        .await
+        .unwrap();
+    store
+        .kb_vouch_conversation((scope, path), &q, &solved, at(12))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.kb_conversation_source(scope, path).await.unwrap(),
+        Some(MessageSource {
+            endorsed: true,
+            ..expected.clone()
+        })
+    );
+    store
+        .kb_store_conversation(&first, &q, &moved, at(12))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.kb_conversation_source(scope, path).await.unwrap(),
+        Some(expected.clone())
+    );
+
     // A changed text replaces the passages; the source row stays.
     let second = document(path, "conv-2", "Zebra keys", &["zebrakey", "renew"]);
     assert_eq!(
@@ -296,6 +365,7 @@ pub async fn kb_conversations(store: &Store) {
         message: MessageId::new("conv-t1"),
         solved: false,
         marked: true,
+        endorsed: false,
     };
     store
         .kb_vouch_conversation(

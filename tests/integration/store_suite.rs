@@ -1048,6 +1048,33 @@ async fn jobs_dedup(store: &Store) {
     // Without a key nothing is deduplicated.
     let plain = enqueue(store, kind, "plain", 20).await;
     assert_ne!(enqueue(store, kind, "plain", 20).await, plain);
+
+    // A job that asks for it runs once more when a duplicate arrives while it runs (its
+    // input changed after it read it); a duplicate while it is pending changes nothing.
+    let kind = "suite-rerun";
+    let indexing = NewJob::new(kind, "conversation")
+        .with_dedup_key("conversation-1")
+        .rerun_if_running();
+    let id = store.enqueue_job(&indexing, at(30)).await.unwrap();
+    assert_eq!(store.enqueue_job(&indexing, at(31)).await.unwrap(), id);
+    assert_eq!(claim(store, kind, 32).await.map(|job| job.id), Some(id));
+    assert_eq!(store.enqueue_job(&indexing, at(33)).await.unwrap(), id);
+    assert!(store.complete_job(id, at(34)).await.unwrap());
+    let again = store.job(id).await.unwrap().unwrap();
+    assert_eq!(
+        again.state,
+        JobState::Pending,
+        "asked to run again: {again:?}"
+    );
+    let rerun = claim(store, kind, 34).await.expect("claimed again at once");
+    assert_eq!((rerun.id, rerun.attempts), (id, 1));
+    assert!(store.complete_job(id, at(35)).await.unwrap());
+    assert_eq!(
+        store.job(id).await.unwrap().unwrap().state,
+        JobState::Done,
+        "no duplicate arrived during the second run"
+    );
+    assert!(claim(store, kind, 36).await.is_none());
 }
 
 async fn jobs_fail_counts_prune(store: &Store) {

@@ -16,6 +16,7 @@ pub(super) fn event_label(kind: &EventKind) -> (Platform, &'static str) {
         EventKind::CommandInvoked { location, .. } => (location.platform, "command"),
         EventKind::BotAdded { platform, .. } => (*platform, "bot_added"),
         EventKind::ThreadCreated { location, .. } => (location.platform, "thread"),
+        EventKind::MessagePinned { location, .. } => (location.platform, "pin"),
     }
 }
 

@@ -50,8 +50,12 @@ impl Router {
                 self.store.record_message(&message).await.map(|_| ()),
             );
         }
-        // Never another bot, never Steward itself.
-        if message.author.is_bot || self.is_self(message.location.platform, &message.author.id) {
+        // Never another bot, never Steward itself (whose answer to a message withdrawn while
+        // it was being written goes as soon as it is seen).
+        if self.is_self(message.location.platform, &message.author.id) {
+            return self.withdrawn_answer(message);
+        }
+        if message.author.is_bot {
             return Vec::new();
         }
         if recorded {
@@ -75,10 +79,29 @@ impl Router {
         self.features.conversations.posted(&message).await;
         if let Some(addressed) = self.addressed(&ctx, &message).await {
             if self.first_answer(&message).await {
-                actions.extend(self.answer_addressed(&ctx, &message, addressed).await);
+                let answer = self.answer_addressed(&ctx, &message, addressed).await;
+                // The asker may have opted out (🙅 on their message) while it was prepared.
+                if !self
+                    .withdrawn
+                    .contains(message.location.platform, &message.id)
+                {
+                    actions.extend(answer);
+                }
             }
         }
         actions
+    }
+
+    /// Steward's own `message`, seen posted: its deletion if it answers a message whose
+    /// author withdrew it while the answer was being written; else nothing.
+    fn withdrawn_answer(&self, message: Message) -> Vec<Action> {
+        let platform = message.location.platform;
+        match help_channels::answered_message(&message) {
+            Some(asked) if self.withdrawn.contains(platform, &asked) => {
+                vec![help_channels::take_back(message.location, message.id)]
+            }
+            _ => Vec::new(),
+        }
     }
 
     /// How `message` is addressed to the bot, if it is: a mention or a reply to it (with the
@@ -398,11 +421,12 @@ impl Router {
             // A ✅ by the member who asked marks their conversation solved.
             self.features.conversations.reaction(&reaction).await;
         }
-        // A 🙅 by the member who asked takes Steward's answer back.
+        // A 🙅 by the member who asked, on Steward's answer or on their own message, takes
+        // Steward's answer back.
         let own = self.own_user(reaction.location.platform);
-        match help_channels::opt_out(&self.store, own.as_ref(), &reaction).await {
-            Ok(Some(delete)) => return vec![delete],
-            Ok(None) => {}
+        match help_channels::opt_out(&self.store, own.as_ref(), &self.withdrawn, &reaction).await {
+            Ok(deletions) if !deletions.is_empty() => return deletions,
+            Ok(_) => {}
             Err(error) => {
                 tracing::error!(label = error.label(), %error, "store failed: read an answer taken back");
             }

@@ -28,6 +28,7 @@ use crate::core::{
 use crate::features::ask::Ask;
 use crate::features::conversations::Conversations;
 use crate::features::help::help;
+use crate::features::help_channels::Withdrawn;
 use crate::features::moderation::{self, Moderation};
 use crate::features::privacy::Privacy;
 use crate::features::report::{ReportReply, Reports};
@@ -101,6 +102,8 @@ pub struct Router {
     notices: NoticeGate,
     metrics: Arc<Metrics>,
     background: Background,
+    /// Messages whose authors opted out of an answer (🙅 on their own message).
+    withdrawn: Withdrawn,
 }
 
 impl Router {
@@ -126,6 +129,7 @@ impl Router {
             notices: NoticeGate::new(quotas.window),
             metrics,
             background,
+            withdrawn: Withdrawn::default(),
         }
     }
 
@@ -275,6 +279,18 @@ impl Router {
             EventKind::ReactionAdded(reaction) => self.reaction_added(reaction).await,
             EventKind::ReactionRemoved(reaction) => self.reaction_removed(reaction).await,
             EventKind::ThreadCreated { .. } => Vec::new(),
+            EventKind::MessagePinned {
+                location,
+                message,
+                by,
+            } => {
+                tracing::debug!(%message, %by, "a message was pinned");
+                self.features
+                    .conversations
+                    .pinned(&location, &message)
+                    .await;
+                Vec::new()
+            }
         }
     }
 

@@ -7,7 +7,8 @@ use std::time::{Duration, SystemTime};
 
 use serenity::all::{
     ChannelId, ChannelType, CommandInteraction, ComponentInteraction, Guild, GuildId, Member,
-    Message, MessageUpdateEvent, PartialChannel, Reaction, RoleId, Timestamp, User, UserId,
+    Message, MessageType, MessageUpdateEvent, PartialChannel, Reaction, RoleId, Timestamp, User,
+    UserId,
 };
 
 use super::error::HandlerError;
@@ -115,6 +116,32 @@ pub fn message_posted(
     Some(Event {
         at: message.created_at,
         kind: EventKind::MessagePosted(message),
+    })
+}
+
+/// Whether `message` is the notice Discord posts in a channel when a message there is pinned
+/// (type 6, `CHANNEL_PINNED_MESSAGE`): no member's words, never recorded as a message.
+pub fn is_pin_notice(message: &Message) -> bool {
+    message.kind == MessageType::PinsAdd
+}
+
+/// The pin a notice ([`is_pin_notice`]) reports: its `message_reference` names the pinned
+/// message and its author pinned it. `None` for any other message, or one outside a guild.
+pub fn pinned(message: &Message, thread_parent: Option<ChannelId>) -> Option<Event> {
+    if !is_pin_notice(message) {
+        return None;
+    }
+    let guild = message.guild_id?;
+    let reference = message.message_reference.as_ref()?;
+    let pinned = reference.message_id?;
+    Some(Event {
+        at: system_time(&message.timestamp),
+        kind: EventKind::MessagePinned {
+            // The notice is posted where the pinned message is.
+            location: location(guild, message.channel_id, thread_parent),
+            message: core::MessageId::new(pinned.to_string()),
+            by: core::UserId::new(message.author.id.to_string()),
+        },
     })
 }
 

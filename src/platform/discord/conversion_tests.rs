@@ -388,3 +388,35 @@ fn converting_arbitrary_text_never_panics() {
         let _ = super::super::components::Click::parse(&text);
     }
 }
+
+#[test]
+fn a_pin_notice_becomes_a_pin_of_the_referenced_message() {
+    // Discord's CHANNEL_PINNED_MESSAGE (type 6): posted by who pinned, empty content, the
+    // pinned message in `message_reference`.
+    let mut raw = message("", vec![]);
+    raw["type"] = json!(6);
+    raw["message_reference"] =
+        json!({"message_id": "8001", "channel_id": "300", "guild_id": "100"});
+    let notice = parse::<Message>(raw);
+    assert!(is_pin_notice(&notice));
+    let thread_parent = Some(ChannelId::new(30));
+    match pinned(&notice, thread_parent).map(|event| event.kind) {
+        Some(EventKind::MessagePinned {
+            location,
+            message,
+            by,
+        }) => {
+            assert_eq!(message.as_str(), "8001");
+            assert_eq!(by.as_str(), "500");
+            assert_eq!(location.channel.as_str(), "30");
+            assert_eq!(location.thread.as_ref().map(|t| t.as_str()), Some("300"));
+        }
+        other => panic!("expected a pin, got {other:?}"),
+    }
+    // A plain message, or a reply (which has a reference too), is no pin.
+    let mut reply = message("see above", vec![]);
+    reply["message_reference"] = json!({"message_id": "8001", "channel_id": "300"});
+    let reply = parse::<Message>(reply);
+    assert!(!is_pin_notice(&reply));
+    assert!(pinned(&reply, None).is_none());
+}

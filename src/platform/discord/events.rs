@@ -1,7 +1,7 @@
-//! Gateway events (serenity's event handler): guild joins, messages, edits, deletions (one by
-//! one or in bulk), reactions and member joins become core events; the router's actions are
-//! executed. Button clicks go to `components` (poise handles only slash commands). A guild
-//! available at start is caught up on (`catch_up`).
+//! Gateway events (serenity's event handler): guild joins, messages, pins (the notice a pin
+//! posts), edits, deletions (one by one or in bulk), reactions and member joins become core
+//! events; the router's actions are executed. Button clicks go to `components` (poise handles
+//! only slash commands). A guild available at start is caught up on (`catch_up`).
 //! Lookups the payloads lack (is this channel a thread? which roles grant what?) come from the
 //! cache, copied out before any await.
 
@@ -78,6 +78,12 @@ impl EventHandler for Events {
             return;
         };
         let thread_parent = thread_parent(&ctx, guild, message.channel_id).await;
+        if conversion::is_pin_notice(&message) {
+            if let Some(event) = conversion::pinned(&message, thread_parent) {
+                self.dispatch(&ctx, event).await;
+            }
+            return;
+        }
         let role = message_role(&ctx, guild, &message, &self.shared);
         let id = ctx.cache.current_user().id;
         let me = Me {

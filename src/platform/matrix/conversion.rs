@@ -9,6 +9,7 @@ use matrix_sdk::ruma::events::room::message::sanitize::remove_plain_reply_fallba
 use matrix_sdk::ruma::events::room::message::{
     MessageType, OriginalSyncRoomMessageEvent, Relation, RoomMessageEventContent,
 };
+use matrix_sdk::ruma::events::room::pinned_events::OriginalSyncRoomPinnedEventsEvent;
 use matrix_sdk::ruma::events::room::redaction::OriginalSyncRoomRedactionEvent;
 use matrix_sdk::ruma::events::Mentions;
 use matrix_sdk::ruma::{EventId, MilliSecondsSinceUnixEpoch};
@@ -276,6 +277,42 @@ pub fn redaction_event(
             message: MessageId::new(redacted.as_str()),
         },
     })
+}
+
+/// The pins an `m.room.pinned_events` change adds: the event ids in its content that its
+/// previous content (`unsigned.prev_content`, absent for a room's first pins) did not have,
+/// each as a pin by the event's sender. Sending it takes the state event's power level (a
+/// moderator's by default). Unpinning adds nothing.
+pub fn pinned_events(event: &OriginalSyncRoomPinnedEventsEvent, room: &RoomContext) -> Vec<Event> {
+    // Read as JSON: the previous content is the "possibly redacted" variant of the type.
+    let before: Vec<String> = event
+        .unsigned
+        .prev_content
+        .as_ref()
+        .and_then(|previous| serde_json::to_value(previous).ok())
+        .and_then(|previous| {
+            let ids = previous.get("pinned")?.as_array()?.clone();
+            Some(
+                ids.iter()
+                    .filter_map(|id| id.as_str().map(str::to_string))
+                    .collect(),
+            )
+        })
+        .unwrap_or_default();
+    event
+        .content
+        .pinned
+        .iter()
+        .filter(|id| !before.iter().any(|old| old == id.as_str()))
+        .map(|id| Event {
+            at: timestamp(event.origin_server_ts),
+            kind: EventKind::MessagePinned {
+                location: room.location(None),
+                message: MessageId::new(id.as_str()),
+                by: UserId::new(event.sender.as_str()),
+            },
+        })
+        .collect()
 }
 
 /// A reaction (annotation) on a message. The bot's own reactions are skipped.

@@ -496,3 +496,49 @@ fn own_messages_are_recorded_as_the_bots_and_never_addressed() {
     );
     assert_eq!(own_message_event(&member, &room()), None);
 }
+
+#[test]
+fn pins_added_to_the_rooms_pinned_events_are_pins() {
+    let pins = |pinned: Value, previous: Option<Value>| -> OriginalSyncRoomPinnedEventsEvent {
+        let mut event = json!({
+            "type": "m.room.pinned_events",
+            "event_id": "$pins:example.org",
+            "sender": "@mod:example.org",
+            "state_key": "",
+            "origin_server_ts": 1_700_000_000_000u64,
+            "content": { "pinned": pinned },
+        });
+        if let Some(previous) = previous {
+            event["unsigned"] = json!({ "prev_content": { "pinned": previous } });
+        }
+        serde_json::from_value(event).unwrap()
+    };
+    let pinned_ids = |event: &OriginalSyncRoomPinnedEventsEvent| -> Vec<String> {
+        pinned_events(event, &room())
+            .into_iter()
+            .map(|event| match event.kind {
+                EventKind::MessagePinned {
+                    location,
+                    message,
+                    by,
+                } => {
+                    assert_eq!(location.channel.as_str(), ROOM);
+                    assert_eq!(by.as_str(), "@mod:example.org");
+                    message.as_str().to_string()
+                }
+                other => panic!("expected a pin, got {other:?}"),
+            })
+            .collect()
+    };
+    // A room's first pins are all new; later, only the ids the previous content lacked.
+    let first = pins(json!(["$a:example.org", "$b:example.org"]), None);
+    assert_eq!(pinned_ids(&first), ["$a:example.org", "$b:example.org"]);
+    let added = pins(
+        json!(["$a:example.org", "$c:example.org"]),
+        Some(json!(["$a:example.org", "$b:example.org"])),
+    );
+    assert_eq!(pinned_ids(&added), ["$c:example.org"]);
+    // Unpinning pins nothing.
+    let removed = pins(json!(["$a:example.org"]), Some(json!(["$a:example.org"])));
+    assert!(pinned_ids(&removed).is_empty());
+}

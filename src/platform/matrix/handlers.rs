@@ -13,6 +13,7 @@ use matrix_sdk::ruma::events::room::member::{
     MembershipState, OriginalSyncRoomMemberEvent, StrippedRoomMemberEvent,
 };
 use matrix_sdk::ruma::events::room::message::OriginalSyncRoomMessageEvent;
+use matrix_sdk::ruma::events::room::pinned_events::OriginalSyncRoomPinnedEventsEvent;
 use matrix_sdk::ruma::events::room::redaction::OriginalSyncRoomRedactionEvent;
 use matrix_sdk::ruma::{EventId, OwnedEventId, OwnedUserId, UserId};
 use matrix_sdk::{Client, Room, RoomState};
@@ -33,6 +34,8 @@ pub(crate) enum Job {
     Reaction(Room, Box<OriginalSyncReactionEvent>),
     Membership(Room, Box<OriginalSyncRoomMemberEvent>),
     Invite(Room, OwnedUserId),
+    /// The room's pinned events changed.
+    Pins(Room, Box<OriginalSyncRoomPinnedEventsEvent>),
 }
 
 /// The message that led to an action: replies mention its sender.
@@ -50,6 +53,7 @@ pub(crate) fn register(client: &Client, jobs: mpsc::Sender<Job>) -> Vec<EventHan
     let redaction = queue(&jobs);
     let reaction = queue(&jobs);
     let membership = queue(&jobs);
+    let pins = queue(&jobs);
     let invite = jobs;
     vec![
         client.add_event_handler(move |event: OriginalSyncRoomMessageEvent, room: Room| {
@@ -68,6 +72,12 @@ pub(crate) fn register(client: &Client, jobs: mpsc::Sender<Job>) -> Vec<EventHan
             let jobs = membership.clone();
             async move { enqueue(&jobs, Job::Membership(room, Box::new(event))).await }
         }),
+        client.add_event_handler(
+            move |event: OriginalSyncRoomPinnedEventsEvent, room: Room| {
+                let jobs = pins.clone();
+                async move { enqueue(&jobs, Job::Pins(room, Box::new(event))).await }
+            },
+        ),
         client.add_event_handler(
             move |event: StrippedRoomMemberEvent, room: Room, client: Client| {
                 let jobs = invite.clone();
@@ -222,6 +232,15 @@ fn process(
             }
             Job::Membership(room, event) => rooms::on_membership(adapter, room, *event).await,
             Job::Invite(room, inviter) => rooms::on_invite(adapter, room, inviter).await,
+            // A pin (a moderator's by default) vouches for the pinned message's conversation.
+            Job::Pins(room, event) => {
+                if joined(&room) {
+                    let context = rooms::room_context(adapter, &room).await;
+                    for pin in conversion::pinned_events(&event, &context) {
+                        dispatch(adapter, pin, None).await;
+                    }
+                }
+            }
         }
     })
 }

@@ -107,8 +107,7 @@ impl Store {
         }
         let scored_at = to_millis(now);
         let mut tx = self
-            .pool
-            .begin()
+            .begin_write()
             .await
             .map_err(StoreError::query(OPERATION))?;
         let mut written = 0;

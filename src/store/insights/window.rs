@@ -124,8 +124,7 @@ impl Store {
         const REMOVED: &[&str] = &[REACTION_REMOVED, REACTION_GONE];
         let statements = if added { ADDED } else { REMOVED };
         let mut tx = self
-            .pool
-            .begin()
+            .begin_write()
             .await
             .map_err(StoreError::query(OPERATION))?;
         for &sql in statements {

@@ -65,8 +65,7 @@ impl Store {
     ) -> Result<Forgotten, StoreError> {
         const OPERATION: &str = "forget a member";
         let mut tx = self
-            .pool
-            .begin()
+            .begin_write()
             .await
             .map_err(StoreError::query(OPERATION))?;
         let member = Member {

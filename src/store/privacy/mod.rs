@@ -127,8 +127,7 @@ impl Store {
     ) -> Result<bool, StoreError> {
         const OPERATION: &str = "exclude from recording";
         let mut tx = self
-            .pool
-            .begin()
+            .begin_write()
             .await
             .map_err(StoreError::query(OPERATION))?;
         let new = exclude_in(&mut tx, platform, community, subject, reason, at)

@@ -45,8 +45,7 @@ impl Store {
     ) -> Result<Purged, StoreError> {
         const OPERATION: &str = "purge old data";
         let mut tx = self
-            .pool
-            .begin()
+            .begin_write()
             .await
             .map_err(StoreError::query(OPERATION))?;
         let cutoffs = (to_millis(messages_before), to_millis(cases_decided_before));
