@@ -100,6 +100,13 @@ pub enum EventKind {
         /// Who pinned it.
         by: UserId,
     },
+    /// A thread was marked solved, or no longer (Discord: a forum post's "solved" tag, which
+    /// only the post's author or a moderator may add or remove).
+    ThreadSolved {
+        /// The thread (a forum post), with its parent channel.
+        location: Location,
+        solved: bool,
+    },
     /// A thread was created in a channel (used to follow threads the bot started).
     ThreadCreated {
         location: Location,

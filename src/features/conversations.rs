@@ -326,6 +326,38 @@ impl Conversations {
         }
     }
 
+    /// A thread (a Discord forum post) was tagged solved, or the tag was removed: as the
+    /// asker's ✅ and its withdrawal (the platform lets only the post's author or a moderator
+    /// change tags), the thread's conversation is marked solved or unmarked, and queued. An
+    /// excluded channel changes nothing.
+    pub async fn thread_solved(&self, location: &Location, solved: bool) {
+        let Some(thread) = &location.thread else {
+            return;
+        };
+        if self.index.excluded(location) {
+            return;
+        }
+        // A thread's conversation is rooted at the thread, whose id is its first message's.
+        let root = MessageId::new(thread.as_str());
+        let key = ConversationKey {
+            platform: location.platform,
+            community: location.community.clone(),
+            channel: location.channel.clone(),
+            root: root.clone(),
+        };
+        let now = SystemTime::now();
+        let changed = if solved {
+            let at = (location, &root);
+            self.index.record_vouch(&key, at, (true, false), now).await
+        } else {
+            self.index.withdraw_solved(&key, now).await.map(|_| ())
+        };
+        match changed {
+            Ok(()) => self.queue(&key).await,
+            Err(error) => log_failure("mark a tagged thread solved", &error),
+        }
+    }
+
     /// Queues the conversation of a recorded message.
     async fn queue_of(&self, platform: Platform, message: &MessageId) {
         match self.index.conversation_of(platform, message).await {

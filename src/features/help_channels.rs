@@ -13,7 +13,7 @@
 use std::collections::VecDeque;
 use std::sync::Mutex;
 
-use crate::core::{Action, Message, MessageId, Platform, Reaction, UserId};
+use crate::core::{Action, Location, Message, MessageId, Platform, Reaction, UserId};
 use crate::store::{Store, StoreError};
 use crate::text::rough_words;
 
@@ -115,9 +115,13 @@ impl Withdrawn {
 /// The message an answer answers: the one it replies to, else the message its thread started
 /// from (a thread's id is its first message's).
 pub fn answered_message(answer: &Message) -> Option<MessageId> {
-    answer.reply_to.clone().or_else(|| {
-        answer
-            .location
+    answered(answer.reply_to.as_ref(), &answer.location)
+}
+
+/// [`answered_message`] of an answer replying to `reply_to`, posted at `location`.
+fn answered(reply_to: Option<&MessageId>, location: &Location) -> Option<MessageId> {
+    reply_to.cloned().or_else(|| {
+        location
             .thread
             .as_ref()
             .map(|thread| MessageId::new(thread.as_str()))
@@ -156,14 +160,7 @@ pub async fn opt_out(
     if &reacted.author != own {
         return Ok(Vec::new());
     }
-    let asked = reacted.reply_to.clone().or_else(|| {
-        reacted
-            .location
-            .thread
-            .as_ref()
-            .map(|thread| MessageId::new(thread.as_str()))
-    });
-    let Some(asked) = asked else {
+    let Some(asked) = answered(reacted.reply_to.as_ref(), &reacted.location) else {
         return Ok(Vec::new());
     };
     let question = store.message(platform, &asked).await?;
@@ -174,7 +171,7 @@ pub async fn opt_out(
 }
 
 /// The deletion of Steward's answer `message` that its asker took back.
-pub fn take_back(location: crate::core::Location, message: MessageId) -> Action {
+pub fn take_back(location: Location, message: MessageId) -> Action {
     Action::DeleteMessage {
         location,
         message,

@@ -383,3 +383,78 @@ async fn discord_a_pin_vouches_for_the_pinned_messages_conversation() {
         .is_none());
     bot.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discord_a_forum_posts_solved_tag_marks_it_solved() {
+    const FORUM: u64 = 1_300_000_000_000_000_310;
+    const POST: u64 = 1_300_000_000_000_000_800;
+    // The guild has a forum with a "Solved" tag and one post in it, tagged "question".
+    let mut options = DoubleOptions::default();
+    let tag = |id: &str, name: &str| json!({"id": id, "name": name, "moderated": false, "emoji_id": null, "emoji_name": null});
+    let forum = json!({"id": FORUM.to_string(), "type": 15, "guild_id": GUILD.to_string(),
+        "name": "help-forum", "position": 1, "parent_id": null, "permission_overwrites": [],
+        "nsfw": false, "topic": null, "last_message_id": null, "rate_limit_per_user": 0,
+        "flags": 0, "available_tags": [tag("71", "✅ Solved"), tag("72", "question")]});
+    let mut post = payloads::thread(POST, GUILD, FORUM, "relay keys?");
+    post["applied_tags"] = json!(["72"]);
+    let guild = &mut options.guilds[0];
+    guild["channels"].as_array_mut().unwrap().push(forum);
+    guild["threads"].as_array_mut().unwrap().push(post.clone());
+    let bot = start(scripted("unused"), options).await;
+    bot.ready().await;
+
+    let mut first = payloads::message(
+        POST,
+        POST,
+        Some(GUILD),
+        payloads::user(MEMBER, "ana", false),
+        "Zebra relay keys rotate with: relay keys rotate --zebra, right?",
+    );
+    first["member"] = json!({"roles": [], "nick": null, "joined_at": "2024-05-01T12:00:00.000000+00:00",
+                             "deaf": false, "mute": false, "flags": 0});
+    bot.double.dispatch("MESSAGE_CREATE", first).await;
+    let store = bot.store.clone();
+    eventually("the post is recorded", || {
+        let store = store.clone();
+        async move {
+            let id = MessageId::new(POST.to_string());
+            store
+                .message(Platform::Discord, &id)
+                .await
+                .unwrap()
+                .is_some()
+        }
+    })
+    .await;
+
+    // The author tags the post solved (THREAD_UPDATE with the new applied tags).
+    post["applied_tags"] = json!(["72", "71"]);
+    bot.double.dispatch("THREAD_UPDATE", post.clone()).await;
+    let (scope, path) = (
+        format!("discord:{GUILD}"),
+        format!("messages/discord/{FORUM}/{POST}"),
+    );
+    eventually("the solved post is in the knowledge base", || {
+        let (store, scope, path) = (store.clone(), scope.clone(), path.clone());
+        async move {
+            let source = store.kb_conversation_source(&scope, &path).await.unwrap();
+            let documents = store.kb_documents().await.unwrap();
+            source.is_some_and(|source| source.solved)
+                && documents.iter().any(|document| document.path == path)
+        }
+    })
+    .await;
+
+    // The tag removed: the one-member post leaves the knowledge base.
+    post["applied_tags"] = json!(["72"]);
+    bot.double.dispatch("THREAD_UPDATE", post).await;
+    eventually("the post leaves the knowledge base", || {
+        let (store, path) = (store.clone(), path.clone());
+        async move {
+            let documents = store.kb_documents().await.unwrap();
+            !documents.iter().any(|document| document.path == path)
+        }
+    })
+    .await;
+    bot.stop().await;
+}

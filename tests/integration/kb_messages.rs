@@ -535,6 +535,43 @@ async fn a_pinned_message_vouches_for_its_conversation() {
     assert_eq!(documents(&f).await, vec![path.to_string()]);
 }
 
+fn thread_solved(location: &Location, solved: bool) -> Event {
+    Event::now(EventKind::ThreadSolved {
+        location: location.clone(),
+        solved,
+    })
+}
+
+#[tokio::test]
+async fn a_forum_posts_solved_tag_marks_its_conversation_solved() {
+    let f = fixture_config(Ok("I am not sure."), |_| {}).await;
+    let post = discord("909").in_thread(steward::core::ThreadId::new("1901"));
+    let scope = scope_of(&post);
+    let path = "messages/discord/909/1901";
+    let text = "Zebra relay keys rotate with: relay keys rotate --zebra, it seems";
+    f.router
+        .handle(posted(&post, "1901", "ana", text, None))
+        .await;
+    jobs_done(&f.store).await;
+    assert!(documents(&f).await.is_empty(), "one message: not indexed");
+
+    f.router.handle(thread_solved(&post, true)).await;
+    wait_for(
+        &f.store,
+        &scope,
+        "rotate zebra relay keys",
+        "rotate --zebra",
+    )
+    .await;
+    let source = f.store.kb_conversation_source(&scope, path).await.unwrap();
+    assert!(source.is_some_and(|source| source.solved), "solved");
+
+    // The tag removed: no longer solved, and with one member it leaves.
+    f.router.handle(thread_solved(&post, false)).await;
+    jobs_done(&f.store).await;
+    assert!(documents(&f).await.is_empty(), "unsolved: not indexed");
+}
+
 fn setting(location: &Location, role: Role, value: &str) -> Event {
     let command = Command::Setting {
         key: Some("solved_pointers".into()),

@@ -17,6 +17,7 @@ pub(super) fn event_label(kind: &EventKind) -> (Platform, &'static str) {
         EventKind::BotAdded { platform, .. } => (*platform, "bot_added"),
         EventKind::ThreadCreated { location, .. } => (location.platform, "thread"),
         EventKind::MessagePinned { location, .. } => (location.platform, "pin"),
+        EventKind::ThreadSolved { location, .. } => (location.platform, "thread_solved"),
     }
 }
 

@@ -279,6 +279,13 @@ impl Router {
             EventKind::ReactionAdded(reaction) => self.reaction_added(reaction).await,
             EventKind::ReactionRemoved(reaction) => self.reaction_removed(reaction).await,
             EventKind::ThreadCreated { .. } => Vec::new(),
+            EventKind::ThreadSolved { location, solved } => {
+                self.features
+                    .conversations
+                    .thread_solved(&location, solved)
+                    .await;
+                Vec::new()
+            }
             EventKind::MessagePinned {
                 location,
                 message,

@@ -6,9 +6,9 @@ use std::num::NonZeroU64;
 use std::time::{Duration, SystemTime};
 
 use serenity::all::{
-    ChannelId, ChannelType, CommandInteraction, ComponentInteraction, Guild, GuildId, Member,
-    Message, MessageType, MessageUpdateEvent, PartialChannel, Reaction, RoleId, Timestamp, User,
-    UserId,
+    ChannelId, ChannelType, CommandInteraction, ComponentInteraction, ForumTag, ForumTagId, Guild,
+    GuildChannel, GuildId, Member, Message, MessageType, MessageUpdateEvent, PartialChannel,
+    Reaction, RoleId, Timestamp, User, UserId,
 };
 
 use super::error::HandlerError;
@@ -143,6 +143,55 @@ pub fn pinned(message: &Message, thread_parent: Option<ChannelId>) -> Option<Eve
             by: core::UserId::new(message.author.id.to_string()),
         },
     })
+}
+
+/// Names of forum tags that mark a post solved, compared by their letters and digits only, in
+/// lower case ("✅ Solved" is "solved").
+const SOLVED_TAGS: [&str; 8] = [
+    "solved",
+    "resolved",
+    "answered",
+    "fixed",
+    "已解决",
+    "已解答",
+    "已回答",
+    "已修复",
+];
+
+/// Whether a forum tag named `name` marks a post solved.
+pub fn is_solved_tag(name: &str) -> bool {
+    let bare: String = name
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect();
+    SOLVED_TAGS.contains(&bare.as_str())
+}
+
+/// A forum post's "solved" tag ([`is_solved_tag`]) added or removed by a THREAD_UPDATE:
+/// `forum_tags` are its forum's available tags, `before` the tags applied before (`None` when
+/// the thread was not cached: then only a solved post is news). `None` when nothing changed.
+pub fn thread_solved(
+    thread: &GuildChannel,
+    before: Option<&[ForumTagId]>,
+    forum_tags: &[ForumTag],
+) -> Option<Event> {
+    let parent = thread.parent_id?;
+    let solved = |applied: &[ForumTagId]| {
+        applied.iter().any(|id| {
+            forum_tags
+                .iter()
+                .any(|tag| tag.id == *id && is_solved_tag(&tag.name))
+        })
+    };
+    let now = solved(&thread.applied_tags);
+    if before.map(solved).unwrap_or(false) == now {
+        return None;
+    }
+    Some(Event::now(EventKind::ThreadSolved {
+        location: location(thread.guild_id, thread.id, Some(parent)),
+        solved: now,
+    }))
 }
 
 /// A message of `guild` posted while Steward was not running, read back from the channel's

@@ -420,3 +420,68 @@ fn a_pin_notice_becomes_a_pin_of_the_referenced_message() {
     assert!(!is_pin_notice(&reply));
     assert!(pinned(&reply, None).is_none());
 }
+
+#[test]
+fn a_forum_posts_solved_tag_marks_it_solved_and_its_removal_unmarks_it() {
+    let tag = |id: &str, name: &str| json!({"id": id, "name": name, "moderated": false, "emoji_id": null, "emoji_name": null});
+    let forum_tags: Vec<serenity::all::ForumTag> = vec![
+        parse(tag("71", "✅ Solved")),
+        parse(tag("72", "question")),
+        parse(tag("73", "已解决")),
+    ];
+    let post = |applied: Value| -> serenity::all::GuildChannel {
+        parse(
+            json!({"id": "800", "type": 11, "guild_id": "100", "name": "relay keys?",
+                     "parent_id": "310", "owner_id": "500", "message_count": 1,
+                     "member_count": 1, "rate_limit_per_user": 0, "flags": 0,
+                     "applied_tags": applied,
+                     "thread_metadata": {"archived": false, "auto_archive_duration": 1440,
+                                         "archive_timestamp": "2024-05-01T12:00:00.000000+00:00",
+                                         "locked": false}}),
+        )
+    };
+    let ids = |raw: &[&str]| -> Vec<serenity::all::ForumTagId> {
+        raw.iter()
+            .map(|id| serenity::all::ForumTagId::new(id.parse().unwrap()))
+            .collect()
+    };
+    let solved = |event: Option<Event>| match event.map(|event| event.kind) {
+        Some(EventKind::ThreadSolved { location, solved }) => {
+            assert_eq!(location.channel.as_str(), "310");
+            assert_eq!(location.thread.as_ref().map(|t| t.as_str()), Some("800"));
+            Some(solved)
+        }
+        None => None,
+        Some(other) => panic!("expected a solved thread, got {other:?}"),
+    };
+    let tagged = post(json!(["72", "71"]));
+    assert_eq!(
+        solved(thread_solved(&tagged, Some(&ids(&["72"])), &forum_tags)),
+        Some(true)
+    );
+    assert_eq!(
+        solved(thread_solved(&tagged, None, &forum_tags)),
+        Some(true)
+    );
+    let chinese = post(json!(["73"]));
+    assert_eq!(
+        solved(thread_solved(&chinese, Some(&[]), &forum_tags)),
+        Some(true)
+    );
+    // Unchanged, or another tag: nothing; the tag removed: no longer solved.
+    assert_eq!(
+        solved(thread_solved(&tagged, Some(&ids(&["71"])), &forum_tags)),
+        None
+    );
+    let untagged = post(json!(["72"]));
+    assert_eq!(
+        solved(thread_solved(&untagged, Some(&[]), &forum_tags)),
+        None
+    );
+    assert_eq!(solved(thread_solved(&untagged, None, &forum_tags)), None);
+    assert_eq!(
+        solved(thread_solved(&untagged, Some(&ids(&["71"])), &forum_tags)),
+        Some(false)
+    );
+    assert!(is_solved_tag("RESOLVED") && !is_solved_tag("unsolved") && !is_solved_tag("bug"));
+}

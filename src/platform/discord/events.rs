@@ -1,6 +1,6 @@
 //! Gateway events (serenity's event handler): guild joins, messages, pins (the notice a pin
-//! posts), edits, deletions (one by one or in bulk), reactions and member joins become core
-//! events; the router's actions are executed. Button clicks go to `components` (poise handles
+//! posts), edits, deletions (one by one or in bulk), reactions, forum posts tagged solved and
+//! member joins become core events; the router's actions are executed. Button clicks go to `components` (poise handles
 //! only slash commands). A guild available at start is caught up on (`catch_up`).
 //! Lookups the payloads lack (is this channel a thread? which roles grant what?) come from the
 //! cache, copied out before any await.
@@ -8,8 +8,8 @@
 use std::sync::Arc;
 
 use serenity::all::{
-    ChannelId, Context, EventHandler, Guild, GuildId, Interaction, Member, Message, MessageId,
-    MessageUpdateEvent, Reaction, Ready, RoleId, UserId,
+    ChannelId, Context, EventHandler, Guild, GuildChannel, GuildId, Interaction, Member, Message,
+    MessageId, MessageUpdateEvent, Reaction, Ready, RoleId, UserId,
 };
 
 use super::actions::execute_all;
@@ -152,6 +152,30 @@ impl EventHandler for Events {
 
     async fn reaction_remove(&self, ctx: Context, reaction: Reaction) {
         self.reaction(ctx, reaction, false).await;
+    }
+
+    /// A forum post's tags changed: its "solved" tag marks the post's conversation solved.
+    async fn thread_update(&self, ctx: Context, old: Option<GuildChannel>, new: GuildChannel) {
+        let Some(parent) = new.parent_id else {
+            return;
+        };
+        let forum_tags = ctx
+            .cache
+            .guild(new.guild_id)
+            .and_then(|guild| {
+                guild
+                    .channels
+                    .get(&parent)
+                    .map(|forum| forum.available_tags.clone())
+            })
+            .unwrap_or_default();
+        if forum_tags.is_empty() {
+            return;
+        }
+        let before = old.as_ref().map(|old| old.applied_tags.as_slice());
+        if let Some(event) = conversion::thread_solved(&new, before, &forum_tags) {
+            self.dispatch(&ctx, event).await;
+        }
     }
 
     async fn guild_member_addition(&self, ctx: Context, member: Member) {
