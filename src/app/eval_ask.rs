@@ -14,7 +14,6 @@
 //! about the history alone (ids `<language>-h<NN>`).
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;

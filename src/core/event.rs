@@ -92,13 +92,15 @@ pub enum EventKind {
     /// if it was addressed to the bot within `[bot] catch_up_minutes` and was never answered.
     MissedMessage(Message),
     /// A message was pinned (Discord: the notice a pin posts in the channel; Matrix: an event
-    /// id new in the room's `m.room.pinned_events`). Both platforms leave pinning to members
-    /// with a moderator's permission, so the router takes it as a moderator's `kb mark`.
+    /// id new in the room's `m.room.pinned_events`). The router takes a moderator's pin as a
+    /// `kb mark`; a pin by anyone else (a channel that lets members pin) changes nothing.
     MessagePinned {
         location: Location,
         message: MessageId,
         /// Who pinned it.
         by: UserId,
+        /// Their role, as the adapter read it.
+        role: Role,
     },
     /// A thread was marked solved, or no longer (Discord: a forum post's "solved" tag, which
     /// only the post's author or a moderator may add or remove).

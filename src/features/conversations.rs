@@ -294,15 +294,18 @@ impl Conversations {
         }
     }
 
-    /// A message was pinned (pinning takes a moderator's permission on both platforms): its
-    /// conversation is vouched for as by `kb mark`, and queued. A message of another
-    /// community, one Steward never recorded, or one in an excluded channel changes nothing.
-    /// Unpinning takes nothing back, as a moderator's mark stays.
+    /// A moderator pinned a message (the router checks the role): its conversation is vouched
+    /// for as by `kb mark`, and queued. A message of another channel (a Matrix room's pins may
+    /// name any event), one Steward never recorded, or one in an excluded channel changes
+    /// nothing. Unpinning takes nothing back, as a moderator's mark stays.
     pub async fn pinned(&self, location: &Location, message: &MessageId) {
         let platform = location.platform;
         let vouched = async {
             let stored = self.index.store().message(platform, message).await?;
-            let Some(stored) = stored.filter(|m| m.location.community == location.community) else {
+            let here = |m: &crate::store::StoredMessage| {
+                m.location.community == location.community && m.location.channel == location.channel
+            };
+            let Some(stored) = stored.filter(here) else {
                 return Ok(None);
             };
             if self.index.excluded(&stored.location) {

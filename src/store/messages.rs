@@ -88,7 +88,8 @@ macro_rules! select_messages {
 const MESSAGE_BY_ID: &str = select_messages!("WHERE m.platform = $1 AND m.id = $2");
 const ANSWERS_TO: &str = select_messages!(
     "WHERE m.platform = $1 AND m.author_id = $3 AND m.deleted_at IS NULL \
-     AND (m.reply_to = $2 OR m.thread_id = $2) ORDER BY m.created_at, m.id"
+     AND (m.reply_to = $2 OR (m.reply_to IS NULL AND m.thread_id = $2)) \
+     ORDER BY m.created_at, m.id"
 );
 const RECENT_IN_CHANNEL: &str = select_messages!(
     "WHERE m.platform = $1 AND m.channel_id = $2 AND m.deleted_at IS NULL \
@@ -280,8 +281,8 @@ impl Store {
     }
 
     /// The messages by `author` that answer `question` and are not deleted, oldest first:
-    /// those replying to it, and those in the thread opened from it (a thread's id is its
-    /// first message's).
+    /// those replying to it, and those in the thread opened from it that reply to nothing (a
+    /// thread's id is its first message's; a reply there answers someone else).
     pub async fn answers_to(
         &self,
         platform: Platform,

@@ -359,6 +359,8 @@ async fn discord_a_pin_vouches_for_the_pinned_messages_conversation() {
     notice["type"] = json!(6);
     notice["message_reference"] = json!({"message_id": "9501", "channel_id": GENERAL.to_string(),
                                          "guild_id": GUILD.to_string()});
+    notice["member"] = json!({"roles": [], "nick": null, "joined_at": "2024-05-01T12:00:00.000000+00:00",
+                              "deaf": false, "mute": false, "flags": 0});
     bot.double.dispatch("MESSAGE_CREATE", notice).await;
     let (scope, path) = (
         format!("discord:{GUILD}"),

@@ -368,6 +368,14 @@ async fn the_asker_opts_their_own_post_out_before_or_after_the_answer() {
     let answer = said(&thread, "2001", steward(), "Restart the relay.", None);
     assert!(f.router.handle(answer).await.is_empty());
 
+    // Steward's answer to someone else's follow-up in the thread is not the asker's to take
+    // back.
+    f.router
+        .handle(said(&thread, "1005", member("bo"), "and the mirror?", None))
+        .await;
+    let to_bo = said(&thread, "2005", steward(), "Restart it too.", Some("1005"));
+    assert!(f.router.handle(to_bo).await.is_empty());
+
     // Someone else's 🙅 on the post, or the asker's 👍, takes nothing back.
     for (user, emoji) in [("bo", "🙅"), ("ana", "👍")] {
         let actions = f.router.handle(reacted(&help, "1001", user, emoji)).await;

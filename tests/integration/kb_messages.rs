@@ -457,15 +457,17 @@ async fn positive_reactions_on_an_answer_endorse_its_conversation() {
         "no question asked: not indexed"
     );
 
-    // One 👍, or reactions on the first author's own message, do not endorse it; a second
-    // positive reaction on the answer does.
+    // Reactions on the first author's own message, one 👍, or two different emoji (which the
+    // answer's author could have put both) do not endorse the answer; a second 👍 does.
     f.router.handle(reacted(&help, "1301", "cy", "👍")).await;
-    f.router.handle(reacted(&help, "1301", "dee", "🎉")).await;
+    f.router.handle(reacted(&help, "1301", "dee", "👍")).await;
     f.router.handle(reacted(&help, "1302", "cy", "👍")).await;
+    f.router.handle(reacted(&help, "1302", "bo", "❤️")).await;
     f.router.handle(reacted(&help, "1302", "eli", "😂")).await;
+    f.router.handle(reacted(&help, "1302", "fay", "😂")).await;
     jobs_done(&f.store).await;
     assert!(documents(&f).await.is_empty(), "not endorsed yet");
-    f.router.handle(reacted(&help, "1302", "dee", "❤️")).await;
+    f.router.handle(reacted(&help, "1302", "dee", "👍")).await;
     wait_for(
         &f.store,
         &scope,
@@ -485,11 +487,12 @@ async fn positive_reactions_on_an_answer_endorse_its_conversation() {
     assert!(documents(&f).await.is_empty(), "no longer endorsed");
 }
 
-fn pinned(location: &Location, message: &str) -> Event {
+fn pinned(location: &Location, message: &str, role: Role) -> Event {
     Event::now(EventKind::MessagePinned {
         location: location.clone(),
         message: MessageId::new(message),
         by: UserId::new("mo"),
+        role,
     })
 }
 
@@ -511,17 +514,28 @@ async fn a_pinned_message_vouches_for_its_conversation() {
     jobs_done(&f.store).await;
     assert!(documents(&f).await.is_empty(), "one message: not indexed");
 
-    // A pin named in another community, and one in an excluded channel, vouch for nothing.
+    // A member's pin (a channel that lets members pin), a pin naming the message from
+    // another community or another channel, and one in an excluded channel vouch for nothing.
     let elsewhere = Location {
         community: CommunityId::new("999"),
         ..help.clone()
     };
-    f.router.handle(pinned(&elsewhere, "1701")).await;
-    f.router.handle(pinned(&excluded, "1801")).await;
+    f.router.handle(pinned(&help, "1701", Role::Member)).await;
+    f.router
+        .handle(pinned(&elsewhere, "1701", Role::Moderator))
+        .await;
+    f.router
+        .handle(pinned(&discord("910"), "1701", Role::Moderator))
+        .await;
+    f.router
+        .handle(pinned(&excluded, "1801", Role::Moderator))
+        .await;
     jobs_done(&f.store).await;
     assert!(documents(&f).await.is_empty());
 
-    f.router.handle(pinned(&help, "1701")).await;
+    f.router
+        .handle(pinned(&help, "1701", Role::Moderator))
+        .await;
     wait_for(
         &f.store,
         &scope,

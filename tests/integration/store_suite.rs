@@ -1055,6 +1055,18 @@ async fn jobs_dedup(store: &Store) {
     let indexing = NewJob::new(kind, "conversation")
         .with_dedup_key("conversation-1")
         .rerun_if_running();
+    let pending = store.enqueue_job(&indexing, at(28)).await.unwrap();
+    assert_eq!(store.enqueue_job(&indexing, at(28)).await.unwrap(), pending);
+    assert_eq!(
+        claim(store, kind, 29).await.map(|job| job.id),
+        Some(pending)
+    );
+    assert!(store.complete_job(pending, at(29)).await.unwrap());
+    assert_eq!(
+        store.job(pending).await.unwrap().unwrap().state,
+        JobState::Done,
+        "a duplicate while pending asks for no second run"
+    );
     let id = store.enqueue_job(&indexing, at(30)).await.unwrap();
     assert_eq!(store.enqueue_job(&indexing, at(31)).await.unwrap(), id);
     assert_eq!(claim(store, kind, 32).await.map(|job| job.id), Some(id));

@@ -290,12 +290,17 @@ impl Router {
                 location,
                 message,
                 by,
+                role,
             } => {
-                tracing::debug!(%message, %by, "a message was pinned");
-                self.features
-                    .conversations
-                    .pinned(&location, &message)
-                    .await;
+                // A pin stands for `kb mark`, which is for moderators only.
+                if role.can_moderate() {
+                    self.features
+                        .conversations
+                        .pinned(&location, &message)
+                        .await;
+                } else {
+                    tracing::debug!(%message, %by, "a member's pin vouches for nothing");
+                }
                 Vec::new()
             }
         }

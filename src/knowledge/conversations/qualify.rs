@@ -6,8 +6,11 @@ use super::ConversationMessage;
 use crate::core::MessageId;
 use crate::text::{asks_question, rough_words};
 
-/// Positive reactions an answer needs to endorse its conversation: two, so one member's 👍
-/// (the answer's author's own included: counts do not say who reacted) is not enough.
+/// How many times one positive emoji must be on an answer to endorse its conversation. The
+/// store counts reactions per emoji, not who put them, and a member puts a given emoji on a
+/// message at most once: two of the same mean two members, so at least one besides the
+/// answer's author. (Summing different emoji would let the author endorse their own answer
+/// with 👍 and ❤️.)
 pub const ENDORSING_REACTIONS: u32 = 2;
 
 /// Whether `emoji` says "good answer": 👍, ❤️, 🎉, 🙏, 💯, 👏, 🙌, 🔥, ✅ or ✔️, as Unicode
@@ -46,7 +49,7 @@ pub fn is_positive_reaction(emoji: &str) -> bool {
 }
 
 /// Whether the community endorsed an answer in the conversation: a message by someone other
-/// than the asker with at least [`ENDORSING_REACTIONS`] positive reactions.
+/// than the asker with one positive emoji put on it at least [`ENDORSING_REACTIONS`] times.
 pub(super) fn endorsed(
     kept: &[&ConversationMessage],
     reactions: &[(MessageId, String, u32)],
@@ -58,12 +61,9 @@ pub(super) fn endorsed(
         .skip(1)
         .filter(|m| m.author != first.author)
         .any(|m| {
-            let positive: u32 = reactions
-                .iter()
-                .filter(|(id, emoji, _)| *id == m.id && is_positive_reaction(emoji))
-                .map(|(_, _, count)| count)
-                .sum();
-            positive >= ENDORSING_REACTIONS
+            reactions.iter().any(|(id, emoji, count)| {
+                *id == m.id && is_positive_reaction(emoji) && *count >= ENDORSING_REACTIONS
+            })
         })
 }
 

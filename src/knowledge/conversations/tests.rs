@@ -134,8 +134,9 @@ fn a_conversation_needs_two_members_or_a_vouch() {
     let excluded = |l: &Location| l.channel.as_str() == "help";
     assert_eq!(prepare(&both, (false, true), &[], excluded), None);
 
-    // Two positive reactions on another member's answer endorse it; on the asker's own
-    // message, or one reaction, they do not.
+    // The same positive emoji twice on another member's answer endorses it (two members
+    // put it there); on the asker's own message, one reaction, or two different emoji (the
+    // answer's author may have put both) do not.
     let remark = [
         message("m", "ana", "Tip: cargo update -p foo pins one crate", 1),
         message("n", "bo", "nice", 2),
@@ -146,7 +147,9 @@ fn a_conversation_needs_two_members_or_a_vouch() {
     assert_eq!(prepare(&remark, (false, false), &asker_liked, none), None);
     let one = [on("n", "👍", 1), on("n", "😂", 3)];
     assert_eq!(prepare(&remark, (false, false), &one, none), None);
-    let two = [on("n", "👍🏽", 1), on("n", "❤\u{fe0f}", 1)];
+    let different = [on("n", "👍🏽", 1), on("n", "❤\u{fe0f}", 1)];
+    assert_eq!(prepare(&remark, (false, false), &different, none), None);
+    let two = [on("n", "❤\u{fe0f}", 2)];
     let endorsed = prepare(&remark, (false, false), &two, none).expect("endorsed");
     assert!(endorsed.source.endorsed && endorsed.source.vouched());
     assert!(

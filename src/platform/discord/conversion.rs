@@ -126,8 +126,9 @@ pub fn is_pin_notice(message: &Message) -> bool {
 }
 
 /// The pin a notice ([`is_pin_notice`]) reports: its `message_reference` names the pinned
-/// message and its author pinned it. `None` for any other message, or one outside a guild.
-pub fn pinned(message: &Message, thread_parent: Option<ChannelId>) -> Option<Event> {
+/// message and its author, whose role is `role`, pinned it. `None` for any other message, or
+/// one outside a guild.
+pub fn pinned(message: &Message, role: Role, thread_parent: Option<ChannelId>) -> Option<Event> {
     if !is_pin_notice(message) {
         return None;
     }
@@ -141,6 +142,7 @@ pub fn pinned(message: &Message, thread_parent: Option<ChannelId>) -> Option<Eve
             location: location(guild, message.channel_id, thread_parent),
             message: core::MessageId::new(pinned.to_string()),
             by: core::UserId::new(message.author.id.to_string()),
+            role,
         },
     })
 }

@@ -400,12 +400,14 @@ fn a_pin_notice_becomes_a_pin_of_the_referenced_message() {
     let notice = parse::<Message>(raw);
     assert!(is_pin_notice(&notice));
     let thread_parent = Some(ChannelId::new(30));
-    match pinned(&notice, thread_parent).map(|event| event.kind) {
+    match pinned(&notice, Role::Moderator, thread_parent).map(|event| event.kind) {
         Some(EventKind::MessagePinned {
             location,
             message,
             by,
+            role,
         }) => {
+            assert_eq!(role, Role::Moderator);
             assert_eq!(message.as_str(), "8001");
             assert_eq!(by.as_str(), "500");
             assert_eq!(location.channel.as_str(), "30");
@@ -418,7 +420,7 @@ fn a_pin_notice_becomes_a_pin_of_the_referenced_message() {
     reply["message_reference"] = json!({"message_id": "8001", "channel_id": "300"});
     let reply = parse::<Message>(reply);
     assert!(!is_pin_notice(&reply));
-    assert!(pinned(&reply, None).is_none());
+    assert!(pinned(&reply, Role::Moderator, None).is_none());
 }
 
 #[test]

@@ -78,13 +78,13 @@ impl EventHandler for Events {
             return;
         };
         let thread_parent = thread_parent(&ctx, guild, message.channel_id).await;
+        let role = message_role(&ctx, guild, &message, &self.shared);
         if conversion::is_pin_notice(&message) {
-            if let Some(event) = conversion::pinned(&message, thread_parent) {
+            if let Some(event) = conversion::pinned(&message, role, thread_parent) {
                 self.dispatch(&ctx, event).await;
             }
             return;
         }
-        let role = message_role(&ctx, guild, &message, &self.shared);
         let id = ctx.cache.current_user().id;
         let me = Me {
             id,

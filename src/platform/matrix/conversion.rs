@@ -281,9 +281,15 @@ pub fn redaction_event(
 
 /// The pins an `m.room.pinned_events` change adds: the event ids in its content that its
 /// previous content (`unsigned.prev_content`, absent for a room's first pins) did not have,
-/// each as a pin by the event's sender. Sending it takes the state event's power level (a
-/// moderator's by default). Unpinning adds nothing.
-pub fn pinned_events(event: &OriginalSyncRoomPinnedEventsEvent, room: &RoomContext) -> Vec<Event> {
+/// each as a pin by the event's sender, whose role is `role` (the router lets only a
+/// moderator's pin count; sending the event takes its power level, 50 by default). A state
+/// event without previous content (a fresh sync) pins all its ids again, which changes
+/// nothing already marked. Unpinning adds nothing.
+pub fn pinned_events(
+    event: &OriginalSyncRoomPinnedEventsEvent,
+    room: &RoomContext,
+    role: Role,
+) -> Vec<Event> {
     // Read as JSON: the previous content is the "possibly redacted" variant of the type.
     let before: Vec<String> = event
         .unsigned
@@ -310,6 +316,7 @@ pub fn pinned_events(event: &OriginalSyncRoomPinnedEventsEvent, room: &RoomConte
                 location: room.location(None),
                 message: MessageId::new(id.as_str()),
                 by: UserId::new(event.sender.as_str()),
+                role,
             },
         })
         .collect()

@@ -514,14 +514,16 @@ fn pins_added_to_the_rooms_pinned_events_are_pins() {
         serde_json::from_value(event).unwrap()
     };
     let pinned_ids = |event: &OriginalSyncRoomPinnedEventsEvent| -> Vec<String> {
-        pinned_events(event, &room())
+        pinned_events(event, &room(), Role::Moderator)
             .into_iter()
             .map(|event| match event.kind {
                 EventKind::MessagePinned {
                     location,
                     message,
                     by,
+                    role,
                 } => {
+                    assert_eq!(role, Role::Moderator);
                     assert_eq!(location.channel.as_str(), ROOM);
                     assert_eq!(by.as_str(), "@mod:example.org");
                     message.as_str().to_string()

@@ -236,7 +236,8 @@ fn process(
             Job::Pins(room, event) => {
                 if joined(&room) {
                     let context = rooms::room_context(adapter, &room).await;
-                    for pin in conversion::pinned_events(&event, &context) {
+                    let role = rooms::role_of(adapter, &room, &event.sender).await;
+                    for pin in conversion::pinned_events(&event, &context, role) {
                         dispatch(adapter, pin, None).await;
                     }
                 }
