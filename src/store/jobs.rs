@@ -331,8 +331,9 @@ impl Store {
         Ok(result.rows_affected() > 0)
     }
 
-    /// Gives a running job up as failed with `error`; the row is kept. False if the job was
-    /// not running.
+    /// Gives a running job up as failed with `error`; the row is kept. A job that a duplicate
+    /// asked to run again ([`NewJob::rerun_if_running`]) goes back to pending instead, due now,
+    /// for one more run on its newer input. False if the job was not running.
     pub async fn fail_job(
         &self,
         id: i64,
@@ -340,9 +341,13 @@ impl Store {
         now: SystemTime,
     ) -> Result<bool, StoreError> {
         let result = sqlx::query(
-            "UPDATE jobs SET state = $1, locked_until = NULL, last_error = $2, updated_at = $3 \
-             WHERE id = $4 AND state = $5",
+            "UPDATE jobs SET state = CASE WHEN rerun = 1 THEN $1 ELSE $2 END, \
+             attempts = CASE WHEN rerun = 1 THEN 0 ELSE attempts END, \
+             run_after = CASE WHEN rerun = 1 THEN $4 ELSE run_after END, \
+             rerun = 0, locked_until = NULL, last_error = $3, updated_at = $4 \
+             WHERE id = $5 AND state = $6",
         )
+        .bind(JobState::Pending.as_str())
         .bind(JobState::Failed.as_str())
         .bind(error)
         .bind(to_millis(now))

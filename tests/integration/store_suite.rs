@@ -1087,6 +1087,23 @@ async fn jobs_dedup(store: &Store) {
         "no duplicate arrived during the second run"
     );
     assert!(claim(store, kind, 36).await.is_none());
+
+    // A job that fails while a duplicate asked for another run gets that run (its input
+    // changed); failing again without one, it stays failed.
+    let id = store.enqueue_job(&indexing, at(40)).await.unwrap();
+    assert_eq!(claim(store, kind, 41).await.map(|job| job.id), Some(id));
+    assert_eq!(store.enqueue_job(&indexing, at(42)).await.unwrap(), id);
+    assert!(store.fail_job(id, "store down", at(43)).await.unwrap());
+    assert_eq!(
+        store.job(id).await.unwrap().unwrap().state,
+        JobState::Pending
+    );
+    assert_eq!(claim(store, kind, 43).await.map(|job| job.id), Some(id));
+    assert!(store.fail_job(id, "store down", at(44)).await.unwrap());
+    assert_eq!(
+        store.job(id).await.unwrap().unwrap().state,
+        JobState::Failed
+    );
 }
 
 async fn jobs_fail_counts_prune(store: &Store) {
