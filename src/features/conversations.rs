@@ -342,12 +342,7 @@ impl Conversations {
         }
         // A thread's conversation is rooted at the thread, whose id is its first message's.
         let root = MessageId::new(thread.as_str());
-        let key = ConversationKey {
-            platform: location.platform,
-            community: location.community.clone(),
-            channel: location.channel.clone(),
-            root: root.clone(),
-        };
+        let key = ConversationKey::at(location, root.clone());
         let now = SystemTime::now();
         let changed = if solved {
             let at = (location, &root);

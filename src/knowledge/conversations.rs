@@ -69,7 +69,9 @@ impl ConversationKey {
         community_scope(self.platform, &self.community)
     }
 
-    fn at(location: &Location, root: MessageId) -> Self {
+    /// The conversation rooted at `root` in `location`'s channel (its thread, if any, is not
+    /// part of the key: a thread's conversation is rooted at the thread).
+    pub(crate) fn at(location: &Location, root: MessageId) -> Self {
         Self {
             platform: location.platform,
             community: location.community.clone(),

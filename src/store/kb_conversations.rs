@@ -167,14 +167,14 @@ impl Store {
         max_depth: u32,
     ) -> Result<Vec<ConversationMessage>, StoreError> {
         const OPERATION: &str = "read a conversation";
-        let rows = sqlx::query(CONVERSATION_MESSAGES)
-            .bind(platform.as_str())
-            .bind(root.as_str())
-            .bind(channel.as_str())
-            .bind(i64::from(max_depth))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(StoreError::query(OPERATION))?;
+        let rows = self
+            .conversation_rows(
+                CONVERSATION_MESSAGES,
+                OPERATION,
+                (platform, channel, root),
+                max_depth,
+            )
+            .await?;
         rows.iter()
             .map(|row| conversation_message(platform, row))
             .collect::<Result<_, _>>()
@@ -191,14 +191,14 @@ impl Store {
         max_depth: u32,
     ) -> Result<Vec<(MessageId, String, u32)>, StoreError> {
         const OPERATION: &str = "read a conversation's reactions";
-        let rows = sqlx::query(CONVERSATION_REACTIONS)
-            .bind(platform.as_str())
-            .bind(root.as_str())
-            .bind(channel.as_str())
-            .bind(i64::from(max_depth))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(StoreError::query(OPERATION))?;
+        let rows = self
+            .conversation_rows(
+                CONVERSATION_REACTIONS,
+                OPERATION,
+                (platform, channel, root),
+                max_depth,
+            )
+            .await?;
         let reaction = |row: &AnyRow| -> Result<(MessageId, String, u32), sqlx::Error> {
             let count = row.try_get::<i64, _>(2)?;
             Ok((
@@ -211,6 +211,25 @@ impl Store {
             .map(reaction)
             .collect::<Result<_, _>>()
             .map_err(StoreError::query(OPERATION))
+    }
+
+    /// The rows of `sql`, a query made with `in_conversation!`, for the conversation rooted at
+    /// `root` in `channel`.
+    async fn conversation_rows(
+        &self,
+        sql: &'static str,
+        operation: &'static str,
+        (platform, channel, root): (Platform, &ChannelId, &MessageId),
+        max_depth: u32,
+    ) -> Result<Vec<AnyRow>, StoreError> {
+        sqlx::query(sql)
+            .bind(platform.as_str())
+            .bind(root.as_str())
+            .bind(channel.as_str())
+            .bind(i64::from(max_depth))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::query(operation))
     }
 
     /// Where every recorded message sits (of one community, or all), oldest first.

@@ -11,6 +11,7 @@ use steward::platform::discord;
 use crate::discord::{settings, start};
 use crate::discord_double::payloads::{self, GENERAL, GUILD, MEMBER, MOD_LOG, OWNER, THREAD};
 use crate::discord_double::{DiscordDouble, DoubleOptions, TOKEN};
+use crate::dispatch::eventually;
 use crate::model_util;
 use crate::scripted::scripted;
 
@@ -305,21 +306,6 @@ async fn discord_actions_become_rest_calls() {
     assert!(looked_up, "the target's roles were read before acting");
 }
 
-/// Waits (at most 10 s) until `check` holds.
-async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    tokio::time::timeout(Duration::from_secs(10), async {
-        while !check().await {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("{what} within 10 s"));
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn discord_a_pin_vouches_for_the_pinned_messages_conversation() {
     let bot = start(scripted("unused"), DoubleOptions::default()).await;
@@ -331,11 +317,10 @@ async fn discord_a_pin_vouches_for_the_pinned_messages_conversation() {
         payloads::user(MEMBER, "ana", false),
         "Zebra relay keys rotate with: relay keys rotate --zebra",
     );
-    tip["member"] = json!({"roles": [], "nick": null, "joined_at": "2024-05-01T12:00:00.000000+00:00",
-                           "deaf": false, "mute": false, "flags": 0});
+    payloads::with_member(&mut tip);
     bot.double.dispatch("MESSAGE_CREATE", tip).await;
     let store = bot.store.clone();
-    eventually("the tip is recorded", || {
+    eventually(Duration::from_secs(10), "the tip is recorded", || {
         let store = store.clone();
         async move {
             let id = MessageId::new("9501");
@@ -359,22 +344,25 @@ async fn discord_a_pin_vouches_for_the_pinned_messages_conversation() {
     notice["type"] = json!(6);
     notice["message_reference"] = json!({"message_id": "9501", "channel_id": GENERAL.to_string(),
                                          "guild_id": GUILD.to_string()});
-    notice["member"] = json!({"roles": [], "nick": null, "joined_at": "2024-05-01T12:00:00.000000+00:00",
-                              "deaf": false, "mute": false, "flags": 0});
+    payloads::with_member(&mut notice);
     bot.double.dispatch("MESSAGE_CREATE", notice).await;
     let (scope, path) = (
         format!("discord:{GUILD}"),
         format!("messages/discord/{GENERAL}/9501"),
     );
-    eventually("the pinned tip is in the knowledge base, marked", || {
-        let (store, scope, path) = (store.clone(), scope.clone(), path.clone());
-        async move {
-            let source = store.kb_conversation_source(&scope, &path).await.unwrap();
-            let documents = store.kb_documents().await.unwrap();
-            source.is_some_and(|source| source.marked)
-                && documents.iter().any(|document| document.path == path)
-        }
-    })
+    eventually(
+        Duration::from_secs(10),
+        "the pinned tip is in the knowledge base, marked",
+        || {
+            let (store, scope, path) = (store.clone(), scope.clone(), path.clone());
+            async move {
+                let source = store.kb_conversation_source(&scope, &path).await.unwrap();
+                let documents = store.kb_documents().await.unwrap();
+                source.is_some_and(|source| source.marked)
+                    && documents.iter().any(|document| document.path == path)
+            }
+        },
+    )
     .await;
     // The notice is no member's message.
     let notice = MessageId::new("9502");
@@ -412,11 +400,10 @@ async fn discord_a_forum_posts_solved_tag_marks_it_solved() {
         payloads::user(MEMBER, "ana", false),
         "Zebra relay keys rotate with: relay keys rotate --zebra, right?",
     );
-    first["member"] = json!({"roles": [], "nick": null, "joined_at": "2024-05-01T12:00:00.000000+00:00",
-                             "deaf": false, "mute": false, "flags": 0});
+    payloads::with_member(&mut first);
     bot.double.dispatch("MESSAGE_CREATE", first).await;
     let store = bot.store.clone();
-    eventually("the post is recorded", || {
+    eventually(Duration::from_secs(10), "the post is recorded", || {
         let store = store.clone();
         async move {
             let id = MessageId::new(POST.to_string());
@@ -436,27 +423,35 @@ async fn discord_a_forum_posts_solved_tag_marks_it_solved() {
         format!("discord:{GUILD}"),
         format!("messages/discord/{FORUM}/{POST}"),
     );
-    eventually("the solved post is in the knowledge base", || {
-        let (store, scope, path) = (store.clone(), scope.clone(), path.clone());
-        async move {
-            let source = store.kb_conversation_source(&scope, &path).await.unwrap();
-            let documents = store.kb_documents().await.unwrap();
-            source.is_some_and(|source| source.solved)
-                && documents.iter().any(|document| document.path == path)
-        }
-    })
+    eventually(
+        Duration::from_secs(10),
+        "the solved post is in the knowledge base",
+        || {
+            let (store, scope, path) = (store.clone(), scope.clone(), path.clone());
+            async move {
+                let source = store.kb_conversation_source(&scope, &path).await.unwrap();
+                let documents = store.kb_documents().await.unwrap();
+                source.is_some_and(|source| source.solved)
+                    && documents.iter().any(|document| document.path == path)
+            }
+        },
+    )
     .await;
 
     // The tag removed: the one-member post leaves the knowledge base.
     post["applied_tags"] = json!(["72"]);
     bot.double.dispatch("THREAD_UPDATE", post).await;
-    eventually("the post leaves the knowledge base", || {
-        let (store, path) = (store.clone(), path.clone());
-        async move {
-            let documents = store.kb_documents().await.unwrap();
-            !documents.iter().any(|document| document.path == path)
-        }
-    })
+    eventually(
+        Duration::from_secs(10),
+        "the post leaves the knowledge base",
+        || {
+            let (store, path) = (store.clone(), path.clone());
+            async move {
+                let documents = store.kb_documents().await.unwrap();
+                !documents.iter().any(|document| document.path == path)
+            }
+        },
+    )
     .await;
     bot.stop().await;
 }

@@ -92,6 +92,21 @@ pub async fn fixture_config(
     }
 }
 
+/// Polls `check` every 50 ms until it holds; panics after `limit`, naming `what`.
+pub async fn eventually<F, Fut>(limit: Duration, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    tokio::time::timeout(limit, async {
+        while !check().await {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("{what} within {limit:?}"));
+}
+
 /// Default `[discord]` settings (no token: nothing connects).
 fn discord_settings() -> steward::config::DiscordSettings {
     steward::config::DiscordSettings {

@@ -13,6 +13,7 @@ use steward::community::Router;
 use steward::core::{CommunityId, Platform};
 use steward::store::Store;
 
+use crate::dispatch::eventually;
 use crate::matrix_util::{
     add_to_space, answers_to, bot_devices, bot_reply_to, bot_settings, homeserver, in_thread,
     mention, router, router_with, Member, Seen, TestBot, BOT,
@@ -462,21 +463,6 @@ async fn matrix_blocked_message_is_redacted_reported_and_the_moderator_bans() {
     eprintln!("matrix moderation: {:?}", started.elapsed());
 }
 
-/// Waits (at most 20 s) until `check` holds.
-async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    tokio::time::timeout(std::time::Duration::from_secs(20), async {
-        while !check().await {
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("{what} within 20 s"));
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn matrix_a_pinned_message_is_vouched_for_in_the_knowledge_base() {
     use matrix_sdk::ruma::events::room::pinned_events::RoomPinnedEventsEventContent;
@@ -495,13 +481,17 @@ async fn matrix_a_pinned_message_is_vouched_for_in_the_knowledge_base() {
         .send(&room, RoomMessageEventContent::text_plain(text))
         .await;
     let id = steward::core::MessageId::new(tip.as_str());
-    eventually("the tip is recorded", || {
-        let (store, id) = (store.clone(), id.clone());
-        async move {
-            let stored = store.message(Platform::Matrix, &id).await.unwrap();
-            stored.is_some()
-        }
-    })
+    eventually(
+        std::time::Duration::from_secs(20),
+        "the tip is recorded",
+        || {
+            let (store, id) = (store.clone(), id.clone());
+            async move {
+                let stored = store.message(Platform::Matrix, &id).await.unwrap();
+                stored.is_some()
+            }
+        },
+    )
     .await;
 
     // Ana created the room: her power level lets her pin.
@@ -513,15 +503,19 @@ async fn matrix_a_pinned_message_is_vouched_for_in_the_knowledge_base() {
         &CommunityId::new(room.room_id().as_str()),
     );
     let path = format!("messages/matrix/{}/{}", room.room_id(), tip);
-    eventually("the pinned tip is in the knowledge base, marked", || {
-        let (store, scope, path) = (store.clone(), scope.clone(), path.clone());
-        async move {
-            let source = store.kb_conversation_source(&scope, &path).await.unwrap();
-            let documents = store.kb_documents().await.unwrap();
-            source.is_some_and(|source| source.marked)
-                && documents.iter().any(|document| document.path == path)
-        }
-    })
+    eventually(
+        std::time::Duration::from_secs(20),
+        "the pinned tip is in the knowledge base, marked",
+        || {
+            let (store, scope, path) = (store.clone(), scope.clone(), path.clone());
+            async move {
+                let source = store.kb_conversation_source(&scope, &path).await.unwrap();
+                let documents = store.kb_documents().await.unwrap();
+                source.is_some_and(|source| source.marked)
+                    && documents.iter().any(|document| document.path == path)
+            }
+        },
+    )
     .await;
     bot.stop().await;
 }

@@ -227,9 +227,14 @@ pub fn mention(id: u64, channel: u64, author: u64, text: &str) -> Value {
         &format!("<@{BOT}> {text}"),
     );
     message["mentions"] = json!([user(BOT, "steward", true)]);
+    with_member(&mut message);
+    message
+}
+
+/// Adds the `member` object (no roles) a guild member's MESSAGE_CREATE carries.
+pub fn with_member(message: &mut Value) {
     message["member"] = json!({"roles": [], "nick": null, "joined_at": TIMESTAMP,
                                "deaf": false, "mute": false, "flags": 0});
-    message
 }
 
 /// A member's MESSAGE_CREATE mentioning the bot's managed role (`<@&4200> text`).
