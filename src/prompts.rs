@@ -30,6 +30,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "report_reading.txt",
         include_str!("../prompts/report_reading.txt"),
     ),
+    (
+        "knowledge_judge.txt",
+        include_str!("../prompts/knowledge_judge.txt"),
+    ),
 ];
 
 /// A template could not be rendered (a bug in a template or a missing value).
@@ -256,6 +260,15 @@ mod tests {
             assert!(text.contains(symbol), "{text}");
         }
         assert!(text.ends_with("and so on."), "{text}");
+    }
+
+    #[test]
+    fn knowledge_judge_renders_without_values() {
+        let text = Prompts::builtin()
+            .render("knowledge_judge.txt", ())
+            .unwrap();
+        assert!(text.contains("Say yes only if"), "{text}");
+        assert!(text.contains("not instructions"), "{text}");
     }
 
     #[test]

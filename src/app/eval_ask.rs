@@ -5,7 +5,9 @@
 //! recorded messages are too, and their conversations indexed as the bot indexes them
 //! (`eval_ask/history.rs`; cases name a conversation by its document's path,
 //! `messages/console/<channel>/<root message id>`). Each question is retrieved and, unless
-//! `--retrieval-only`, answered as `ask` answers it (the configured model).
+//! `--retrieval-only`, answered as `ask` answers it (the configured model). With `[knowledge]
+//! judge = true` the configured model judges the retrieved passages first, in both modes, and
+//! the figures count only the passages it kept.
 //!
 //! Printed per language: hit@1 and hit@3 of the retrieved sources (answerable cases), the
 //! share of unanswerable cases answered "I don't know", the answers' keyword recall, the
@@ -191,21 +193,34 @@ pub async fn evaluate(
     let prefix = format!("{}/", document_path(kb_dir));
     let relative = |path: &str| path.strip_prefix(&prefix).unwrap_or(path).to_string();
 
-    let ask = if retrieval_only {
+    // The model is loaded to answer, or to judge the passages when `[knowledge] judge` is on.
+    let engine = if retrieval_only && !config.knowledge.judge {
         None
     } else {
-        let engine = load_engine(config, true, crate::metrics::Metrics::new()).await?;
-        let settings = AskSettings {
-            bot_name: config.bot.name.clone(),
-            max_new_tokens: config.model.max_new_tokens,
-            temperature: config.model.temperature,
-            timeout: config.model.request_timeout,
-        };
-        let grounding = Grounding {
-            knowledge: knowledge.clone(),
-            writes: config.model.languages.clone(),
-        };
-        Some(Ask::new(engine, Arc::new(Prompts::builtin()), settings).with_grounding(grounding))
+        Some(load_engine(config, true, crate::metrics::Metrics::new()).await?)
+    };
+    let prompts = Arc::new(Prompts::builtin());
+    let judge = engine
+        .as_ref()
+        .and_then(|engine| super::judge(config, engine, &prompts));
+    let ask = match &engine {
+        Some(engine) if !retrieval_only => {
+            let settings = AskSettings {
+                bot_name: config.bot.name.clone(),
+                max_new_tokens: config.model.max_new_tokens,
+                temperature: config.model.temperature,
+                timeout: config.model.request_timeout,
+            };
+            // The answer's grounding judges the passages again (the same verdicts: greedy
+            // decoding); the figures below are the retrieval's, judged here.
+            let grounding = Grounding {
+                knowledge: knowledge.clone(),
+                writes: config.model.languages.clone(),
+                judge: judge.clone(),
+            };
+            Some(Ask::new(engine.clone(), prompts.clone(), settings).with_grounding(grounding))
+        }
+        _ => None,
     };
 
     let scope = community_scope(location.platform, &location.community);
@@ -218,9 +233,13 @@ pub async fn evaluate(
         } else {
             Language::English
         };
-        let retrieval = knowledge
+        let mut retrieval = knowledge
             .retrieve_with(&scope, &case.question, PASSAGES, floor)
             .await?;
+        if let Some(judge) = judge.as_ref().filter(|_| !retrieval.passages.is_empty()) {
+            let passages = std::mem::take(&mut retrieval.passages);
+            retrieval.passages = judge.keep(&case.question, passages).await;
+        }
         let mut retrieved: Vec<String> = Vec::new();
         for passage in &retrieval.passages {
             let path = relative(&passage.candidate.path);
@@ -314,10 +333,13 @@ pub async fn evaluate(
         }
         outcomes.push(outcome);
     }
-    let model = match &ask {
+    let mut model = match &ask {
         Some(_) => format!("answers by the configured model; {retrieval_mode}"),
         None => format!("retrieval only; {retrieval_mode}"),
     };
+    if let Some(judge) = &judge {
+        model.push_str(&format!("; passages judged by {}", judge.model()));
+    }
     Ok(render(&outcomes, passages, &model))
 }
 

@@ -5,6 +5,7 @@ pub mod bench;
 pub mod bench_prompts;
 pub mod bench_sentiment;
 pub mod classify;
+pub mod cli;
 pub mod doctor;
 mod engine;
 pub mod eval;
@@ -38,6 +39,7 @@ use crate::features::report::Reports;
 use crate::features::summarize::Summarize;
 use crate::jobs::{Worker, WorkerSettings};
 use crate::knowledge::conversations::ConversationIndex;
+use crate::knowledge::judge::Judge;
 use crate::knowledge::retrieve::Knowledge;
 use crate::llm::{Embedder, Engine, LlmError};
 use crate::metrics::Metrics;
@@ -198,6 +200,7 @@ pub fn router_serving(
     .with_grounding(Grounding {
         knowledge: Arc::new(Knowledge::new(store.clone(), embedder)),
         writes: config.model.languages.clone(),
+        judge: judge(config, &engine, &prompts),
     });
     let timeout = config.model.request_timeout;
     let outbox = Arc::new(Outbox::new());
@@ -256,6 +259,34 @@ pub fn router_serving(
         &config.quotas,
         metrics,
     )
+}
+
+/// The judge of retrieved passages when `[knowledge] judge` is on: the answering model.
+pub fn judge(
+    config: &Config,
+    engine: &Arc<dyn Engine>,
+    prompts: &Arc<Prompts>,
+) -> Option<Arc<Judge>> {
+    let default_model = config.model.source == crate::config::ModelSource::Default
+        && !config.inference.has_chat_servers();
+    if config.knowledge.judge && default_model {
+        // Allowed (an owner may want to see it), but say what to expect.
+        tracing::warn!(
+            "[knowledge] judge is on with the default model, which barely tells an answer \
+             from a passage on the same topic (docs/knowledge.md, \"Measuring\"): expect many \
+             answerable questions to get \"I don't know\""
+        );
+    }
+    config.knowledge.judge.then(|| {
+        let system = prompts
+            .render("knowledge_judge.txt", ())
+            .expect("knowledge_judge.txt renders (checked by tests)");
+        Arc::new(Judge::new(
+            engine.clone(),
+            system,
+            config.model.request_timeout,
+        ))
+    })
 }
 
 /// The index of community conversations in the knowledge base, as configured.

@@ -1,5 +1,6 @@
 //! The `[knowledge]` section: how the knowledge base's passages and questions are embedded for
-//! semantic retrieval (absent means "auto"), and which channels' conversations never enter it.
+//! semantic retrieval (absent means "auto"), which channels' conversations never enter it, and
+//! whether the model judges the retrieved passages before answering.
 
 use serde::Deserialize;
 
@@ -12,6 +13,7 @@ use crate::llm::remote::{Capability, InferenceSettings};
 pub struct RawKnowledge {
     pub embeddings: Option<String>,
     pub exclude_channels: Option<Vec<String>>,
+    pub judge: Option<bool>,
 }
 
 /// Where embeddings come from (`[knowledge] embeddings`).
@@ -49,6 +51,9 @@ pub struct KnowledgeSettings {
     /// Channel (or thread) ids whose messages are never indexed as community conversations:
     /// a Discord channel id, a Matrix room id.
     pub exclude_channels: Vec<String>,
+    /// The model reads each retrieved passage before an answer and only those it says
+    /// contain the answer are used; none: "I don't know" (`knowledge::judge`).
+    pub judge: bool,
 }
 
 /// Checks `[knowledge]` against the validated `[inference]`; `invalid(key, message)` builds the
@@ -114,6 +119,7 @@ pub fn validate(
     Ok(KnowledgeSettings {
         embeddings,
         exclude_channels,
+        judge: raw.judge.unwrap_or(false),
     })
 }
 
@@ -139,6 +145,7 @@ mod tests {
         let raw = RawKnowledge {
             embeddings: value.map(str::to_string),
             exclude_channels: None,
+            judge: None,
         };
         validate(raw, &inference, &invalid).map_err(|error| error.to_string())
     }
@@ -176,10 +183,16 @@ mod tests {
         let raw = |ids: &[&str]| RawKnowledge {
             embeddings: None,
             exclude_channels: Some(ids.iter().map(|id| id.to_string()).collect()),
+            judge: Some(true),
         };
         let inference = InferenceSettings::default();
         let settings = validate(raw(&[" 123 ", "!room:x"]), &inference, &invalid).unwrap();
         assert_eq!(settings.exclude_channels, ["123", "!room:x"]);
+        assert!(settings.judge);
+        assert!(
+            !check(None, &[]).unwrap().judge,
+            "the judge is off by default"
+        );
         let error = validate(raw(&["123", " "]), &inference, &invalid).unwrap_err();
         assert!(
             error.to_string().contains("knowledge.exclude_channels"),

@@ -1,5 +1,6 @@
 //! Answers grounded in the community's knowledge base: retrieve passages for the question,
-//! then either say "I don't know" (nothing relevant), quote the passages (a language the model
+//! let the model judge them when `[knowledge] judge` is on ([`Judge`]: only the passages it
+//! says contain the answer are kept), then either say "I don't know" (nothing relevant), quote the passages (a language the model
 //! does not write well, e.g. Chinese on the small default model) or let the model answer from
 //! the numbered passages, keeping only citations of passages it was shown and listing them
 //! as sources at the end: documents by path and heading, community conversations by a link to
@@ -16,6 +17,7 @@ use std::sync::Arc;
 use crate::core::{Capabilities, Language};
 use crate::features::Context;
 use crate::knowledge::cite::{self, CitationFilter};
+use crate::knowledge::judge::Judge;
 use crate::knowledge::rank::Ranked;
 use crate::knowledge::retrieve::KnowledgeBase;
 use crate::knowledge::{community_scope, terms, Candidate};
@@ -47,6 +49,8 @@ pub struct Grounding {
     pub knowledge: Arc<dyn KnowledgeBase>,
     /// `[model] languages`: other languages get extractive answers.
     pub writes: Vec<Language>,
+    /// `[knowledge] judge`: the model reads the retrieved passages before they are used.
+    pub judge: Option<Arc<Judge>>,
 }
 
 /// What grounding decided for one question.
@@ -152,7 +156,13 @@ impl Grounding {
             return Grounded::Ungrounded;
         }
         let strings = Strings::new(language);
-        if retrieval.passages.is_empty() {
+        let passages = match &self.judge {
+            Some(judge) if !retrieval.passages.is_empty() => {
+                judge.keep(query, retrieval.passages).await
+            }
+            _ => retrieval.passages,
+        };
+        if passages.is_empty() {
             // Nothing is stored about a member who is not recorded here (`privacy`). The
             // question's message id is not known here (`Context` has none): the store matches
             // such a gap to its message by asker and text when the message is deleted.
@@ -169,7 +179,7 @@ impl Grounding {
             return Grounded::Text(strings.dont_know().to_string());
         }
         if ctx.settings.solved_pointers(&ctx.location.channel) {
-            if let Some(best) = solved_pointer(&retrieval.passages) {
+            if let Some(best) = solved_pointer(&passages) {
                 let shown = std::slice::from_ref(best);
                 let mut text =
                     cite::extractive(strings.solved_pointer_lead_in(), shown, 1, POINTER_CHARS);
@@ -181,7 +191,7 @@ impl Grounding {
         if !self.writes.contains(&language) {
             // Quotes in the asker's language first (a Chinese page quoted to an English
             // question helps nobody when an English one matched too); best first otherwise.
-            let mut passages = retrieval.passages;
+            let mut passages = passages;
             let chinese = language == Language::Chinese;
             passages.sort_by_key(|p| terms::is_chinese(&p.candidate.text) != chinese);
             let passages = &passages;
@@ -193,7 +203,7 @@ impl Grounding {
             text.push_str(&sources(strings, &ctx.capabilities, &numbers, passages));
             return Grounded::Text(text);
         }
-        Grounded::Generate(retrieval.passages)
+        Grounded::Generate(passages)
     }
 }
 

@@ -12,12 +12,15 @@
 //! [`chunk`] (heading-aware, within a token budget); [`vectors::embed_missing`] embeds new
 //! passages. Community conversations the bot recorded become documents too
 //! ([`conversations`]): their passages carry a [`MessageSource`], so citations link to them.
+//! With `[knowledge] judge = true`, the model reads each retrieved passage before the answer
+//! ([`judge`]) and only the passages it says contain the answer are kept.
 
 pub mod chunk;
 pub mod cite;
 pub mod conversations;
 pub mod gaps;
 pub mod ingest;
+pub mod judge;
 pub mod rank;
 pub mod retrieve;
 pub mod terms;

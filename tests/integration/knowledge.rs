@@ -14,11 +14,11 @@ use steward::knowledge::ALL_COMMUNITIES;
 
 use crate::dispatch::{fixture_config, reply_text, Fixture};
 
-fn docs(language: &str) -> PathBuf {
+pub fn docs(language: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/kb/docs/{language}"))
 }
 
-fn ask(question: &str) -> Event {
+pub fn ask(question: &str) -> Event {
     Event::now(EventKind::CommandInvoked {
         location: Location {
             platform: Platform::Console,

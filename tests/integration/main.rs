@@ -25,6 +25,7 @@ mod insights_report;
 mod jobs;
 mod kb_messages;
 mod knowledge;
+mod knowledge_judge;
 mod limits;
 mod logs;
 mod matrix;

@@ -15,6 +15,9 @@ pub struct Scripted {
     finish_reason: Option<String>,
     /// Every valid request, in order.
     pub seen: Mutex<Vec<ChatRequest>>,
+    /// When set and it has an answer for a request, that answer is given instead of the
+    /// fixed text (a judge that says yes to some passages only).
+    pub respond: Mutex<Option<fn(&ChatRequest) -> Option<String>>>,
 }
 
 impl Scripted {
@@ -23,6 +26,18 @@ impl Scripted {
             answer: answer.map(str::to_string),
             finish_reason: None,
             seen: Mutex::new(Vec::new()),
+            respond: Mutex::new(None),
+        }
+    }
+}
+
+impl Scripted {
+    /// What `request` gets: the responder's answer for it, else the fixed text (or error).
+    fn answer_to(&self, request: &ChatRequest) -> Result<String, LlmError> {
+        let respond = *self.respond.lock().unwrap();
+        match respond.and_then(|respond| respond(request)) {
+            Some(text) => Ok(text),
+            None => self.answer.clone().map_err(|make| make()),
         }
     }
 }
@@ -53,8 +68,10 @@ impl Engine for Scripted {
     async fn stream(&self, request: ChatRequest) -> Result<LlmStream, LlmError> {
         request.validate()?;
         let cap = request.max_new_tokens;
+        // Recorded even when it fails: tests count the requests a failing model saw.
+        let text = self.answer_to(&request);
         self.seen.lock().unwrap().push(request);
-        let text = self.answer.clone().map_err(|make| make())?;
+        let text = text?;
         let finish_reason = self.finish_reason.clone();
         // A cut answer stops at the cap (one word per token).
         let text = match finish_reason {
@@ -85,9 +102,9 @@ impl Engine for Scripted {
         _: serde_json::Value,
     ) -> Result<serde_json::Value, LlmError> {
         request.validate()?;
+        let text = self.answer_to(&request);
         self.seen.lock().unwrap().push(request);
-        let text = self.answer.clone().map_err(|make| make())?;
-        serde_json::from_str(&text).map_err(|e| LlmError::BadStructuredOutput(e.to_string()))
+        serde_json::from_str(&text?).map_err(|e| LlmError::BadStructuredOutput(e.to_string()))
     }
 
     async fn count_tokens(&self, text: &str) -> Result<usize, LlmError> {

@@ -4,6 +4,8 @@
 //! per window: `limits`), hands the event to the feature that decides, and returns the
 //! actions for the adapter to execute, counting events and actions in the metrics (`labels`).
 
+mod answers;
+mod events;
 mod feedback;
 mod labels;
 mod limits;
@@ -37,7 +39,6 @@ use crate::features::summarize::Summarize;
 use crate::features::{feedback as answer_feedback, gaps};
 use crate::features::{CommunitySettings, Context};
 use crate::jobs::Worker;
-use crate::llm::ChatMessage;
 use crate::metrics::Metrics;
 use crate::outbox::Outbox;
 use crate::store::Store;
@@ -237,31 +238,13 @@ impl Router {
                     .await
             }
             EventKind::MessageDeleted { location, message } => {
-                let result = self
-                    .store
-                    .delete_message(location.platform, &message, event.at)
-                    .await;
-                log_store_error("delete_message", result.map(|_| ()));
-                // At once, not queued: a deleted message must never be retrieved or cited.
-                self.features
-                    .conversations
-                    .deleted(location.platform, &message)
-                    .await;
-                Vec::new()
+                self.message_deleted(location, message, event.at).await
             }
             EventKind::MemberJoined {
                 platform,
                 community,
                 member,
-            } => {
-                if self.member_recorded(platform, &community, &member.id).await {
-                    log_store_error(
-                        "upsert_user",
-                        self.store.upsert_user(platform, &member).await,
-                    );
-                }
-                Vec::new()
-            }
+            } => self.member_joined(platform, community, member).await,
             EventKind::BotAdded {
                 platform,
                 community,
@@ -269,40 +252,27 @@ impl Router {
                 added_by,
                 notice_location,
             } => {
-                let result = self
-                    .store
-                    .upsert_community(platform, &community, &community_name)
-                    .await;
-                log_store_error("upsert_community", result);
-                self.setup_notice(platform, added_by, notice_location)
+                self.bot_added(
+                    platform,
+                    community,
+                    community_name,
+                    added_by,
+                    notice_location,
+                )
+                .await
             }
             EventKind::ReactionAdded(reaction) => self.reaction_added(reaction).await,
             EventKind::ReactionRemoved(reaction) => self.reaction_removed(reaction).await,
             EventKind::ThreadCreated { .. } => Vec::new(),
             EventKind::ThreadSolved { location, solved } => {
-                self.features
-                    .conversations
-                    .thread_solved(&location, solved)
-                    .await;
-                Vec::new()
+                self.thread_solved(location, solved).await
             }
             EventKind::MessagePinned {
                 location,
                 message,
                 by,
                 role,
-            } => {
-                // A pin stands for `kb mark`, which is for moderators only.
-                if role.can_moderate() {
-                    self.features
-                        .conversations
-                        .pinned(&location, &message)
-                        .await;
-                } else {
-                    tracing::debug!(%message, %by, "a member's pin vouches for nothing");
-                }
-                Vec::new()
-            }
+            } => self.message_pinned(location, message, by, role).await,
         }
     }
 
@@ -446,62 +416,6 @@ impl Router {
         }
     }
 
-    async fn ask(&self, ctx: &Context, question: &str, message: Option<MessageId>) -> Vec<Action> {
-        self.answer_question(ctx, question, message, Vec::new(), None)
-            .await
-    }
-
-    /// Answers `question` (asked in `message`): `earlier` are the turns of the conversation it
-    /// continues (oldest first; empty for a new question); with `new_thread`, the answer opens
-    /// a thread of that name on `message` instead of replying to it.
-    async fn answer_question(
-        &self,
-        ctx: &Context,
-        question: &str,
-        message: Option<MessageId>,
-        earlier: Vec<ChatMessage>,
-        new_thread: Option<String>,
-    ) -> Vec<Action> {
-        let started = Instant::now();
-        let question = question.trim();
-        if question.is_empty() {
-            let text = ctx.strings.empty_question(ctx.prefix());
-            return vec![reply(ctx, message, text, false)];
-        }
-        let chars = question.chars().count();
-        if chars > self.settings.max_question_chars {
-            self.metrics.feature_request("ask", "too_long", 0.0);
-            let text = ctx
-                .strings
-                .question_too_long(chars, self.settings.max_question_chars);
-            return vec![reply(ctx, message, text, true)];
-        }
-        if let Err(actions) = self.admit(ctx, Feature::Ask, message.clone()) {
-            return actions;
-        }
-        match self.features.ask.follow_up(ctx, question, earlier).await {
-            Ok(stream) => {
-                let body = Body::Streaming(self.measured(stream, "ask", started));
-                let action = match (new_thread, message) {
-                    (Some(thread_name), Some(message)) => Action::ReplyInThread {
-                        location: ctx.location.clone(),
-                        message,
-                        thread_name,
-                        body,
-                    },
-                    (_, in_reply_to) => Action::Reply(Reply {
-                        location: ctx.location.clone(),
-                        in_reply_to,
-                        body,
-                        only_invoker: false,
-                    }),
-                };
-                vec![action]
-            }
-            Err(error) => self.engine_refused(ctx, message, &error, "ask", started),
-        }
-    }
-
     async fn summarize(
         &self,
         ctx: &Context,
@@ -550,34 +464,6 @@ impl Router {
             }
         }
     }
-
-    /// The notice posted when Steward joins: in the notice channel, else privately to whoever
-    /// added it.
-    fn setup_notice(
-        &self,
-        platform: Platform,
-        added_by: Option<UserId>,
-        notice_location: Option<Location>,
-    ) -> Vec<Action> {
-        let strings = Strings::new(self.settings.language);
-        let capabilities = self.capabilities(platform);
-        let text = strings.setup_notice(&self.settings.bot_name, &capabilities.command_prefix);
-        match (notice_location, added_by) {
-            (Some(location), _) => vec![Action::Reply(Reply {
-                location,
-                in_reply_to: None,
-                body: Body::Text(text),
-                only_invoker: false,
-            })],
-            (None, Some(user)) => vec![Action::PrivateNotice {
-                platform,
-                user,
-                text,
-                attachment: None,
-            }],
-            (None, None) => Vec::new(),
-        }
-    }
 }
 
 /// A text reply at the context's location.
@@ -595,7 +481,7 @@ pub(super) fn reply(
     })
 }
 
-fn log_store_error(operation: &str, result: Result<(), crate::store::StoreError>) {
+pub(super) fn log_store_error(operation: &str, result: Result<(), crate::store::StoreError>) {
     if let Err(error) = result {
         tracing::error!(operation, label = error.label(), %error, "store failed");
     }
