@@ -11,7 +11,7 @@ use steward::platform::discord;
 use crate::discord::{settings, start};
 use crate::discord_double::payloads::{self, GENERAL, GUILD, MEMBER, MOD_LOG, OWNER, THREAD};
 use crate::discord_double::{DiscordDouble, DoubleOptions, TOKEN};
-use crate::dispatch::eventually;
+use crate::dispatch::{eventually, eventually_indexed};
 use crate::model_util;
 use crate::scripted::scripted;
 
@@ -350,18 +350,12 @@ async fn discord_a_pin_vouches_for_the_pinned_messages_conversation() {
         format!("discord:{GUILD}"),
         format!("messages/discord/{GENERAL}/9501"),
     );
-    eventually(
+    eventually_indexed(
+        &store,
+        (&scope, &path),
         Duration::from_secs(10),
         "the pinned tip is in the knowledge base, marked",
-        || {
-            let (store, scope, path) = (store.clone(), scope.clone(), path.clone());
-            async move {
-                let source = store.kb_conversation_source(&scope, &path).await.unwrap();
-                let documents = store.kb_documents().await.unwrap();
-                source.is_some_and(|source| source.marked)
-                    && documents.iter().any(|document| document.path == path)
-            }
-        },
+        |source| source.marked,
     )
     .await;
     // The notice is no member's message.
@@ -423,18 +417,12 @@ async fn discord_a_forum_posts_solved_tag_marks_it_solved() {
         format!("discord:{GUILD}"),
         format!("messages/discord/{FORUM}/{POST}"),
     );
-    eventually(
+    eventually_indexed(
+        &store,
+        (&scope, &path),
         Duration::from_secs(10),
         "the solved post is in the knowledge base",
-        || {
-            let (store, scope, path) = (store.clone(), scope.clone(), path.clone());
-            async move {
-                let source = store.kb_conversation_source(&scope, &path).await.unwrap();
-                let documents = store.kb_documents().await.unwrap();
-                source.is_some_and(|source| source.solved)
-                    && documents.iter().any(|document| document.path == path)
-            }
-        },
+        |source| source.solved,
     )
     .await;
 

@@ -92,6 +92,24 @@ pub async fn fixture_config(
     }
 }
 
+/// Waits up to `limit` until the conversation at `path` in `scope` is in the knowledge base
+/// with a source that `vouched` accepts (marked, solved), naming `what` if it never is.
+pub async fn eventually_indexed(
+    store: &Arc<Store>,
+    (scope, path): (&str, &str),
+    limit: Duration,
+    what: &str,
+    vouched: fn(&steward::knowledge::MessageSource) -> bool,
+) {
+    eventually(limit, what, || async move {
+        let source = store.kb_conversation_source(scope, path).await.unwrap();
+        let documents = store.kb_documents().await.unwrap();
+        source.as_ref().is_some_and(vouched)
+            && documents.iter().any(|document| document.path == path)
+    })
+    .await
+}
+
 /// Polls `check` every 50 ms until it holds; panics after `limit`, naming `what`.
 pub async fn eventually<F, Fut>(limit: Duration, what: &str, mut check: F)
 where

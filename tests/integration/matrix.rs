@@ -13,7 +13,7 @@ use steward::community::Router;
 use steward::core::{CommunityId, Platform};
 use steward::store::Store;
 
-use crate::dispatch::eventually;
+use crate::dispatch::{eventually, eventually_indexed};
 use crate::matrix_util::{
     add_to_space, answers_to, bot_devices, bot_reply_to, bot_settings, homeserver, in_thread,
     mention, router, router_with, Member, Seen, TestBot, BOT,
@@ -503,18 +503,12 @@ async fn matrix_a_pinned_message_is_vouched_for_in_the_knowledge_base() {
         &CommunityId::new(room.room_id().as_str()),
     );
     let path = format!("messages/matrix/{}/{}", room.room_id(), tip);
-    eventually(
+    eventually_indexed(
+        &store,
+        (&scope, &path),
         std::time::Duration::from_secs(20),
         "the pinned tip is in the knowledge base, marked",
-        || {
-            let (store, scope, path) = (store.clone(), scope.clone(), path.clone());
-            async move {
-                let source = store.kb_conversation_source(&scope, &path).await.unwrap();
-                let documents = store.kb_documents().await.unwrap();
-                source.is_some_and(|source| source.marked)
-                    && documents.iter().any(|document| document.path == path)
-            }
-        },
+        |source| source.marked,
     )
     .await;
     bot.stop().await;
